@@ -1,0 +1,132 @@
+import { z } from "zod";
+
+/**
+ * The one zod-validated configuration. Every default here is the contract's
+ * (../shared/contract.md); nothing else in the app hard-codes these numbers.
+ */
+
+const DEFAULTS = {
+  QUESTDB_URL: "postgresql://admin:quest@127.0.0.1:8812/qdb",
+  QUESTDB_HTTP_URL: "http://127.0.0.1:9000",
+  QUESTDB_RETRY_DELAYS_MS: "100,500,1000",
+  QUESTDB_BREAKER_THRESHOLD: "5",
+  QUESTDB_BREAKER_RECOVERY_MS: "30000",
+  QUESTDB_QUERY_TIMEOUT_MS: "2000",
+  QUESTDB_DEADLINE_MS: "3000",
+  QUESTDB_HEALTH_INTERVAL_MS: "2000",
+  QUESTDB_POOL_MAX: "10",
+  PORT: "3000",
+} as const;
+
+type EnvName = keyof typeof DEFAULTS;
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `an integer from ${min} to ${max}`).max(max, `an integer from ${min} to ${max}`));
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "postgresql:" || url.protocol === "postgres:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "a URL like postgresql://user:password@host:8812/qdb");
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "a URL like http://host:9000");
+
+const retryDelays = z
+  .string()
+  .trim()
+  .regex(/^\d+(\s*,\s*\d+)*$/, "a comma-separated list of non-negative integers (milliseconds), e.g. 100,500,1000")
+  .transform((value) => value.split(",").map((part) => Number(part.trim())))
+  .pipe(
+    z
+      .array(z.number().int().min(0).max(60_000, "delays of at most 60000 ms"))
+      .max(10, "at most 10 delays"),
+  );
+
+const schema = z.object({
+  QUESTDB_URL: postgresUrl,
+  QUESTDB_HTTP_URL: httpUrl,
+  QUESTDB_RETRY_DELAYS_MS: retryDelays,
+  QUESTDB_BREAKER_THRESHOLD: integer(1, 1000),
+  QUESTDB_BREAKER_RECOVERY_MS: integer(1, 3_600_000),
+  QUESTDB_QUERY_TIMEOUT_MS: integer(1, 600_000),
+  QUESTDB_DEADLINE_MS: integer(1, 600_000),
+  QUESTDB_HEALTH_INTERVAL_MS: integer(10, 3_600_000),
+  QUESTDB_POOL_MAX: integer(1, 1000),
+  PORT: integer(1, 65_535),
+});
+
+export type Env = z.output<typeof schema>;
+
+export class InvalidEnvError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidEnvError";
+  }
+}
+
+/** Shows a value in an error line without leaking a password inside a URL. */
+function showValue(name: EnvName, value: string): string {
+  if (name === "QUESTDB_URL") return JSON.stringify(redactUrlPassword(value));
+  return JSON.stringify(value);
+}
+
+export function redactUrlPassword(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    // Not a URL: hide anything between "://user:" and "@".
+    return value.replace(/(:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+  }
+}
+
+/**
+ * Parses the environment. Empty strings count as unset, so `FOO= npm start` gives the default.
+ * Throws InvalidEnvError with one line naming the variable, its value and what is allowed.
+ */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(DEFAULTS) as EnvName[]) {
+    const value = source[name];
+    raw[name] = value === undefined || value.trim() === "" ? DEFAULTS[name] : value;
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = issue.path[0] as EnvName;
+  throw new InvalidEnvError(
+    `Invalid environment variable ${name}=${showValue(name, raw[name]!)}: expected ${issue.message}`,
+  );
+}
+
+let cached: Env | undefined;
+
+/** The app's configuration, parsed once; a bad value stops start-up with one clear line. */
+export function env(): Env {
+  cached ??= parseEnv();
+  return cached;
+}
+
+export const ENV_DEFAULTS = DEFAULTS;
