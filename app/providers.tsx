@@ -1,0 +1,30 @@
+"use client";
+
+import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
+import { httpBatchLink } from "@trpc/client";
+import { useState, type ReactNode } from "react";
+import { createQueryClient } from "@/trpc/query-client";
+import { api } from "@/trpc/react";
+
+let browserQueryClient: QueryClient | undefined;
+
+/** One QueryClient per browser tab; a fresh one per server render. */
+function getQueryClient(): QueryClient {
+  if (typeof window === "undefined") return createQueryClient();
+  browserQueryClient ??= createQueryClient();
+  return browserQueryClient;
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const queryClient = getQueryClient();
+  const [trpcClient] = useState(() =>
+    api.createClient({
+      links: [httpBatchLink({ url: "/api/trpc", maxItems: 10 })],
+    }),
+  );
+  return (
+    <api.Provider client={trpcClient} queryClient={queryClient}>
+      <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>
+    </api.Provider>
+  );
+}

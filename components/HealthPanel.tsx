@@ -1,0 +1,48 @@
+"use client";
+
+import type { RouterOutputs } from "@/server/root";
+import { AppUnreachableBanner } from "./AppUnreachableBanner";
+import { BreakerStatus } from "./BreakerStatus";
+import { formatAgo, formatClock, useNow } from "./time";
+
+type Health = RouterOutputs["health"]["status"];
+
+export interface HealthPanelProps {
+  health: Health | undefined;
+  unreachableSince: number | null;
+  lastDataAt: number;
+}
+
+/** Breaker, pool and the last success and error: the same object as GET /api/health. */
+export function HealthPanel({ health, unreachableSince, lastDataAt }: HealthPanelProps) {
+  const now = useNow();
+  const q = health?.questdb;
+  return (
+    <section className="panel panel-health" aria-labelledby="health-title" data-state={unreachableSince ? "unreachable" : (health?.status ?? "loading")}>
+      <header className="panel-header">
+        <h2 id="health-title">Service health</h2>
+      </header>
+      {unreachableSince !== null && (
+        <AppUnreachableBanner since={unreachableSince} lastDataAt={lastDataAt || null} testId="health-app-unreachable-banner" />
+      )}
+      <dl className="health">
+        <dt>Circuit breaker</dt>
+        <dd>
+          <BreakerStatus state={unreachableSince !== null ? null : (q?.breaker ?? null)} />
+        </dd>
+        <dt>Last success</dt>
+        <dd data-testid="health-last-success" suppressHydrationWarning>
+          {q?.lastSuccessAt ? `${formatClock(q.lastSuccessAt)} (${formatAgo(q.lastSuccessAt, now)})` : "none yet"}
+        </dd>
+        <dt>Last error</dt>
+        <dd data-testid="health-last-error" className="health-error">
+          {q?.lastError ?? "none"}
+        </dd>
+        <dt>Pool</dt>
+        <dd data-testid="health-pool">
+          {q ? `${q.pool.total} connections · ${q.pool.idle} idle · ${q.pool.waiting} waiting` : "—"}
+        </dd>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,117 @@
+"use client";
+
+import type { ReactNode } from "react";
+import type { Resilient } from "@/server/questdb/resilient-query";
+import { AppUnreachableBanner } from "./AppUnreachableBanner";
+import { DegradedBanner } from "./DegradedBanner";
+import { ErrorState } from "./ErrorState";
+
+/** The part of a react-query result a panel needs; tRPC's `useQuery` result fits it. */
+export interface PanelQuery<T> {
+  data: Resilient<T> | undefined;
+  error: unknown;
+  isPending: boolean;
+  isFetching: boolean;
+  dataUpdatedAt: number;
+  errorUpdatedAt: number;
+  refetch: () => unknown;
+}
+
+export interface ResilientPanelProps<T> {
+  title: string;
+  query: PanelQuery<T>;
+  children: (data: T) => ReactNode;
+  /** Shown on first load instead of an empty panel. */
+  skeleton?: ReactNode;
+  controls?: ReactNode;
+  /** Prefix for this panel's test ids; the main panel keeps the contract's bare ids. */
+  testIdPrefix?: string;
+  id?: string;
+}
+
+export function networkErrorMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error ?? "");
+  return `Cannot reach the dashboard server${text ? `: ${text}` : ""}`;
+}
+
+/**
+ * Renders any procedure's answer — ok, degraded (same data, marked, under a banner) or error —
+ * and a failed request to the app itself. Panels reuse it; none re-implements these states.
+ */
+export function ResilientPanel<T>({
+  title,
+  query,
+  children,
+  skeleton,
+  controls,
+  testIdPrefix = "",
+  id,
+}: ResilientPanelProps<T>) {
+  const answer = query.data;
+  // The last poll failed before reaching QuestDB: the browser could not reach the app.
+  const appUnreachable = query.error != null && query.errorUpdatedAt >= query.dataUpdatedAt;
+  const state = appUnreachable ? "unreachable" : (answer?.status ?? "loading");
+  const headingId = `${id ?? testIdPrefix ?? "panel"}-title`;
+
+  let body: ReactNode;
+  if (!answer) {
+    body = appUnreachable ? (
+      <ErrorState
+        message={networkErrorMessage(query.error)}
+        onRetry={() => void query.refetch()}
+        retrying={query.isFetching}
+        testId={`${testIdPrefix}error-state`}
+      />
+    ) : (
+      (skeleton ?? <div className="skeleton" aria-busy="true" aria-label={`Loading ${title}`} />)
+    );
+  } else if (answer.status === "error") {
+    body = (
+      <ErrorState
+        message={answer.message}
+        onRetry={() => void query.refetch()}
+        retrying={query.isFetching}
+        testId={`${testIdPrefix}error-state`}
+      />
+    );
+  } else {
+    const stale = answer.status === "degraded" || appUnreachable;
+    body = (
+      <>
+        {answer.status === "degraded" && (
+          <DegradedBanner
+            cachedAt={answer.cachedAt}
+            message={answer.message}
+            retryAt={answer.retryAt}
+            testId={`${testIdPrefix}degraded-banner`}
+          />
+        )}
+        <div className={stale ? "panel-data stale" : "panel-data"} aria-describedby={stale ? `${headingId}-stale` : undefined}>
+          {stale && (
+            <span id={`${headingId}-stale`} className="visually-hidden">
+              Cached data, not current.
+            </span>
+          )}
+          {children(answer.data)}
+        </div>
+      </>
+    );
+  }
+
+  return (
+    <section className={`panel panel-${state}`} aria-labelledby={headingId} data-state={state} id={id}>
+      <header className="panel-header">
+        <h2 id={headingId}>{title}</h2>
+        {controls}
+      </header>
+      {appUnreachable && answer && (
+        <AppUnreachableBanner
+          since={query.errorUpdatedAt}
+          lastDataAt={query.dataUpdatedAt || null}
+          testId={`${testIdPrefix}app-unreachable-banner`}
+        />
+      )}
+      {body}
+    </section>
+  );
+}

@@ -1,0 +1,181 @@
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  IterableBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+  retry,
+  timeout,
+  wrap,
+  type IBackoff,
+  type IBackoffFactory,
+} from "cockatiel";
+import { logEvent, type Logger } from "../observability/logger";
+import { AttemptTimeoutError, DeadlineExceededError, classifyFailure } from "./errors";
+
+/**
+ * The resilience policy shared by every procedure on one QuestDB endpoint:
+ * retry(connection failures) ∘ circuit breaker ∘ per-attempt timeout.
+ * The timeout sits inside the breaker because cockatiel makes other callers wait for a half-open
+ * probe: an unbounded probe would hold them all. The caller's deadline (`withDeadline`) sits
+ * outside everything, so no caller waits longer than it while the attempt may go on.
+ */
+
+export type BreakerState = "closed" | "open" | "half-open";
+
+export interface PolicyOptions {
+  retryDelaysMs: readonly number[];
+  breakerThreshold: number;
+  breakerRecoveryMs: number;
+  attemptTimeoutMs: number;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface PolicyEvents {
+  onRetry?: (attempt: number, delayMs: number, cause: string) => void;
+  onBreakerChange?: (state: BreakerState) => void;
+}
+
+/**
+ * The half-open delay as a backoff whose duration cockatiel reads at every call while open, so a
+ * successful health check can end the wait early (`release`) without waiting out the full time.
+ */
+class ReleasableDelay implements IBackoff<unknown> {
+  private released = false;
+  constructor(
+    private readonly ms: number,
+    private readonly factory: ReleasableDelayFactory,
+  ) {}
+  get duration(): number {
+    return this.released ? 0 : this.ms;
+  }
+  release(): void {
+    this.released = true;
+  }
+  /** cockatiel asks the current delay for the next one when a half-open probe fails. */
+  next(): ReleasableDelay {
+    return this.factory.next();
+  }
+}
+
+class ReleasableDelayFactory implements IBackoffFactory<unknown> {
+  current: ReleasableDelay | undefined;
+  constructor(private readonly ms: number) {}
+  next(): ReleasableDelay {
+    this.current = new ReleasableDelay(this.ms, this);
+    return this.current;
+  }
+}
+
+function toBreakerState(state: CircuitState): BreakerState {
+  switch (state) {
+    case CircuitState.Closed:
+      return "closed";
+    case CircuitState.HalfOpen:
+      return "half-open";
+    default:
+      return "open"; // Open, or Isolated (never used here)
+  }
+}
+
+export interface QuestdbPolicy {
+  /** Runs `fn` under retry ∘ breaker ∘ timeout; `signal` aborts when the attempt's time is up. */
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  breakerState(): BreakerState;
+  /** When the breaker will let the next probe through, while it is open. */
+  retryAt(): Date | null;
+  /** Health check saw QuestDB answer: let the next call probe now instead of after the full wait. */
+  releaseBreaker(): boolean;
+}
+
+export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents = {}): QuestdbPolicy {
+  const now = options.now ?? Date.now;
+  const isConnection = (error: Error) => classifyFailure(error).isConnectionFailure;
+
+  const halfOpenDelay = new ReleasableDelayFactory(options.breakerRecoveryMs);
+  let openedAt: number | null = null;
+
+  const breaker = circuitBreaker(handleWhen(isConnection), {
+    halfOpenAfter: halfOpenDelay,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold),
+  });
+
+  const retryPolicy = retry(
+    handleWhen((error) => isConnection(error) && !isBrokenCircuitError(error)),
+    {
+      maxAttempts: options.retryDelaysMs.length,
+      backoff: new IterableBackoff([...options.retryDelaysMs]),
+    },
+  );
+
+  const attemptTimeout = timeout(options.attemptTimeoutMs, TimeoutStrategy.Aggressive);
+  const policy = wrap(retryPolicy, breaker, attemptTimeout);
+
+  retryPolicy.onRetry((event) => {
+    const cause = "error" in event ? classifyFailure(event.error).cause : "unexpected result";
+    logEvent(options.log, "warn", "questdb.retry", { attempt: event.attempt, delay_ms: event.delay, cause });
+    events.onRetry?.(event.attempt, event.delay, cause);
+  });
+
+  breaker.onStateChange((state) => {
+    const named = toBreakerState(state);
+    if (named === "open") openedAt = now();
+    if (named === "closed") openedAt = null;
+    const fields: Record<string, unknown> = { state: named };
+    if (named === "open") {
+      const failure = breaker.lastFailure;
+      fields.cause = failure && "error" in failure ? classifyFailure(failure.error).cause : "consecutive failures";
+      fields.retry_in_ms = options.breakerRecoveryMs;
+    }
+    const event = named === "open" ? "questdb.breaker_opened" : named === "half-open" ? "questdb.breaker_half_open" : "questdb.breaker_closed";
+    logEvent(options.log, named === "open" ? "warn" : "info", event, fields);
+    events.onBreakerChange?.(named);
+  });
+
+  return {
+    execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+      return policy.execute(async ({ signal }) => {
+        try {
+          return await fn(signal);
+        } catch (error) {
+          // cockatiel's own cancellation error says nothing; name the limit instead.
+          if (signal.aborted) throw new AttemptTimeoutError(options.attemptTimeoutMs);
+          throw error;
+        }
+      }).catch((error: unknown) => {
+        if (error instanceof Error && error.name === "TaskCancelledError") {
+          throw new AttemptTimeoutError(options.attemptTimeoutMs);
+        }
+        throw error;
+      });
+    },
+    breakerState: () => toBreakerState(breaker.state),
+    retryAt() {
+      if (breaker.state !== CircuitState.Open || openedAt === null) return null;
+      const wait = halfOpenDelay.current?.duration ?? options.breakerRecoveryMs;
+      return new Date(Math.max(now(), openedAt + wait));
+    },
+    releaseBreaker() {
+      if (breaker.state !== CircuitState.Open || !halfOpenDelay.current) return false;
+      if (halfOpenDelay.current.duration === 0) return false;
+      halfOpenDelay.current.release();
+      logEvent(options.log, "info", "questdb.breaker_released", { reason: "health check succeeded" });
+      return true;
+    },
+  };
+}
+
+/**
+ * Gives the caller `work`'s result or, once `deadlineMs` passes, a DeadlineExceededError, while
+ * `work` goes on (its result still refreshes the cache). The timer never outlives the race.
+ */
+export function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceededError(deadlineMs)), deadlineMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

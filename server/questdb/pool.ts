@@ -1,0 +1,209 @@
+import { Pool, types as pgTypes, type PoolClient, type QueryResultRow } from "pg";
+import { logEvent, type Logger } from "../observability/logger";
+import { classifyFailure, describeFailure } from "./errors";
+
+/**
+ * One pg pool per QuestDB endpoint, hardened against what we measured with a raw pool:
+ * - an `error` listener on the pool and on every client, so a connection that dies while idle or
+ *   between queries is dropped instead of crashing the process;
+ * - `connectionTimeoutMillis` and `query_timeout`, so a frozen QuestDB cannot hold a caller
+ *   (pg's defaults wait forever);
+ * - a `SELECT 1` health check on the idle connections every interval: a connection that fails is
+ *   evicted, a new one is made when needed, and each result is remembered for /api/health.
+ */
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface PoolHealth {
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  lastCheckAt: Date | null;
+  /** Whether the most recent contact with QuestDB (query or health check) succeeded. */
+  reachable: boolean | null;
+}
+
+export interface QuestdbPoolOptions {
+  connectionString: string;
+  max: number;
+  /** One attempt's limit: bounds both the connect and the query. */
+  attemptTimeoutMs: number;
+  healthIntervalMs: number;
+  log: Logger;
+  onHealthCheck?: (ok: boolean) => void;
+}
+
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+// QuestDB sends timestamps in UTC without a zone; pg would read them as local time.
+const TIMESTAMP_OIDS = new Set([1114, 1184]);
+function parseUtcTimestamp(text: string): string {
+  const iso = text.includes("T") ? text : text.replace(" ", "T");
+  const date = new Date(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(iso) ? iso : `${iso}Z`);
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
+}
+const questdbTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (TIMESTAMP_OIDS.has(oid) && format !== "binary") return parseUtcTimestamp;
+    return pgTypes.getTypeParser(oid, format as "text");
+  },
+};
+
+export class QuestdbPool implements Queryable {
+  readonly endpoint: string;
+  private readonly pool: Pool;
+  private readonly secrets: string[];
+  private readonly healthTimer: NodeJS.Timeout;
+  private checking = false;
+  private closed = false;
+  private state: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
+
+  constructor(private readonly options: QuestdbPoolOptions) {
+    const url = new URL(options.connectionString);
+    this.endpoint = `${url.hostname}:${url.port || "5432"}`;
+    this.secrets = url.password ? [decodeURIComponent(url.password)] : [];
+    this.pool = new Pool({
+      connectionString: options.connectionString,
+      max: options.max,
+      connectionTimeoutMillis: options.attemptTimeoutMs,
+      query_timeout: options.attemptTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      allowExitOnIdle: true,
+      application_name: "questdb-dashboard",
+      types: questdbTypes,
+    });
+    // Without this listener pg's documented behaviour is a crash when an idle connection dies.
+    this.pool.on("error", (error) => {
+      logEvent(options.log, "warn", "questdb.idle_connection_lost", {
+        endpoint: this.endpoint,
+        error: this.describe("keep an idle connection", error),
+        error_type: classifyFailure(error).errorType,
+      });
+    });
+    // A checked-out client has no pool listener; an 'error' between queries must not crash either.
+    this.pool.on("connect", (client) => {
+      client.on("error", () => undefined);
+    });
+    this.healthTimer = setInterval(() => void this.checkHealth(), options.healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
+  get secretsToRedact(): readonly string[] {
+    return this.secrets;
+  }
+
+  describe(operation: string, error: unknown): string {
+    return describeFailure(operation, error, { endpoint: this.endpoint, secrets: this.secrets });
+  }
+
+  stats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  health(): PoolHealth {
+    return { ...this.state };
+  }
+
+  noteSuccess(at = new Date()): void {
+    this.state.lastSuccessAt = at;
+    this.state.reachable = true;
+  }
+
+  noteFailure(description: string): void {
+    this.state.lastError = description;
+    this.state.reachable = false;
+  }
+
+  /**
+   * Runs one query on a pooled connection. A connection that failed is destroyed, not returned.
+   * `signal` (the policy's per-attempt timeout) releases the caller at once; the connection is
+   * destroyed when the abandoned query ends so it never serves another caller half-used.
+   */
+  async query<R extends QueryResultRow = QueryResultRow>(
+    sql: string,
+    params: readonly unknown[] = [],
+    signal?: AbortSignal,
+  ): Promise<R[]> {
+    if (this.closed) throw new Error("the QuestDB pool is closed");
+    const client = await this.pool.connect();
+    if (signal?.aborted) {
+      client.release(true);
+      throw signal.reason ?? new Error("aborted");
+    }
+    let failed: unknown;
+    try {
+      const result = await client.query<R>(sql, params as unknown[]);
+      return result.rows;
+    } catch (error) {
+      failed = error;
+      throw error;
+    } finally {
+      // Query errors leave the connection usable; connection failures and aborts do not.
+      const broken = failed !== undefined && (classifyFailure(failed).isConnectionFailure || signal?.aborted);
+      client.release(broken ? (failed as Error) : undefined);
+    }
+  }
+
+  /**
+   * `SELECT 1` on every idle connection (or on a new one when none is idle and there is room).
+   * A busy pool at its limit is left alone: its own queries tell us whether QuestDB answers.
+   */
+  async checkHealth(): Promise<boolean | null> {
+    if (this.checking || this.closed) return null;
+    this.checking = true;
+    try {
+      const { total, idle } = this.stats();
+      const count = idle > 0 ? idle : total < this.options.max ? 1 : 0;
+      if (count === 0) return null;
+      const clients = await Promise.allSettled(Array.from({ length: count }, () => this.pool.connect()));
+      const checks = clients.map(async (acquired) => {
+        if (acquired.status === "rejected") throw acquired.reason;
+        const client: PoolClient = acquired.value;
+        try {
+          await client.query("SELECT 1");
+          client.release();
+        } catch (error) {
+          client.release(error as Error); // evict
+          throw error;
+        }
+      });
+      const results = await Promise.allSettled(checks);
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      this.state.lastCheckAt = new Date();
+      if (failures.length === 0) {
+        this.noteSuccess(this.state.lastCheckAt);
+        this.options.onHealthCheck?.(true);
+        return true;
+      }
+      const description = this.describe("run the health check", failures[0]!.reason);
+      // Some connections answered: QuestDB is up, only the dead ones were evicted.
+      const answered = failures.length < count;
+      if (answered) this.noteSuccess(this.state.lastCheckAt);
+      else this.noteFailure(description);
+      logEvent(this.options.log, "warn", "questdb.health_check_failed", {
+        endpoint: this.endpoint,
+        error: description,
+        error_type: classifyFailure(failures[0]!.reason).errorType,
+        evicted: failures.length,
+        checked: count,
+      });
+      this.options.onHealthCheck?.(answered);
+      return answered;
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.healthTimer);
+    await this.pool.end().catch(() => undefined);
+  }
+}

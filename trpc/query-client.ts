@@ -1,0 +1,26 @@
+import { QueryClient, defaultShouldDehydrateQuery } from "@tanstack/react-query";
+
+/** Every panel polls this often; the server answers from cache under a second old anyway. */
+export const POLL_INTERVAL_MS = 2000;
+
+/** The QueryClient settings shared by the server prefetch and the browser. */
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Server-rendered data is fresh on arrival: no refetch at the instant of hydration.
+        staleTime: 1000,
+        refetchInterval: POLL_INTERVAL_MS,
+        // An operator's dashboard may sit in a background tab or on a wall screen.
+        refetchIntervalInBackground: true,
+        refetchOnWindowFocus: true,
+        refetchOnReconnect: true,
+        // Polling is the retry; a failed poll keeps the last data on screen.
+        retry: false,
+      },
+      dehydrate: {
+        shouldDehydrateQuery: (query) => defaultShouldDehydrateQuery(query) || query.state.status === "pending",
+      },
+    },
+  });
+}
