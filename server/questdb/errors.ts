@@ -38,6 +38,16 @@ export class DeadlineExceededError extends Error {
   }
 }
 
+/** The breaker is open: fail fast. Carries the failure that opened it, so the words keep the cause. */
+export class BreakerOpenError extends Error {
+  readonly lastFailure: unknown;
+  constructor(lastFailure: unknown) {
+    super("circuit breaker open");
+    this.name = "BreakerOpenError";
+    this.lastFailure = lastFailure;
+  }
+}
+
 /** Thrown by the policy's per-attempt limit (connect included). */
 export class AttemptTimeoutError extends Error {
   readonly timeoutMs: number;
@@ -86,8 +96,15 @@ function endpointOf(error: ErrorLike): string | undefined {
   return typeof error.port === "number" ? `${address}:${error.port}` : address;
 }
 
+// Class names are minified in a production build: name the ones we classify by hand.
 function typeOf(error: unknown): string {
-  if (error instanceof Error) return error.constructor?.name || error.name || "Error";
+  if (error instanceof BrokenCircuitError) return "BrokenCircuitError";
+  if (error instanceof TaskCancelledError) return "TaskCancelledError";
+  if (error instanceof Error) {
+    if (error.name && error.name !== "Error") return error.name;
+    const ctor = error.constructor?.name;
+    return ctor && ctor.length > 2 ? ctor : "Error";
+  }
   if (error === null || error === undefined) return String(error);
   return typeof error;
 }
@@ -108,8 +125,13 @@ export function classifyFailure(error: unknown, endpoint?: string): FailureInfo 
   const where = endpointOf(e) ?? endpoint;
   const at = where ? ` (${where})` : "";
 
-  if (isBrokenCircuitError(error as Error) || error instanceof BrokenCircuitError) {
-    return { kind: "breaker_open", isConnectionFailure: true, cause: `circuit breaker open, failing fast${at}`, errorType, code };
+  if (error instanceof BreakerOpenError) {
+    const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, endpoint);
+    const after = last && last.kind !== "breaker_open" ? ` after ${last.cause}` : `${at}`;
+    return { kind: "breaker_open", isConnectionFailure: true, cause: `circuit breaker open${after}`, errorType, code };
+  }
+  if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) {
+    return { kind: "breaker_open", isConnectionFailure: true, cause: `circuit breaker open${at}`, errorType, code };
   }
   if (error instanceof DeadlineExceededError) {
     return { kind: "deadline_exceeded", isConnectionFailure: true, cause: `${error.message}${at}`, errorType, code };

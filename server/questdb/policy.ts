@@ -2,6 +2,7 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   IterableBackoff,
+  TaskCancelledError,
   TimeoutStrategy,
   circuitBreaker,
   handleWhen,
@@ -13,7 +14,7 @@ import {
   type IBackoffFactory,
 } from "cockatiel";
 import { logEvent, type Logger } from "../observability/logger";
-import { AttemptTimeoutError, DeadlineExceededError, classifyFailure } from "./errors";
+import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, classifyFailure } from "./errors";
 
 /**
  * The resilience policy shared by every procedure on one QuestDB endpoint:
@@ -146,8 +147,12 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
           throw error;
         }
       }).catch((error: unknown) => {
-        if (error instanceof Error && error.name === "TaskCancelledError") {
+        if (error instanceof TaskCancelledError) {
           throw new AttemptTimeoutError(options.attemptTimeoutMs);
+        }
+        if (isBrokenCircuitError(error as Error)) {
+          const last = breaker.lastFailure;
+          throw new BreakerOpenError(last && "error" in last ? last.error : undefined);
         }
         throw error;
       });

@@ -1,0 +1,105 @@
+import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
+import { DatabaseError } from "pg";
+import { describe, expect, it } from "vitest";
+import { AttemptTimeoutError, DeadlineExceededError, classifyFailure, describeFailure } from "./errors";
+
+function sysError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { code, ...extra });
+}
+
+function pgError(message: string, code: string): DatabaseError {
+  const error = new DatabaseError(message, message.length, "error");
+  error.code = code;
+  error.severity = "ERROR";
+  return error;
+}
+
+const OP = "get active sessions";
+
+describe("describeFailure", () => {
+  it("describes Node's happy-eyeballs AggregateError, whose own message is empty, by its inner errors", () => {
+    const inner = [
+      sysError("ECONNREFUSED", "connect ECONNREFUSED ::1:8812", { address: "::1", port: 8812 }),
+      sysError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:8812", { address: "127.0.0.1", port: 8812 }),
+    ];
+    const aggregate = Object.assign(new AggregateError(inner, ""), { code: "ECONNREFUSED" });
+    expect(aggregate.message).toBe("");
+    const text = describeFailure(OP, aggregate);
+    expect(text).toBe("Failed to get active sessions: connection refused (::1:8812); connection refused (127.0.0.1:8812)");
+    expect(classifyFailure(aggregate)).toMatchObject({ kind: "connection_refused", isConnectionFailure: true });
+  });
+
+  it("names refused, reset, timed-out and unreachable connections with the endpoint", () => {
+    expect(describeFailure(OP, sysError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:8812", { address: "127.0.0.1", port: 8812 }))).toBe(
+      "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+    );
+    expect(describeFailure(OP, sysError("ECONNRESET", "read ECONNRESET"), { endpoint: "127.0.0.1:8812" })).toBe(
+      "Failed to get active sessions: connection reset by peer (127.0.0.1:8812)",
+    );
+    expect(describeFailure(OP, sysError("ETIMEDOUT", ""), { endpoint: "10.0.0.1:8812" })).toBe(
+      "Failed to get active sessions: connection timed out (10.0.0.1:8812)",
+    );
+    expect(describeFailure(OP, sysError("EHOSTUNREACH", "connect EHOSTUNREACH"), { endpoint: "h:1" })).toBe(
+      "Failed to get active sessions: host unreachable (h:1)",
+    );
+    expect(describeFailure(OP, sysError("ENOTFOUND", "getaddrinfo ENOTFOUND questdb"))).toBe(
+      "Failed to get active sessions: host name not resolved",
+    );
+  });
+
+  it("classifies pg's own connection messages and timeouts as connection failures", () => {
+    for (const message of [
+      "Connection terminated unexpectedly",
+      "timeout exceeded when trying to connect",
+      "Connection terminated due to connection timeout",
+      "Query read timeout",
+      "Client has encountered a connection error and is not queryable",
+    ]) {
+      const info = classifyFailure(new Error(message));
+      expect(info.isConnectionFailure, message).toBe(true);
+      expect(info.cause).toContain(message);
+    }
+    expect(classifyFailure(new AttemptTimeoutError(2000))).toMatchObject({ kind: "connection_timeout", cause: "timed out after 2000 ms" });
+    expect(classifyFailure(new TaskCancelledError())).toMatchObject({ kind: "connection_timeout" });
+    expect(classifyFailure(new DeadlineExceededError(3000))).toMatchObject({ kind: "deadline_exceeded", isConnectionFailure: true });
+    expect(classifyFailure(new BrokenCircuitError())).toMatchObject({ kind: "breaker_open", isConnectionFailure: true });
+  });
+
+  it("treats PostgreSQL 08xxx / 57P01 / 57P03 as connection failures and other SQLSTATEs as query failures", () => {
+    expect(classifyFailure(pgError("connection failure", "08006")).isConnectionFailure).toBe(true);
+    expect(classifyFailure(pgError("terminating connection due to administrator command", "57P01")).isConnectionFailure).toBe(true);
+    expect(classifyFailure(pgError("the database system is starting up", "57P03")).isConnectionFailure).toBe(true);
+    const syntax = pgError("table does not exist [table=nope]", "42P01");
+    expect(classifyFailure(syntax)).toMatchObject({ kind: "query_failed", isConnectionFailure: false });
+    expect(describeFailure(OP, syntax)).toBe("Failed to get active sessions: query failed: table does not exist [table=nope]");
+    // A server-side error mentioning a timeout is still the query's fault, not the connection's.
+    expect(classifyFailure(pgError("timeout, query aborted", "00000")).isConnectionFailure).toBe(false);
+  });
+
+  it("is never empty, whatever was thrown", () => {
+    const odd: unknown[] = [new Error(""), new Error(), Object.assign(new Error(""), { code: "EWHATEVER" }), "", null, undefined, 42, {}, new AggregateError([], "")];
+    for (const thrown of odd) {
+      const text = describeFailure(OP, thrown);
+      expect(text.startsWith("Failed to get active sessions: ")).toBe(true);
+      expect(text.length).toBeGreaterThan("Failed to get active sessions: ".length + 3);
+    }
+    expect(describeFailure(OP, new Error(""))).toBe("Failed to get active sessions: query failed: Error with no message");
+    expect(describeFailure(OP, Object.assign(new Error(""), { code: "EWHATEVER" }))).toBe(
+      "Failed to get active sessions: query failed: Error EWHATEVER",
+    );
+  });
+
+  it("never shows the connection password", () => {
+    const secret = "s3cr3t-pa55";
+    const errors = [
+      new Error(`could not connect to postgresql://admin:${secret}@127.0.0.1:8812/qdb`),
+      new Error(`password authentication failed: ${secret}`),
+      Object.assign(new AggregateError([new Error(`inner ${secret}`)], ""), {}),
+    ];
+    for (const error of errors) {
+      const text = describeFailure(OP, error, { secrets: [secret] });
+      expect(text).not.toContain(secret);
+      expect(text).toContain("***");
+    }
+  });
+});

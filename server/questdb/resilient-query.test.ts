@@ -1,0 +1,215 @@
+import pino from "pino";
+import { Registry } from "prom-client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createMetrics } from "../observability/metrics";
+import { LastKnownGoodCache } from "./cache";
+import { describeFailure } from "./errors";
+import { createQuestdbPolicy } from "./policy";
+import type { PreparedQuery } from "./queries";
+import { createResilientQuery, type QueryTarget, type QuerySpec } from "./resilient-query";
+
+const silent = pino({ level: "silent" });
+const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 8812 });
+
+/** A QuestDB stand-in whose next answers the test decides; unit tests only (integration tests use the real one). */
+function fakeTarget() {
+  let behaviour: () => Promise<Record<string, unknown>[]> = async () => [{ n: 1 }];
+  const calls: string[] = [];
+  const target: QueryTarget & { calls: string[]; answer(fn: () => Promise<Record<string, unknown>[]>): void } = {
+    endpoint: "127.0.0.1:8812",
+    calls,
+    answer(fn) {
+      behaviour = fn;
+    },
+    query: async (sql) => {
+      calls.push(sql);
+      return behaviour();
+    },
+    describe: (action, error) => describeFailure(action, error, { endpoint: "127.0.0.1:8812", secrets: ["quest"] }),
+    noteSuccess: () => undefined,
+    noteFailure: () => undefined,
+  };
+  return target;
+}
+
+const query: PreparedQuery<number[]> = {
+  sql: "SELECT n FROM t WHERE x = $1",
+  params: [1],
+  map: (rows) => rows.map((r) => Number(r.n)),
+};
+const spec = (input: unknown = { limit: 10 }): QuerySpec<number[]> => ({
+  operation: "sessions.active",
+  action: "get active sessions",
+  input,
+  query,
+});
+
+function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelaysMs?: number[]; attemptTimeoutMs?: number } = {}) {
+  const target = fakeTarget();
+  const metrics = createMetrics(new Registry());
+  const policy = createQuestdbPolicy({
+    retryDelaysMs: overrides.retryDelaysMs ?? [100, 500, 1000],
+    breakerThreshold: 5,
+    breakerRecoveryMs: 30_000,
+    attemptTimeoutMs: overrides.attemptTimeoutMs ?? 2_000,
+    log: silent,
+  });
+  const run = createResilientQuery({
+    target,
+    policy,
+    cache: new LastKnownGoodCache(100),
+    deadlineMs: overrides.deadlineMs ?? 3_000,
+    freshForMs: overrides.freshForMs ?? 1_000,
+    log: silent,
+    metrics,
+  });
+  return { target, metrics, policy, run };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(new Date("2026-11-27T12:00:00Z"));
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("resilient query", () => {
+  it("answers ok with the data and when it was fetched", async () => {
+    const { run } = setup();
+    expect(await run(spec())).toEqual({ status: "ok", data: [1], fetchedAt: "2026-11-27T12:00:00.000Z" });
+  });
+
+  it("serves the last good data as degraded, with when it was cached, once QuestDB is unreachable", async () => {
+    const { run, target } = setup();
+    await run(spec());
+    vi.setSystemTime(new Date("2026-11-27T12:00:05Z"));
+    target.answer(async () => Promise.reject(refused()));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(2_000);
+    const answer = await pending;
+    expect(answer).toMatchObject({
+      status: "degraded",
+      data: [1],
+      cachedAt: "2026-11-27T12:00:00.000Z",
+      reason: "database_unavailable",
+      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+      breaker: "closed",
+    });
+  });
+
+  it("answers error / database_unavailable when nothing is cached for that input", async () => {
+    const { run, target } = setup();
+    await run(spec({ limit: 10 }));
+    target.answer(async () => Promise.reject(refused()));
+    const pending = run(spec({ limit: 20 }));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(await pending).toEqual({
+      status: "error",
+      data: null,
+      reason: "database_unavailable",
+      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+      breaker: "closed",
+    });
+  });
+
+  it("answers error / query_failed for a query failure, even with cached data, and does not retry it", async () => {
+    const { run, target, policy } = setup({ freshForMs: 0 });
+    await run(spec());
+    target.calls.length = 0;
+    target.answer(async () => Promise.reject(Object.assign(new Error("Invalid column: nope"), { severity: "ERROR", code: "00000" })));
+    const answer = await run(spec());
+    expect(answer).toMatchObject({ status: "error", reason: "query_failed", message: "Failed to get active sessions: query failed: Invalid column: nope" });
+    expect(target.calls).toHaveLength(1);
+    expect(policy.breakerState()).toBe("closed");
+  });
+
+  it("shares one query among identical concurrent calls (single-flight)", async () => {
+    const { run, target, metrics } = setup();
+    let release!: () => void;
+    target.answer(() => new Promise((resolve) => (release = () => resolve([{ n: 7 }]))));
+    const answers = Array.from({ length: 50 }, () => run(spec()));
+    await vi.advanceTimersByTimeAsync(1);
+    release();
+    const settled = await Promise.all(answers);
+    expect(target.calls).toHaveLength(1);
+    expect(settled.every((a) => a.status === "ok" && a.data[0] === 7)).toBe(true);
+    expect((await metrics.singleFlightJoins.get()).values[0]?.value).toBe(49);
+  });
+
+  it("reuses a success younger than freshForMs, then asks QuestDB again", async () => {
+    const { run, target } = setup({ freshForMs: 1_000 });
+    await run(spec());
+    await vi.advanceTimersByTimeAsync(999);
+    await run(spec());
+    expect(target.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await run(spec());
+    expect(target.calls).toHaveLength(2);
+  });
+
+  it("keys the cache by input: different inputs never share data", async () => {
+    const { run, target } = setup();
+    target.answer(async () => [{ n: 1 }]);
+    await run(spec({ limit: 1 }));
+    target.answer(async () => [{ n: 2 }]);
+    const other = await run(spec({ limit: 2 }));
+    expect(other).toMatchObject({ status: "ok", data: [2] });
+    expect(await run(spec({ limit: 1 }))).toMatchObject({ status: "ok", data: [1] });
+  });
+
+  it("answers within the deadline while QuestDB hangs, and the late result refreshes the cache", async () => {
+    const { run, target } = setup({ deadlineMs: 3_000, attemptTimeoutMs: 60_000, freshForMs: 0 });
+    await run(spec());
+    let release!: () => void;
+    target.answer(() => new Promise((resolve) => (release = () => resolve([{ n: 42 }]))));
+    vi.setSystemTime(new Date("2026-11-27T12:00:10Z"));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await pending).toMatchObject({
+      status: "degraded",
+      data: [1],
+      message: "Failed to get active sessions: no answer within the 3000 ms deadline (127.0.0.1:8812)",
+    });
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    target.answer(() => new Promise(() => undefined));
+    const next = run(spec());
+    await vi.advanceTimersByTimeAsync(3_000);
+    // The background attempt finished after the deadline: its data is what is served now.
+    expect(await next).toMatchObject({ status: "degraded", data: [42], cachedAt: "2026-11-27T12:00:13.000Z" });
+  });
+
+  it("opens the breaker after repeated connection failures and says when it will retry", async () => {
+    const { run, target } = setup({ retryDelaysMs: [] });
+    await run(spec());
+    target.answer(async () => Promise.reject(refused()));
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(1_000);
+      await run(spec());
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    const answer = await run(spec());
+    expect(answer).toMatchObject({
+      status: "degraded",
+      breaker: "open",
+      message: "Failed to get active sessions: circuit breaker open after connection refused (127.0.0.1:8812)",
+    });
+    expect(answer.status === "degraded" && answer.retryAt).toBe("2026-11-27T12:00:35.000Z");
+  });
+
+  it("counts answers by status in the metrics", async () => {
+    const { run, target, metrics } = setup({ freshForMs: 0 });
+    await run(spec());
+    target.answer(async () => Promise.reject(refused()));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(2_000);
+    await pending;
+    const values = (await metrics.answers.get()).values.map((v) => [v.labels.status, v.value]);
+    expect(values).toEqual([
+      ["ok", 1],
+      ["degraded", 1],
+    ]);
+    expect((await metrics.degradedResponses.get()).values[0]?.value).toBe(1);
+  });
+});
