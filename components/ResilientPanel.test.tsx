@@ -1,0 +1,146 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Resilient } from "@/server/questdb/resilient-query";
+import { ResilientPanel, type PanelQuery } from "./ResilientPanel";
+
+const NOW = new Date("2026-11-27T14:05:27Z");
+
+function query(data: Resilient<string[]> | undefined, extra: Partial<PanelQuery<string[]>> = {}): PanelQuery<string[]> {
+  return {
+    data,
+    error: null,
+    isPending: data === undefined,
+    isFetching: false,
+    dataUpdatedAt: data ? NOW.getTime() : 0,
+    errorUpdatedAt: 0,
+    refetch: vi.fn(),
+    ...extra,
+  };
+}
+
+function panel(q: PanelQuery<string[]>) {
+  return render(
+    <ResilientPanel title="Active sessions" query={q}>
+      {(rows) => (
+        <ul>
+          {rows.map((r) => (
+            <li key={r} data-testid="row">
+              {r}
+            </li>
+          ))}
+        </ul>
+      )}
+    </ResilientPanel>,
+  );
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(NOW);
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+describe("ResilientPanel", () => {
+  it("first load shows a skeleton, not an empty table", () => {
+    panel(query(undefined));
+    expect(screen.getByLabelText("Loading Active sessions")).toBeTruthy();
+    expect(screen.queryAllByTestId("row")).toHaveLength(0);
+    expect(screen.queryByTestId("error-state")).toBeNull();
+  });
+
+  it("ok: shows the data and no banner", () => {
+    panel(query({ status: "ok", data: ["a", "b"], fetchedAt: NOW.toISOString() }));
+    expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["a", "b"]);
+    expect(screen.queryByTestId("degraded-banner")).toBeNull();
+  });
+
+  it("degraded: keeps the same data, marked stale, under a banner with the cached time, the cause and the retry countdown — all ticking", () => {
+    const cachedAt = new Date(NOW.getTime() - 2 * 60_000).toISOString();
+    const retryAt = new Date(NOW.getTime() + 12_000).toISOString();
+    panel(
+      query({
+        status: "degraded",
+        data: ["a", "b"],
+        cachedAt,
+        reason: "database_unavailable",
+        message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+        breaker: "open",
+        retryAt,
+      }),
+    );
+    const banner = screen.getByTestId("degraded-banner");
+    expect(banner.getAttribute("role")).toBe("status");
+    const clock = new Date(cachedAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    expect(banner.textContent).toContain(`Data as of ${clock} (2 min ago)`);
+    expect(banner.textContent).toContain("QuestDB unreachable: connection refused (127.0.0.1:8812)");
+    expect(banner.textContent).toContain("retrying in 12 s");
+    expect(banner.querySelector("time")?.getAttribute("title")).toBe(cachedAt);
+    expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["a", "b"]);
+    expect(screen.getByText("Cached data, not current.")).toBeTruthy();
+
+    act(() => {
+      vi.advanceTimersByTime(5_000);
+    });
+    expect(banner.textContent).toContain("retrying in 7 s");
+    act(() => {
+      vi.advanceTimersByTime(60_000);
+    });
+    expect(banner.textContent).toContain("(3 min ago)");
+    expect(banner.textContent).toContain("retrying now");
+  });
+
+  it("error with no data: the union's message and a Try again button that refetches", () => {
+    const q = query({
+      status: "error",
+      data: null,
+      reason: "database_unavailable",
+      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+      breaker: "closed",
+    });
+    panel(q);
+    expect(screen.getByTestId("error-state").textContent).toBe("Failed to get active sessions: connection refused (127.0.0.1:8812)");
+    fireEvent.click(screen.getByRole("button", { name: "Try again" }));
+    expect(q.refetch).toHaveBeenCalledTimes(1);
+  });
+
+  it("the dashboard server itself unreachable: says so, and keeps the last data", () => {
+    panel(
+      query(
+        { status: "ok", data: ["a"], fetchedAt: NOW.toISOString() },
+        { error: new Error("Failed to fetch"), errorUpdatedAt: NOW.getTime() + 1 },
+      ),
+    );
+    expect(screen.getByTestId("app-unreachable-banner").textContent).toContain("Dashboard server unreachable");
+    expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["a"]);
+    expect(screen.queryByTestId("degraded-banner")).toBeNull();
+  });
+
+  it("the dashboard server unreachable on first load: an error state naming it", () => {
+    panel(query(undefined, { error: new Error("Failed to fetch"), errorUpdatedAt: NOW.getTime() }));
+    expect(screen.getByTestId("error-state").textContent).toBe("Cannot reach the dashboard server: Failed to fetch");
+  });
+
+  it("leaves degraded mode by itself when an ok answer arrives", () => {
+    const degraded: Resilient<string[]> = {
+      status: "degraded",
+      data: ["old"],
+      cachedAt: NOW.toISOString(),
+      reason: "database_unavailable",
+      message: "Failed to get active sessions: connection refused",
+      breaker: "open",
+    };
+    const { rerender } = panel(query(degraded));
+    expect(screen.getByTestId("degraded-banner")).toBeTruthy();
+    rerender(
+      <ResilientPanel title="Active sessions" query={query({ status: "ok", data: ["new"], fetchedAt: NOW.toISOString() })}>
+        {(rows) => <span data-testid="row">{rows.join(",")}</span>}
+      </ResilientPanel>,
+    );
+    expect(screen.queryByTestId("degraded-banner")).toBeNull();
+    expect(screen.getByTestId("row").textContent).toBe("new");
+  });
+});
