@@ -80,9 +80,11 @@ export class QuestdbPool implements Queryable {
     });
     // Without this listener pg's documented behaviour is a crash when an idle connection dies.
     this.pool.on("error", (error) => {
+      const description = this.describe("keep an idle connection", error);
+      this.noteFailure(description);
       logEvent(options.log, "warn", "questdb.idle_connection_lost", {
         endpoint: this.endpoint,
-        error: this.describe("keep an idle connection", error),
+        error: description,
         error_type: classifyFailure(error).errorType,
       });
     });
