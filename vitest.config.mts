@@ -7,6 +7,7 @@ export default defineConfig({
     include: ["**/*.test.ts", "**/*.test.tsx"],
     exclude: ["node_modules/**", ".next/**", "e2e/**", ".questdb/**"],
     environment: "node",
+    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     // Integration tests start real QuestDB processes: give them room, and run files one at a time
     // so two QuestDBs never compete for the two cores.
     testTimeout: 60_000,

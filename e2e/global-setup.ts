@@ -1,0 +1,29 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startTestQuestdb } from "../scripts/lib/questdb-process";
+import { seedDemoData } from "../scripts/seed";
+
+/**
+ * Once per run: build the production app, and seed one QuestDB whose data directory every test
+ * copies (a fresh, seeded QuestDB per test without seeding 50,000 rows each time).
+ */
+export default async function globalSetup() {
+  const root = path.resolve(__dirname, "..");
+  if (process.env.E2E_SKIP_BUILD !== "1") {
+    execFileSync(path.join(root, "node_modules/.bin/next"), ["build"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
+  }
+  const template = mkdtempSync(path.join(os.tmpdir(), "e2e-questdb-template-"));
+  const questdb = await startTestQuestdb({ dataDir: template });
+  try {
+    await seedDemoData({ pgUrl: questdb.pgUrl, httpUrl: questdb.httpUrl });
+  } finally {
+    await questdb.stop();
+  }
+  process.env.E2E_QUESTDB_TEMPLATE = template;
+}

@@ -1,0 +1,26 @@
+import { InvalidEnvError, env } from "./env";
+import { logEvent, logger } from "./observability/logger";
+import { questdbService } from "./questdb/service";
+
+/**
+ * Server start-up (Node.js runtime only): validate the configuration — a bad value stops the app
+ * with one clear line — then open the QuestDB pool so its health check runs before the first
+ * request. A missing QuestDB is not a configuration error: the app starts and answers `error`.
+ */
+export function startServer(): void {
+  try {
+    env();
+  } catch (error) {
+    if (error instanceof InvalidEnvError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  process.on("unhandledRejection", (reason) => {
+    logEvent(logger, "error", "process.unhandled_rejection", {
+      error: reason instanceof Error ? reason.message || reason.name : String(reason) || "unknown reason",
+    });
+  });
+  questdbService(env);
+}
