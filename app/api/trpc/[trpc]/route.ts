@@ -1,16 +1,17 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { withRequestLog } from "@/server/observability/http-log";
 import { appRouter } from "@/server/root";
 import { createTRPCContext } from "@/server/trpc";
 
 export const dynamic = "force-dynamic";
 
-function handler(req: Request) {
-  return fetchRequestHandler({
+const handler = withRequestLog((req) =>
+  fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
     router: appRouter,
     createContext: () => createTRPCContext(),
-  });
-}
+  }),
+);
 
 export { handler as GET, handler as POST };
