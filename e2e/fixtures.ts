@@ -1,5 +1,5 @@
 import { test as base, expect, type Page } from "@playwright/test";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
@@ -122,6 +122,7 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
       await app?.stop();
       questdb.thaw();
       await questdb.process?.stop();
+      rmSync(testDir, { recursive: true, force: true });
     }
   },
 });

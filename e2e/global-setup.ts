@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startTestQuestdb } from "../scripts/lib/questdb-process";
@@ -26,4 +26,6 @@ export default async function globalSetup() {
     await questdb.stop();
   }
   process.env.E2E_QUESTDB_TEMPLATE = template;
+  // Playwright runs the returned function as the global teardown.
+  return () => rmSync(template, { recursive: true, force: true });
 }

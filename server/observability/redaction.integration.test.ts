@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -25,6 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await questdb?.stop();
+  if (questdb) rmSync(questdb.dataDir, { recursive: true, force: true });
 });
 
 it("never logs or answers the connection password, and never an empty error", async () => {

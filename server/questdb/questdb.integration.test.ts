@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -55,6 +55,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await questdb?.stop();
+  if (questdb) for (const dir of [questdb.dataDir, `${questdb.dataDir}-late`]) rmSync(dir, { recursive: true, force: true });
   mkdirSync("test-results", { recursive: true });
   writeFileSync("test-results/integration-measurements.json", JSON.stringify(measured, null, 2));
 });
@@ -111,6 +112,9 @@ describe("against a real QuestDB", () => {
 
     await questdb.restart();
     const back = Date.now();
+    // The health check sees QuestDB answer and probes by itself: the breaker closes with no caller.
+    await eventually(() => s.policy.breakerState() === "closed", { what: "the breaker to close without traffic", intervalMs: 50 });
+    measured.returnToBreakerClosedMs = Date.now() - back;
     const fresh = await eventually(async () => {
       const answer = await api.sessions.active({ limit: 50 });
       return answer.status === "ok" ? answer : undefined;

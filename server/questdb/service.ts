@@ -73,9 +73,15 @@ export function createQuestdbService(config: Env, deps: ServiceDeps = {}): Quest
     healthIntervalMs: config.QUESTDB_HEALTH_INTERVAL_MS,
     log,
     onHealthCheck: (ok) => {
-      if (!ok) metrics.healthCheckFailures.inc({ endpoint });
-      // QuestDB answers again: the next call probes now instead of after the full recovery time.
-      else policy.releaseBreaker();
+      if (!ok) {
+        metrics.healthCheckFailures.inc({ endpoint });
+        return;
+      }
+      // QuestDB answers again: probe now instead of after the full recovery time, and without
+      // waiting for a caller, so the breaker closes even when nobody is polling.
+      if (policy.releaseBreaker()) {
+        policy.execute((signal) => pool.query("SELECT 1", [], signal)).catch(() => undefined);
+      }
     },
   });
 
