@@ -10,6 +10,8 @@ test("healthy: the seeded sessions are shown, no banner, breaker closed, page li
   await expect(page.getByTestId("breaker-status")).toContainText("Closed");
   await expect(page.getByTestId("page-status")).toHaveText("Live");
   await expect(page.getByTestId("candles-summary")).toContainText("candles");
+  // The chart is drawn in the browser (lightweight-charts): the page hydrated and ran its code.
+  await expect(page.locator(".chart-canvas canvas").first()).toBeVisible();
   await snapshot(page, "healthy");
 });
 

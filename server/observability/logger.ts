@@ -26,7 +26,7 @@ function createLogger(): pino.Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     ...(usePretty
-      ? { transport: { target: "pino-pretty", options: { colorize: true, messageKey: "message" } } }
+      ? { transport: { target: "pino-pretty", options: { colorize: true, messageKey: "message", singleLine: true, ignore: "pid,hostname,service", messageFormat: "{event}" } } }
       : {}),
   });
 }
