@@ -41,6 +41,9 @@ export interface QuestdbHandle {
 export interface Stack {
   questdb: QuestdbHandle;
   app: AppProcess;
+  /** Stops the app (the browser loses its server) and starts it again on the same port. */
+  stopApp(): Promise<void>;
+  startApp(): Promise<void>;
 }
 
 interface StackOptions {
@@ -105,13 +108,27 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
     const questdb = await createQuestdb(testDir, !questdbDown);
     let app: AppProcess | undefined;
-    try {
-      app = await startApp({
-        port: await findFreePort(),
+    const port = await findFreePort();
+    const launchApp = () =>
+      startApp({
+        port,
         logFile: path.join(testDir, "app.log"),
         env: { ...APP_ENV, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
       });
-      await use({ questdb, app });
+    try {
+      app = await launchApp();
+      const stack: Stack = {
+        questdb,
+        app,
+        async stopApp() {
+          await app?.stop();
+        },
+        async startApp() {
+          app = await launchApp();
+          stack.app = app;
+        },
+      };
+      await use(stack);
       expect(app.isRunning(), "the app process must survive the test").toBe(true);
       expect(app.unhandledErrors(), "the app must log no unhandled error").toEqual([]);
     } finally {

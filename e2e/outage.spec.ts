@@ -154,3 +154,23 @@ test("two browser tabs: both degrade and both recover", async ({ context, stack 
     await expectNoReload(tab);
   }
 });
+
+test("the dashboard server itself goes down: the page keeps its data and says so — not QuestDB; back → live", async ({ page, stack }) => {
+  await loadHealthy(page, stack.app.url);
+  const before = await sessionRows(page);
+  await stack.stopApp();
+  const unreachable = page.getByTestId("app-unreachable-banner");
+  await expect(unreachable).toBeVisible();
+  await expect(unreachable).toContainText("Dashboard server unreachable");
+  await expect(unreachable).toContainText("QuestDB may be fine");
+  await expect(page.getByTestId("degraded-banner")).toHaveCount(0);
+  await expect(page.getByTestId("breaker-status")).toHaveAttribute("data-state", "unknown");
+  await expect(page.getByTestId("page-status")).toHaveText("Unavailable");
+  expect(await sessionRows(page)).toEqual(before);
+  await snapshot(page, "app-down");
+
+  await stack.startApp();
+  await expect(unreachable).toHaveCount(0, { timeout: 20_000 });
+  await expect(page.getByTestId("page-status")).toHaveText("Live");
+  await expectNoReload(page);
+});
