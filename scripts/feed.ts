@@ -12,7 +12,7 @@ import {
   gaussian,
   ilpConfig,
   nextPrice,
-  randomAmount,
+  appendTrade,
   roundTo,
   type TradeSymbol,
 } from "./seed";
@@ -238,15 +238,8 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
       for (const offset of offsets) {
         const tsUs = Math.max(nowUs - windowUs + offset + 1, previousUs + 1);
         const next = nextPrice(symbol, price, Math.max(tsUs - previousUs, 1000) / 1e6);
-        const side = next > price ? "buy" : next < price ? "sell" : Math.random() < 0.5 ? "buy" : "sell";
+        await appendTrade(target, symbol, price, next, tsUs);
         price = next;
-        await target
-          .table("trades")
-          .symbol("symbol", symbol)
-          .symbol("side", side)
-          .floatColumn("price", price)
-          .floatColumn("amount", randomAmount(symbol))
-          .at(tsUs, "us");
         previousUs = tsUs;
         trades++;
       }

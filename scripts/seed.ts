@@ -253,6 +253,18 @@ interface LatestTrade {
   tsUs: number;
 }
 
+/** Appends one trade to the sender's buffer; the side follows the price move (a coin toss when flat). */
+export async function appendTrade(sender: Sender, symbol: TradeSymbol, from: number, to: number, tsUs: number): Promise<void> {
+  const side = to > from ? "buy" : to < from ? "sell" : Math.random() < 0.5 ? "buy" : "sell";
+  await sender
+    .table("trades")
+    .symbol("symbol", symbol)
+    .symbol("side", side)
+    .floatColumn("price", to)
+    .floatColumn("amount", randomAmount(symbol))
+    .at(tsUs, "us");
+}
+
 async function writeTrades(sender: Sender, nowUs: number, latest: Map<string, LatestTrade>): Promise<number> {
   let written = 0;
   let pending = 0;
@@ -266,15 +278,8 @@ async function writeTrades(sender: Sender, nowUs: number, latest: Map<string, La
       tsUs += gapUs;
       if (tsUs > nowUs) break;
       const next = nextPrice(symbol, price, gapUs / 1e6);
-      const side = next > price ? "buy" : next < price ? "sell" : Math.random() < 0.5 ? "buy" : "sell";
+      await appendTrade(sender, symbol, price, next, tsUs);
       price = next;
-      await sender
-        .table("trades")
-        .symbol("symbol", symbol)
-        .symbol("side", side)
-        .floatColumn("price", price)
-        .floatColumn("amount", randomAmount(symbol))
-        .at(tsUs, "us");
       written++;
       if (++pending >= FLUSH_ROWS) {
         await sender.flush();
