@@ -6,13 +6,12 @@ import { api } from "@/trpc/react";
 import { CandlesChart } from "./CandlesChart";
 import { DEFAULT_MARKET_INPUT, SESSIONS_INPUT, SYMBOLS } from "./dashboard-inputs";
 import { HealthPanel } from "./HealthPanel";
-import { ResilientPanel, type PanelQuery } from "./ResilientPanel";
+import { ResilientPanel, isAppUnreachable, type PanelQuery } from "./ResilientPanel";
 import { SessionsTable } from "./SessionsTable";
 import { StatusChip, pageStatus } from "./StatusChip";
 
 function panelState(query: PanelQuery<unknown>): string | undefined {
-  if (query.error != null && query.errorUpdatedAt >= query.dataUpdatedAt) return "unreachable";
-  return query.data?.status;
+  return isAppUnreachable(query) ? "unreachable" : query.data?.status;
 }
 
 export function Dashboard() {
@@ -26,7 +25,7 @@ export function Dashboard() {
     { placeholderData: (previous) => previous },
   );
   const health = api.health.status.useQuery(undefined, { placeholderData: (previous) => previous });
-  const healthUnreachable = health.error != null && health.errorUpdatedAt >= health.dataUpdatedAt;
+  const healthUnreachable = isAppUnreachable(health);
 
   const status = pageStatus([panelState(sessions), panelState(candles), healthUnreachable ? "unreachable" : "ok"]);
 

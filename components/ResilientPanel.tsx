@@ -29,6 +29,11 @@ export interface ResilientPanelProps<T> {
   id?: string;
 }
 
+/** The latest poll failed before reaching QuestDB: the browser could not reach the app itself. */
+export function isAppUnreachable(query: Pick<PanelQuery<unknown>, "error" | "errorUpdatedAt" | "dataUpdatedAt">): boolean {
+  return query.error != null && query.errorUpdatedAt >= query.dataUpdatedAt;
+}
+
 export function networkErrorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error ?? "");
   return `Cannot reach the dashboard server${text ? `: ${text}` : ""}`;
@@ -48,8 +53,7 @@ export function ResilientPanel<T>({
   id,
 }: ResilientPanelProps<T>) {
   const answer = query.data;
-  // The last poll failed before reaching QuestDB: the browser could not reach the app.
-  const appUnreachable = query.error != null && query.errorUpdatedAt >= query.dataUpdatedAt;
+  const appUnreachable = isAppUnreachable(query);
   const state = appUnreachable ? "unreachable" : (answer?.status ?? "loading");
   const headingId = `${id ?? testIdPrefix ?? "panel"}-title`;
 
