@@ -1,0 +1,43 @@
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+
+/**
+ * QuestDB's own view of what reached it: it logs `QueryProgress exe [id=…, sql=`…`]` once per
+ * query it executes. Counting those lines between two offsets of its log cross-checks the app's
+ * `questdb_queries_started_total`.
+ */
+
+export function logSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readRange(file: string, from: number, to: number): string {
+  const length = Math.max(0, to - from);
+  if (length === 0) return "";
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(length);
+    const read = readSync(fd, buffer, 0, length, from);
+    return buffer.subarray(0, read).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How many times QuestDB logged the execution of each of `sqls` between the two offsets. */
+export function countExecutions(file: string, from: number, to: number, sqls: Record<string, string>): Record<string, number> & { other: number } {
+  const text = readRange(file, from, to);
+  const counts: Record<string, number> = {};
+  for (const name of Object.keys(sqls)) counts[name] = 0;
+  let other = 0;
+  for (const match of text.matchAll(/QueryProgress exe \[id=-?\d+, sql=`([^`]*)`/g)) {
+    const sql = match[1]!;
+    const name = Object.keys(sqls).find((key) => sqls[key] === sql);
+    if (name) counts[name]! += 1;
+    else other++;
+  }
+  return Object.assign(counts, { other });
+}

@@ -1,0 +1,120 @@
+import { activeSessionsQuery } from "../../server/questdb/queries";
+import { queriesStarted, sessionsActive } from "../lib/app-client";
+import { get, getJson } from "../lib/http";
+import { countExecutions, logSize } from "../lib/questdb-log";
+import { fmt, median, round, sleep, spread } from "../lib/stats";
+import type { BenchContext, FigureResult } from "../lib/types";
+
+/**
+ * dbQueriesPerViewerPoll: 200 simulated viewers poll `sessions.active` every 2 s for 30 s (each
+ * with its own random phase, like 200 dashboards opened at different moments; a poll does not
+ * wait for the previous one, like react-query's refetchInterval). The figure is the queries that
+ * reached QuestDB — the app's `questdb_queries_started_total` — divided by the polls.
+ * At the same time 200 more viewers poll the plain-pg baseline route.
+ *
+ * Cross-check on QuestDB's side: QuestDB logs `QueryProgress exe [id=…, sql=…]` once per query it
+ * executes; the app's SQL and the baseline's one-line SQL are counted separately in the window.
+ */
+
+interface ViewerRun {
+  polls: number;
+  notOk: number;
+  queries: number;
+}
+
+async function viewers(count: number, intervalMs: number, durationMs: number, poll: () => Promise<boolean>): Promise<{ polls: number; notOk: number }> {
+  let polls = 0;
+  let notOk = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const phase = Math.random() * intervalMs;
+      for (let at = phase; at < durationMs; at += intervalMs) {
+        const wait = start + at - performance.now();
+        if (wait > 0) await sleep(wait);
+        polls++;
+        pending.push(poll().then((ok) => void (ok ? undefined : notOk++)));
+      }
+    }),
+  );
+  await Promise.all(pending);
+  return { polls, notOk };
+}
+
+export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureResult> {
+  const runs = ctx.quick ? 1 : 3;
+  const count = 200;
+  const intervalMs = 2_000;
+  const durationMs = ctx.quick ? 10_000 : 30_000;
+  const appSql = activeSessionsQuery(100).sql;
+  const baselineSql = appSql.replace(/\s+/g, " ").trim();
+  const baselineQueries = async () => (await getJson<{ queries: number }>(`${ctx.baseline.url}/stats`)).json?.queries ?? NaN;
+
+  const ours: ViewerRun[] = [];
+  const plain: ViewerRun[] = [];
+  const questdbSide: { app: number; baseline: number; other: number }[] = [];
+  for (let run = 0; run < runs; run++) {
+    await sleep(1_500); // let the previous run's last reuse window pass
+    const q0 = await queriesStarted(ctx.app.url);
+    const b0 = await baselineQueries();
+    const off0 = logSize(ctx.questdb.logFile);
+    const [a, b] = await Promise.all([
+      viewers(count, intervalMs, durationMs, async () => (await sessionsActive(ctx.app.url, 100, 30_000)).status === "ok"),
+      viewers(count, intervalMs, durationMs, async () => (await get(`${ctx.baseline.url}/sessions?limit=100`, 30_000)).status === 200),
+    ]);
+    const q1 = await queriesStarted(ctx.app.url);
+    const b1 = await baselineQueries();
+    await sleep(1_500); // QuestDB writes its log asynchronously
+    const counted = countExecutions(ctx.questdb.logFile, off0, logSize(ctx.questdb.logFile), { app: appSql, baseline: baselineSql });
+    ours.push({ ...a, queries: q1 - q0 });
+    plain.push({ ...b, queries: b1 - b0 });
+    questdbSide.push({ app: counted.app ?? 0, baseline: counted.baseline ?? 0, other: counted.other });
+    ctx.progress(
+      `  viewers run ${run + 1}/${runs}: ours ${q1 - q0} queries / ${a.polls} polls (${a.notOk} not ok) · ` +
+        `plain ${b1 - b0} / ${b.polls} · QuestDB log: app ${counted.app}, baseline ${counted.baseline}`,
+    );
+  }
+  const perPoll = ours.map((r) => round(r.queries / r.polls, 4));
+  const basePerPoll = plain.map((r) => round(r.queries / r.polls, 4));
+  const value = median(perPoll);
+  const baseValue = median(basePerPoll);
+  const totalQueries = ours.reduce((s, r) => s + r.queries, 0);
+  const totalPolls = ours.reduce((s, r) => s + r.polls, 0);
+  const loggedApp = questdbSide.reduce((s, r) => s + r.app, 0);
+  const loggedBaseline = questdbSide.reduce((s, r) => s + r.baseline, 0);
+  const baselineCounted = plain.reduce((s, r) => s + r.queries, 0);
+  return {
+    value,
+    unit: "queries per poll",
+    runs: perPoll,
+    spread: spread(perPoll),
+    runsLabel: `${runs} × ${durationMs / 1000} s, ${count} viewers every ${intervalMs / 1000} s`,
+    display: `${value.toFixed(4)} (${fmt(totalQueries)} queries / ${fmt(totalPolls)} polls)`,
+    baseline: {
+      value: baseValue,
+      display: `plain route: ${baseValue.toFixed(2)}`,
+      what: "200 more viewers polling the plain-pg route at the same time: its queries ÷ its polls",
+      runs: basePerPoll,
+    },
+    ratio: round(value / baseValue, 4),
+    ratioDisplay: (value / baseValue).toFixed(4),
+    details: {
+      viewers: count,
+      intervalMs,
+      durationMs,
+      oursRuns: ours,
+      baselineRuns: plain,
+      counter: "questdb_queries_started_total{operation=\"sessions.active\"} at GET /api/metrics",
+      crossCheck: {
+        source: "QuestDB's log: `QueryProgress exe` lines with the app's SQL (multi-line) and the baseline's (one line), in each run's window",
+        appCounterTotal: totalQueries,
+        questdbLoggedAppTotal: loggedApp,
+        baselineCounterTotal: baselineCounted,
+        questdbLoggedBaselineTotal: loggedBaseline,
+        perRun: questdbSide,
+        agrees: loggedApp === totalQueries && loggedBaseline === baselineCounted,
+      },
+    },
+  };
+}
