@@ -1,4 +1,4 @@
-import { BrokenCircuitError, TaskCancelledError, isBrokenCircuitError } from "cockatiel";
+import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, isBrokenCircuitError } from "cockatiel";
 
 /**
  * Classifies a failure (connection vs. query) and describes it in words that are never empty.
@@ -14,6 +14,7 @@ export type FailureKind =
   | "connection_terminated"
   | "connection_failed"
   | "breaker_open"
+  | "pool_busy"
   | "deadline_exceeded"
   | "query_failed";
 
@@ -99,6 +100,7 @@ function endpointOf(error: ErrorLike): string | undefined {
 // Class names are minified in a production build: name the ones we classify by hand.
 function typeOf(error: unknown): string {
   if (error instanceof BrokenCircuitError) return "BrokenCircuitError";
+  if (error instanceof BulkheadRejectedError) return "BulkheadRejectedError";
   if (error instanceof TaskCancelledError) return "TaskCancelledError";
   if (error instanceof Error) {
     if (error.name && error.name !== "Error") return error.name;
@@ -132,6 +134,11 @@ export function classifyFailure(error: unknown, endpoint?: string): FailureInfo 
   }
   if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) {
     return { kind: "breaker_open", isConnectionFailure: true, cause: `circuit breaker open${at}`, errorType, code };
+  }
+  if (error instanceof BulkheadRejectedError) {
+    // Too many queries already waiting for a connection: QuestDB is not known to be down, but this
+    // caller cannot be served now, so it is answered like an unavailable QuestDB (cache first).
+    return { kind: "pool_busy", isConnectionFailure: true, cause: `too many queries waiting for a connection${at}`, errorType, code };
   }
   if (error instanceof DeadlineExceededError) {
     return { kind: "deadline_exceeded", isConnectionFailure: true, cause: `${error.message}${at}`, errorType, code };

@@ -196,6 +196,46 @@ describe("circuit breaker", () => {
   });
 });
 
+describe("bulkhead", () => {
+  it("a busy but healthy QuestDB never opens the breaker: attempts wait for a free connection outside the attempt's clock", async () => {
+    const { p, transitions } = policy({ maxConcurrent: 2, attemptTimeoutMs: 2_000, breakerThreshold: 2 });
+    // A stand-in for a pool of two connections, each query taking 1.5 s.
+    let free = 2;
+    const waiting: Array<() => void> = [];
+    const query = async () => {
+      if (free === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+      else free--;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+      return "rows";
+    };
+    const calls = Array.from({ length: 8 }, () => outcome(p.execute(query)));
+    await vi.advanceTimersByTimeAsync(4 * 1_500);
+    const results = await Promise.all(calls);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(transitions).toEqual([]);
+    expect(p.breakerState()).toBe("closed");
+  });
+
+  it("a full queue is answered at once, not retried and not counted by the breaker", async () => {
+    const { p, retries } = policy({ maxConcurrent: 1, maxQueued: 1, retryDelaysMs: [100], breakerThreshold: 1 });
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve("rows"), 500));
+    const running = outcome(p.execute(slow));
+    const queued = outcome(p.execute(slow));
+    const rejected = await outcome(p.execute(slow));
+    expect(rejected.ok).toBe(false);
+    expect(!rejected.ok && describeFailure("get active sessions", rejected.error)).toBe(
+      "Failed to get active sessions: too many queries waiting for a connection",
+    );
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await running).ok && (await queued).ok).toBe(true);
+    expect(retries).toEqual([]);
+    expect(p.breakerState()).toBe("closed");
+  });
+});
+
 describe("withDeadline", () => {
   it("answers the caller at the deadline while the work goes on", async () => {
     let finish!: (v: string) => void;

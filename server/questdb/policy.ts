@@ -1,9 +1,11 @@
 import {
+  BulkheadRejectedError,
   CircuitState,
   ConsecutiveBreaker,
   IterableBackoff,
   TaskCancelledError,
   TimeoutStrategy,
+  bulkhead,
   circuitBreaker,
   handleWhen,
   isBrokenCircuitError,
@@ -18,10 +20,13 @@ import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, classifyF
 
 /**
  * The resilience policy shared by every procedure on one QuestDB endpoint:
- * retry(connection failures) ∘ circuit breaker ∘ per-attempt timeout.
+ * bulkhead ∘ retry(connection failures) ∘ circuit breaker ∘ per-attempt timeout.
  * The timeout sits inside the breaker because cockatiel makes other callers wait for a half-open
- * probe: an unbounded probe would hold them all. The caller's deadline (`withDeadline`) sits
- * outside everything, so no caller waits longer than it while the attempt may go on.
+ * probe: an unbounded probe would hold them all. The bulkhead lets at most as many attempts run as
+ * the pool has connections, so the attempt's clock never runs while it waits for a free connection:
+ * a busy but healthy QuestDB must not look like a dead one and open the breaker for everyone.
+ * The caller's deadline (`withDeadline`) sits outside everything, so no caller waits longer than it
+ * while the attempt may go on.
  */
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -31,6 +36,9 @@ export interface PolicyOptions {
   breakerThreshold: number;
   breakerRecoveryMs: number;
   attemptTimeoutMs: number;
+  /** Attempts that may run at once (the pool's size); more wait in a queue of `maxQueued`. */
+  maxConcurrent?: number;
+  maxQueued?: number;
   log: Logger;
   now?: () => number;
 }
@@ -94,7 +102,9 @@ export interface QuestdbPolicy {
 
 export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents = {}): QuestdbPolicy {
   const now = options.now ?? Date.now;
-  const isConnection = (error: Error) => classifyFailure(error).isConnectionFailure;
+  // A full queue is the app's own limit, not QuestDB failing: never retried, never counted.
+  const isConnection = (error: Error) =>
+    !(error instanceof BulkheadRejectedError) && classifyFailure(error).isConnectionFailure;
 
   const halfOpenDelay = new ReleasableDelayFactory(options.breakerRecoveryMs);
   let openedAt: number | null = null;
@@ -113,7 +123,9 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
   );
 
   const attemptTimeout = timeout(options.attemptTimeoutMs, TimeoutStrategy.Aggressive);
-  const policy = wrap(retryPolicy, breaker, attemptTimeout);
+  const maxConcurrent = options.maxConcurrent ?? Number.MAX_SAFE_INTEGER;
+  const slots = bulkhead(maxConcurrent, options.maxQueued ?? maxConcurrent * 100);
+  const policy = wrap(slots, retryPolicy, breaker, attemptTimeout);
 
   retryPolicy.onRetry((event) => {
     const cause = "error" in event ? classifyFailure(event.error).cause : "unexpected result";
@@ -138,6 +150,8 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
 
   return {
     execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+      // A signal of its own per call: cockatiel would otherwise hang every call's listener on one
+      // shared signal (MaxListenersExceededWarning under load).
       return policy.execute(async ({ signal }) => {
         try {
           return await fn(signal);
@@ -146,7 +160,7 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
           if (signal.aborted) throw new AttemptTimeoutError(options.attemptTimeoutMs);
           throw error;
         }
-      }).catch((error: unknown) => {
+      }, new AbortController().signal).catch((error: unknown) => {
         if (error instanceof TaskCancelledError) {
           throw new AttemptTimeoutError(options.attemptTimeoutMs);
         }

@@ -68,7 +68,7 @@ interface Fetched<T> {
 
 function outcomeOf(info: FailureInfo): QueryOutcome {
   if (!info.isConnectionFailure) return "query_failure";
-  if (info.kind === "breaker_open") return "breaker_open";
+  if (info.kind === "breaker_open" || info.kind === "pool_busy") return info.kind;
   if (info.kind === "connection_timeout" || info.kind === "deadline_exceeded") return "timeout";
   return "connection_failure";
 }
@@ -102,7 +102,8 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
           { operation: spec.operation, outcome: outcomeOf(info) },
           (performance.now() - started) / 1000,
         );
-        if (info.kind !== "breaker_open") deps.target.noteFailure(message);
+        // Failing fast or a full queue says nothing new about QuestDB itself.
+        if (info.kind !== "breaker_open" && info.kind !== "pool_busy") deps.target.noteFailure(message);
         logEvent(deps.log, info.kind === "breaker_open" ? "info" : "error", "questdb.query_failed", {
           operation: spec.operation,
           error: message,

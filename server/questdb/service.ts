@@ -53,6 +53,7 @@ export function createQuestdbService(config: Env, deps: ServiceDeps = {}): Quest
       breakerThreshold: config.QUESTDB_BREAKER_THRESHOLD,
       breakerRecoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS,
       attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
+      maxConcurrent: config.QUESTDB_POOL_MAX,
       log,
       now: deps.now,
     },

@@ -10,6 +10,8 @@ const handler = withRequestLog((req) =>
     endpoint: "/api/trpc",
     req,
     router: appRouter,
+    // The page batches at most 10 calls; a bigger batch is a 400, not a burst of queries.
+    maxBatchSize: 20,
     createContext: () => createTRPCContext(),
   }),
 );
