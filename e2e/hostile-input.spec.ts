@@ -286,7 +286,8 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
     { name: "1 MB header", path: SESSIONS, headers: { "x-hostile": MB1 }, status: 431, message: /^Request Header Fields Too Large$/ },
     { name: "batch whose input is not an object", path: `${SESSIONS},${SESSIONS}`, query: "batch=1", input: 5, status: 400, message: /^"input" needs to be an object when doing a batch call/ },
     { name: "batch whose input is not JSON", path: `${SESSIONS},${SESSIONS}`, query: "batch=1", rawInput: "abc", status: 400, message: /is not valid JSON/ },
-    { name: "batch of unknown procedures", path: Array(100).fill("nope").join(","), query: "batch=1", status: 404, message: notFound("nope") },
+    { name: "batch of unknown procedures", path: Array(10).fill("nope").join(","), query: "batch=1", status: 404, message: notFound("nope") },
+    { name: "batch of 100 unknown procedures (over the cap)", path: Array(100).fill("nope").join(","), query: "batch=1", status: 400, message: /batch/i },
     { name: "comma-separated paths without batch=1", path: `${SESSIONS},${SESSIONS}`, status: 404, message: notFound(`${SESSIONS},${SESSIONS}`) },
   ];
   await runCases(request, stack, cases);
@@ -300,31 +301,24 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
     if (item?.result?.data.status !== "ok") expect(item?.result?.data.message?.trim()).toBeTruthy();
   };
 
-  await test.step("a batch of 100 identical valid calls: 200 and 100 ok results (one query, shared)", async () => {
-    const inputs = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [i, { limit: 7 }]));
+  await test.step("a batch of 100 calls is over the cap of 20: one 400 naming the limit, no query run", async () => {
+    const inputs = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [i, { limit: i + 1 }]));
     const answer = await send(request, batchUrl(Array(100).fill(SESSIONS), inputs));
+    expect(answer.status).toBe(400);
+    expect(answer.message).toMatch(/batch/i);
+  });
+
+  await test.step("a batch of 20 identical valid calls: 200 and 20 ok results (one query, shared)", async () => {
+    const inputs = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [i, { limit: 7 }]));
+    const answer = await send(request, batchUrl(Array(20).fill(SESSIONS), inputs));
     expect(answer.status).toBe(200);
     const items = answer.body as BatchItem[];
-    expect(items).toHaveLength(100);
+    expect(items).toHaveLength(20);
     for (const item of items) expect(item.result?.data.status).toBe("ok");
   });
 
-  await test.step("a batch of 100 distinct valid calls: 200 and 100 results (legitimate; no cap)", async () => {
-    // 100 queries through QUESTDB_POOL_MAX (10) connections: normally all ok in well under a
-    // second. A QuestDB too slow to serve them within the attempt limit makes some `degraded` or
-    // `error` (with a message) — an answer, never a 5xx or a hang.
-    const inputs = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [i, { limit: i + 1 }]));
-    const answer = await send(request, batchUrl(Array(100).fill(SESSIONS), inputs));
-    expect(answer.status).toBe(200);
-    const items = answer.body as BatchItem[];
-    expect(items).toHaveLength(100);
-    items.forEach(expectUnion);
-    const ok = items.filter((item) => item.result?.data.status === "ok").length;
-    test.info().annotations.push({ type: "batch of 100 distinct calls", description: `${ok} ok in ${Math.round(answer.ms)} ms` });
-  });
-
-  await test.step("a batch of 100 calls over every procedure: 200 and 100 results", async () => {
-    const paths = Array.from({ length: 100 }, (_, i) => [SESSIONS, CANDLES, "health.status"][i % 3]!);
+  await test.step("a batch of 20 calls over every procedure: 200 and 20 results, all ok on a healthy QuestDB", async () => {
+    const paths = Array.from({ length: 20 }, (_, i) => [SESSIONS, CANDLES, "health.status"][i % 3]!);
     const inputs: Record<number, unknown> = {};
     paths.forEach((p, i) => {
       if (p === CANDLES) inputs[i] = candles({ limit: i + 1 });
@@ -333,23 +327,23 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
     const answer = await send(request, batchUrl(paths, inputs));
     expect(answer.status).toBe(200);
     const items = answer.body as BatchItem[];
-    expect(items).toHaveLength(100);
+    expect(items).toHaveLength(20);
     items.forEach((item, i) => {
-      if (paths[i] === "health.status") expect(item.result?.data).toMatchObject({ questdb: { breaker: expect.any(String) } });
-      else expectUnion(item);
+      if (paths[i] === "health.status") expect(item.result?.data).toMatchObject({ questdb: { breaker: "closed" } });
+      else expect(item.result?.data.status).toBe("ok");
     });
   });
 
-  await test.step("a batch of 100 with one bad call: 207, the bad one a BAD_REQUEST naming the field", async () => {
-    const inputs: Record<number, unknown> = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [i, { limit: i + 1 }]));
-    inputs[42] = { limit: -1 };
-    const answer = await send(request, batchUrl(Array(100).fill(SESSIONS), inputs));
+  await test.step("a batch of 20 with one bad call: 207, the bad one a BAD_REQUEST naming the field", async () => {
+    const inputs: Record<number, unknown> = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [i, { limit: i + 1 }]));
+    inputs[12] = { limit: -1 };
+    const answer = await send(request, batchUrl(Array(20).fill(SESSIONS), inputs));
     expect(answer.status).toBe(207);
     const items = answer.body as BatchItem[];
-    expect(items).toHaveLength(100);
-    expect(items[42]?.error?.data.code).toBe("BAD_REQUEST");
-    expect(items[42]?.error?.message).toMatch(/^Invalid input: limit: Too small/);
-    items.filter((_, i) => i !== 42).forEach(expectUnion);
+    expect(items).toHaveLength(20);
+    expect(items[12]?.error?.data.code).toBe("BAD_REQUEST");
+    expect(items[12]?.error?.message).toMatch(/^Invalid input: limit: Too small/);
+    items.filter((_, i) => i !== 12).forEach(expectUnion);
   });
 
   await test.step("a batch mixing a valid call, a bad input and an unknown procedure: 207, one answer each", async () => {
