@@ -24,7 +24,7 @@ import { seedDemoData } from "./seed";
  */
 
 const ROOT = path.resolve(__dirname, "..");
-const RESULT_FILE = path.join(ROOT, "bench", "results", "chaos.json");
+const DEFAULT_RESULT_FILE = path.join(ROOT, "bench", "results", "chaos.json");
 /** Where the app's log is kept when a check fails (test-results/ is ignored by git). */
 const FAILED_LOG_FILE = path.join(ROOT, "test-results", "chaos-app.log");
 
@@ -56,10 +56,12 @@ interface Options {
   build: boolean;
   clients: number;
   thinkMs: [number, number];
+  /** Where the JSON report goes (npm test writes its short run under test-results/). */
+  out: string;
 }
 
 function usage(): string {
-  return "usage: npm run chaos -- [--duration <seconds>] [--seed <n>] [--build] [--clients <n>] [--think-ms <min>-<max>]";
+  return "usage: npm run chaos -- [--duration <seconds>] [--seed <n>] [--build] [--clients <n>] [--think-ms <min>-<max>] [--out <file>]";
 }
 
 function parseOptions(argv: string[]): Options {
@@ -71,6 +73,7 @@ function parseOptions(argv: string[]): Options {
       build: { type: "boolean", default: false },
       clients: { type: "string", default: "50" },
       "think-ms": { type: "string", default: "100-900" },
+      out: { type: "string", default: DEFAULT_RESULT_FILE },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -92,6 +95,7 @@ function parseOptions(argv: string[]): Options {
     build: values.build,
     clients: int("clients", values.clients, 1),
     thinkMs: [Number(think[1]), Number(think[2])],
+    out: path.resolve(values.out),
   };
 }
 
@@ -577,8 +581,8 @@ async function main(): Promise<number> {
       connections: connPerSecond[i] ?? null,
     })),
   };
-  fs.mkdirSync(path.dirname(RESULT_FILE), { recursive: true });
-  fs.writeFileSync(RESULT_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  fs.mkdirSync(path.dirname(options.out), { recursive: true });
+  fs.writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
   if (!ok) {
     fs.mkdirSync(path.dirname(FAILED_LOG_FILE), { recursive: true });
     fs.copyFileSync(app.logFile, FAILED_LOG_FILE);
@@ -589,7 +593,7 @@ async function main(): Promise<number> {
   const fmt = (v: number | null) => (v === null ? "?" : `${v} MB`);
   const lines = [
     "",
-    `Chaos soak: ${chaosS.toFixed(0)} s of chaos, seed ${options.seed}, ${options.clients} clients → ${path.relative(ROOT, RESULT_FILE)}`,
+    `Chaos soak: ${chaosS.toFixed(0)} s of chaos, seed ${options.seed}, ${options.clients} clients → ${path.relative(ROOT, options.out)}`,
     `QuestDB: ${Object.entries(actionCounts).map(([a, n]) => `${n} ${a}`).join(", ")}`,
     `Answers: ${stats.requests} requests; by HTTP status ${JSON.stringify(stats.byHttpStatus)}; HTTP 5xx ${http5xx}`,
     `Union: ok ${stats.byUnionStatus.ok}, degraded ${stats.byUnionStatus.degraded}, error ${stats.byUnionStatus.error}; ` +
