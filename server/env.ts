@@ -128,5 +128,3 @@ export function env(): Env {
   cached ??= parseEnv();
   return cached;
 }
-
-export const ENV_DEFAULTS = DEFAULTS;

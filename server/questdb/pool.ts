@@ -96,10 +96,6 @@ export class QuestdbPool implements Queryable {
     this.healthTimer.unref();
   }
 
-  get secretsToRedact(): readonly string[] {
-    return this.secrets;
-  }
-
   describe(operation: string, error: unknown): string {
     return describeFailure(operation, error, { endpoint: this.endpoint, secrets: this.secrets });
   }
