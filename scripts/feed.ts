@@ -12,6 +12,7 @@ import {
   gaussian,
   ilpConfig,
   nextPrice,
+  appendSessionEvent,
   appendTrade,
   roundTo,
   type TradeSymbol,
@@ -251,16 +252,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
     const hours = windowUs / 3_600_000_000;
     for (const session of sessions ?? []) {
       session.pnl = roundTo(session.pnl + session.driftPerHour * hours + session.noise * Math.sqrt(hours) * gaussian(), 0.01);
-      await target
-        .table("session_events")
-        .symbol("session_id", session.sessionId)
-        .symbol("strategy", session.strategy)
-        .symbol("symbol", session.symbol)
-        .symbol("mode", session.mode)
-        .symbol("status", "running")
-        .floatColumn("pnl", session.pnl)
-        .timestampColumn("started_at", session.startedAtUs, "us")
-        .at(eventUs, "us");
+      await appendSessionEvent(target, { ...session, status: "running" }, eventUs);
       sessionEvents++;
     }
     if (sessionEvents > 0) lastSessionEventUs = eventUs;

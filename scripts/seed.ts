@@ -265,6 +265,32 @@ export async function appendTrade(sender: Sender, symbol: TradeSymbol, from: num
     .at(tsUs, "us");
 }
 
+/** One change of a trading session, as stored in `session_events`. */
+export interface SessionEvent {
+  sessionId: string;
+  strategy: string;
+  symbol: string;
+  /** "live" or "paper" (the feed passes on what it read back from the table). */
+  mode: string;
+  status: "running" | "stopped";
+  pnl: number;
+  startedAtUs: number;
+}
+
+/** Appends one session event to the sender's buffer. */
+export async function appendSessionEvent(sender: Sender, event: SessionEvent, tsUs: number): Promise<void> {
+  await sender
+    .table("session_events")
+    .symbol("session_id", event.sessionId)
+    .symbol("strategy", event.strategy)
+    .symbol("symbol", event.symbol)
+    .symbol("mode", event.mode)
+    .symbol("status", event.status)
+    .floatColumn("pnl", event.pnl)
+    .timestampColumn("started_at", event.startedAtUs, "us")
+    .at(tsUs, "us");
+}
+
 async function writeTrades(sender: Sender, nowUs: number, latest: Map<string, LatestTrade>): Promise<number> {
   let written = 0;
   let pending = 0;
@@ -303,16 +329,7 @@ async function writeSessionEvents(sender: Sender, nowUs: number): Promise<number
       const last = tsUs >= endUs;
       if (last) tsUs = endUs;
       const status = last && session.stoppedHoursAgo !== undefined ? "stopped" : "running";
-      await sender
-        .table("session_events")
-        .symbol("session_id", session.sessionId)
-        .symbol("strategy", session.strategy)
-        .symbol("symbol", session.symbol)
-        .symbol("mode", session.mode)
-        .symbol("status", status)
-        .floatColumn("pnl", roundTo(pnl, 0.01))
-        .timestampColumn("started_at", startedAtUs, "us")
-        .at(tsUs, "us");
+      await appendSessionEvent(sender, { ...session, status, pnl: roundTo(pnl, 0.01), startedAtUs }, tsUs);
       written++;
       if (last) break;
       // Jittered gaps so the events of different sessions do not line up.
