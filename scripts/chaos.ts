@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CACHE_MAX_ENTRIES } from "../server/questdb/service";
-import { startChaosApp, type ChaosApp } from "./chaos/app";
+import { UNHANDLED_ERROR_LINE, startApp, type AppProcess } from "./lib/app-process";
 import { ClientStats, DATA_PROCEDURES, runClient } from "./chaos/clients";
 import { Rng } from "./chaos/prng";
 import { connectionsTo, processTree, rssKb } from "./chaos/proc";
@@ -102,7 +102,7 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Children and clean-up
 
-let app: ChaosApp | null = null;
+let app: AppProcess | null = null;
 let questdb: QuestdbProcess | null = null;
 let buildChild: ChildProcess | null = null;
 let tempDir: string | null = null;
@@ -241,14 +241,13 @@ interface LogScan {
   emptyFields: number;
 }
 
-const UNHANDLED = /unhandled_rejection|uncaughtException|Unhandled|"level":"fatal"|⨯ /;
 
 function scanLog(text: string): LogScan {
   const scan: LogScan = { lines: 0, breakerOpenedAt: [], events: {}, unhandled: [], http5xx: 0, unexpectedErrors: 0, emptyFields: 0 };
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     scan.lines++;
-    if (UNHANDLED.test(line)) scan.unhandled.push(line.slice(0, 500));
+    if (UNHANDLED_ERROR_LINE.test(line)) scan.unhandled.push(line.slice(0, 500));
     if (!line.startsWith("{")) continue;
     let entry: Record<string, unknown>;
     try {
@@ -292,7 +291,7 @@ async function main(): Promise<number> {
     QUESTDB_URL: questdb.pgUrl,
     QUESTDB_HTTP_URL: questdb.httpUrl,
   };
-  app = await startChaosApp({ root: ROOT, port: await findFreePort(), env: appEnv, logFile: path.join(tempDir, "app.log") });
+  app = await startApp({ root: ROOT, port: await findFreePort(), env: appEnv, logFile: path.join(tempDir, "app.log") });
   const appPid = app.pid;
   const pgPort = questdb.pgPort;
   console.log(

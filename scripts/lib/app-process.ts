@@ -2,9 +2,17 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-/** The production build (`next start`) as a child process, its output captured to a file. */
+/**
+ * The production build (`next start`) as a child process, its output captured to a file: the one
+ * launcher the e2e fixture and the chaos soak share.
+ */
 
-export interface ChaosApp {
+/** A log line that reports an unhandled error or a crash of the app. */
+export const UNHANDLED_ERROR_LINE = /unhandled_rejection|uncaughtException|Unhandled|"level":"fatal"|⨯ /;
+
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface AppProcess {
   url: string;
   pid: number;
   logFile: string;
@@ -12,25 +20,36 @@ export interface ChaosApp {
   /** How it exited, once it has. */
   exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
   log(): string;
+  /** Lines of the log that report an unhandled error or a crash. */
+  unhandledErrors(): string[];
   /** SIGTERM, SIGKILL after 5 s; resolves once it is gone. */
   stop(): Promise<void>;
   /** SIGKILL without waiting (for the process 'exit' handler). */
   killNow(): void;
 }
 
-export async function startChaosApp(opts: {
-  root: string;
+export async function startApp(opts: {
+  /** The project whose `.next` build is served; this repository by default. */
+  root?: string;
   port: number;
   env: Record<string, string>;
   logFile: string;
   readyTimeoutMs?: number;
-}): Promise<ChaosApp> {
+}): Promise<AppProcess> {
+  const root = opts.root ?? PROJECT_ROOT;
   const out = openSync(opts.logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(path.join(opts.root, "node_modules/.bin/next"), ["start", "-p", String(opts.port)], {
-      cwd: opts.root,
-      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...opts.env, PORT: String(opts.port) },
+    child = spawn(path.join(root, "node_modules/.bin/next"), ["start", "-p", String(opts.port)], {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        LOG_LEVEL: "info",
+        ...opts.env,
+        PORT: String(opts.port),
+      },
       stdio: ["ignore", out, out],
     });
   } finally {
@@ -52,13 +71,17 @@ export async function startChaosApp(opts: {
       return "";
     }
   };
-  const app: ChaosApp = {
+  const app: AppProcess = {
     url,
     pid: child.pid ?? -1,
     logFile: opts.logFile,
     isRunning: () => exitInfo === null && child.exitCode === null && child.signalCode === null,
     exit: () => exitInfo,
     log,
+    unhandledErrors: () =>
+      log()
+        .split("\n")
+        .filter((line) => UNHANDLED_ERROR_LINE.test(line)),
     async stop() {
       if (!app.isRunning()) return;
       child.kill("SIGTERM");
