@@ -1,14 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { get } from "./http";
-import { trackChild, trackTempDir } from "./cleanup";
-import { sleep } from "./stats";
+import { startApp as launchApp } from "../../scripts/lib/app-process";
+import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process";
+import { trackChild, trackPid, trackTempDir } from "./cleanup";
+
+export type { ServerProcess };
 
 /**
  * The app's production build and the servers the benchmark runs as child processes (the app with
- * `next start`, the plain-pg baseline server), each with its output in a log file.
+ * `next start`, the plain-pg baseline server) through the shared launcher in scripts/lib/.
  */
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -79,112 +81,38 @@ export async function buildApp(logFile: string): Promise<Build> {
   return { dir, seconds: (performance.now() - started) / 1000, isolated: true };
 }
 
-export interface ServerProcess {
-  name: string;
-  url: string;
-  pid: number;
-  logFile: string;
-  isRunning(): boolean;
-  log(): string;
-  stop(): Promise<void>;
-}
-
-interface StartOptions {
-  name: string;
-  command: string;
-  args: string[];
-  cwd: string;
-  env: Record<string, string>;
-  logFile: string;
-  port: number;
-  readyPath: string;
-  readyTimeoutMs?: number;
-}
-
 /** Inherited settings that would change what is measured are dropped from a child's environment. */
-function cleanEnv(): Record<string, string | undefined> {
+function cleanEnv(): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith("QUESTDB_") || key === "LOG_LEVEL" || key === "PORT" || key === "NODE_OPTIONS") continue;
     env[key] = value;
   }
-  return env;
+  return env as NodeJS.ProcessEnv;
 }
 
-async function startServer(opts: StartOptions): Promise<ServerProcess> {
-  const out = openSync(opts.logFile, "a");
-  let child: ChildProcess;
-  try {
-    child = spawn(opts.command, opts.args, {
-      cwd: opts.cwd,
-      env: { ...cleanEnv(), ...opts.env } as NodeJS.ProcessEnv,
-      stdio: ["ignore", out, out],
-    });
-  } finally {
-    closeSync(out);
-  }
-  trackChild(child);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    });
-  });
-  const url = `http://127.0.0.1:${opts.port}`;
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
-  for (;;) {
-    if (exited) throw new Error(`${opts.name} exited during start-up:\n${tail(opts.logFile)}`);
-    const res = await get(`${url}${opts.readyPath}`, 2_000);
-    if (res.status === 200) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${opts.name} did not answer ${opts.readyPath} in time:\n${tail(opts.logFile)}`);
-    }
-    await sleep(100);
-  }
-  return {
-    name: opts.name,
-    url,
-    pid: child.pid ?? -1,
-    logFile: opts.logFile,
-    isRunning: () => !exited,
-    log: () => tail(opts.logFile, 1_000_000),
-    async stop() {
-      if (exited) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exit;
-      clearTimeout(timer);
-    },
-  };
+/** From the moment it is spawned, killed with the benchmark however the benchmark ends. */
+function track(child: { pid: number; isRunning(): boolean }): void {
+  trackPid(() => (child.isRunning() ? child.pid : undefined));
 }
 
 /** `next start` of the build, pointed at QuestDB through `env`; ready once /api/health answers. */
-export function startApp(build: Build, port: number, env: Record<string, string>, logFile: string): Promise<ServerProcess> {
-  return startServer({
-    name: "the app (next start)",
-    command: path.join(build.dir, "node_modules", ".bin", "next"),
-    args: ["start", "-p", String(port)],
-    cwd: build.dir,
-    env: { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", PORT: String(port), ...env },
-    logFile,
-    port,
-    readyPath: "/api/health",
-  });
+export async function startApp(build: Build, port: number, env: Record<string, string>, logFile: string): Promise<ServerProcess> {
+  return launchApp({ root: build.dir, port, env: { LOG_LEVEL: "warn", ...env }, logFile, baseEnv: cleanEnv(), readyTimeoutMs: 90_000, onSpawn: track });
 }
 
 /** The plain-pg baseline route (bench/baseline-server.ts) in its own Node process. */
 export function startBaselineServer(pgUrl: string, port: number, logFile: string): Promise<ServerProcess> {
-  return startServer({
+  return startServerProcess({
     name: "the baseline server",
     command: process.execPath,
     args: ["--import", "tsx", path.join(ROOT, "bench", "baseline-server.ts")],
     cwd: ROOT,
-    env: { NODE_ENV: "production", BASELINE_PG_URL: pgUrl, BASELINE_PORT: String(port) },
+    env: { ...cleanEnv(), NODE_ENV: "production", BASELINE_PG_URL: pgUrl, BASELINE_PORT: String(port) },
     logFile,
     port,
     readyPath: "/health",
     readyTimeoutMs: 30_000,
+    onSpawn: track,
   });
 }
