@@ -21,11 +21,20 @@ import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
  * latest.md. Every child process and temporary directory is removed at the end, however it ends.
  *
  * BENCH_SKIP_BUILD=1 uses the repository's existing `.next`; BENCH_QUICK=1 makes fewer, shorter
- * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself).
+ * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself);
+ * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze) runs only those, also to
+ * the .tmp files.
  */
 
 const startedAt = performance.now();
+/** BENCH_ONLY=viewers,kill runs only those scenarios (and, like BENCH_QUICK, writes the .tmp files). */
+const only = (process.env.BENCH_ONLY ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+const SCENARIOS = ["overhead", "throughput", "viewers", "kill", "freeze"];
+for (const name of only) {
+  if (!SCENARIOS.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (known: ${SCENARIOS.join(", ")})`);
+}
 const quick = process.env.BENCH_QUICK === "1";
+const partial = quick || only.length > 0;
 
 function stamp(): string {
   const s = Math.floor((performance.now() - startedAt) / 1000);
@@ -100,7 +109,8 @@ async function main(): Promise<number> {
     progress(`app (next start, default settings, LOG_LEVEL=warn) on ${app.url}; plain-pg baseline on ${baseline.url}`);
 
     const ctx: BenchContext = { questdb, app, baseline, quick, progress };
-    const scenario = async (keys: FigureKey[], title: string, fn: () => Promise<Partial<Record<FigureKey, FigureResult>>>) => {
+    const scenario = async (name: string, keys: FigureKey[], title: string, fn: () => Promise<Partial<Record<FigureKey, FigureResult>>>) => {
+      if (only.length && !only.includes(name)) return;
       progress(`${title} …`);
       const t = performance.now();
       try {
@@ -115,15 +125,15 @@ async function main(): Promise<number> {
       }
     };
 
-    await scenario(["overheadRatio"], "overheadRatio (in-process, interleaved)", async () => ({ overheadRatio: await overheadRatio(ctx) }));
-    await scenario(["throughputRps"], "throughputRps (autocannon, 64 connections)", async () => ({ throughputRps: await throughputRps(ctx) }));
-    await scenario(["dbQueriesPerViewerPoll"], "dbQueriesPerViewerPoll (200 viewers every 2 s)", async () => ({
+    await scenario("overhead", ["overheadRatio"], "overheadRatio (in-process, interleaved)", async () => ({ overheadRatio: await overheadRatio(ctx) }));
+    await scenario("throughput", ["throughputRps"], "throughputRps (autocannon, 64 connections)", async () => ({ throughputRps: await throughputRps(ctx) }));
+    await scenario("viewers", ["dbQueriesPerViewerPoll"], "dbQueriesPerViewerPoll (200 viewers every 2 s)", async () => ({
       dbQueriesPerViewerPoll: await dbQueriesPerViewerPoll(ctx),
     }));
-    await scenario(["killToDegradedMs", "breakerOpenP99Ms", "recoveryMs"], "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)", async () => ({
+    await scenario("kill", ["killToDegradedMs", "breakerOpenP99Ms", "recoveryMs"], "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)", async () => ({
       ...(await killFigures(ctx)),
     }));
-    await scenario(["hangToDegradedMs"], "freeze episodes (hangToDegradedMs)", async () => ({ hangToDegradedMs: await hangFigure(ctx) }));
+    await scenario("freeze", ["hangToDegradedMs"], "freeze episodes (hangToDegradedMs)", async () => ({ hangToDegradedMs: await hangFigure(ctx) }));
 
     const appLog = app.log();
     const crashLines = appLog
@@ -143,7 +153,7 @@ async function main(): Promise<number> {
     };
     const { report, all } = buildReport(results, errors, {
       date: new Date(),
-      quick,
+      quick: partial, // a partial run never overwrites latest.*
       durationSeconds: (performance.now() - startedAt) / 1000,
       machine,
       setup: {
@@ -160,7 +170,7 @@ async function main(): Promise<number> {
     progress(`wrote ${path.relative(ROOT, written.json)} and ${path.relative(ROOT, written.md)}`);
     console.log("");
     console.log(readFileSync(written.md, "utf8"));
-    for (const key of FIGURE_KEYS) if (report.figures[key] === null) exitCode = 1;
+    if (!only.length) for (const key of FIGURE_KEYS) if (report.figures[key] === null) exitCode = 1;
     if (keep) progress(`BENCH_KEEP=1: logs and QuestDB data kept in ${work}`);
   } finally {
     progress("stopping the app, the baseline server and QuestDB …");

@@ -8,12 +8,14 @@ export interface SessionsAnswer {
   /** The answer's status, or `http_<code>` / `failed` when no tRPC answer came back. */
   status: AnswerStatus | `http_${number}` | "failed";
   breaker?: string;
+  /** The answer's message (degraded / error), or what went wrong over HTTP. */
+  message?: string;
   rows?: number;
   http: GetResult;
 }
 
 interface TrpcEnvelope {
-  result?: { data?: { status?: AnswerStatus; breaker?: string; data?: unknown } };
+  result?: { data?: { status?: AnswerStatus; breaker?: string; message?: string; data?: unknown } };
 }
 
 export function sessionsUrl(appUrl: string, limit = 100): string {
@@ -22,12 +24,13 @@ export function sessionsUrl(appUrl: string, limit = 100): string {
 
 export async function sessionsActive(appUrl: string, limit = 100, timeoutMs?: number): Promise<SessionsAnswer> {
   const { result, json } = await getJson<TrpcEnvelope>(sessionsUrl(appUrl, limit), timeoutMs);
-  if (result.status === 0) return { status: "failed", http: result };
+  if (result.status === 0) return { status: "failed", message: result.error, http: result };
   const data = json?.result?.data;
-  if (result.status !== 200 || !data?.status) return { status: `http_${result.status}`, http: result };
+  if (result.status !== 200 || !data?.status) return { status: `http_${result.status}`, message: result.body.slice(0, 200), http: result };
   return {
     status: data.status,
     breaker: data.breaker,
+    message: data.message,
     rows: Array.isArray(data.data) ? data.data.length : undefined,
     http: result,
   };

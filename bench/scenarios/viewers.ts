@@ -19,12 +19,21 @@ import type { BenchContext, FigureResult } from "../lib/types";
 interface ViewerRun {
   polls: number;
   notOk: number;
+  /** Why polls were not ok: "degraded: Failed to …" → count. */
+  notOkWhy: Record<string, number>;
   queries: number;
 }
 
-async function viewers(count: number, intervalMs: number, durationMs: number, poll: () => Promise<boolean>): Promise<{ polls: number; notOk: number }> {
+/** `poll` answers null when ok, otherwise what it got instead. */
+async function viewers(
+  count: number,
+  intervalMs: number,
+  durationMs: number,
+  poll: () => Promise<string | null>,
+): Promise<{ polls: number; notOk: number; notOkWhy: Record<string, number> }> {
   let polls = 0;
   let notOk = 0;
+  const notOkWhy: Record<string, number> = {};
   const pending: Promise<void>[] = [];
   const start = performance.now();
   await Promise.all(
@@ -34,12 +43,18 @@ async function viewers(count: number, intervalMs: number, durationMs: number, po
         const wait = start + at - performance.now();
         if (wait > 0) await sleep(wait);
         polls++;
-        pending.push(poll().then((ok) => void (ok ? undefined : notOk++)));
+        pending.push(
+          poll().then((why) => {
+            if (why === null) return;
+            notOk++;
+            notOkWhy[why] = (notOkWhy[why] ?? 0) + 1;
+          }),
+        );
       }
     }),
   );
   await Promise.all(pending);
-  return { polls, notOk };
+  return { polls, notOk, notOkWhy };
 }
 
 export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureResult> {
@@ -60,8 +75,14 @@ export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureR
     const b0 = await baselineQueries();
     const off0 = logSize(ctx.questdb.logFile);
     const [a, b] = await Promise.all([
-      viewers(count, intervalMs, durationMs, async () => (await sessionsActive(ctx.app.url, 100, 30_000)).status === "ok"),
-      viewers(count, intervalMs, durationMs, async () => (await get(`${ctx.baseline.url}/sessions?limit=100`, 30_000)).status === 200),
+      viewers(count, intervalMs, durationMs, async () => {
+        const answer = await sessionsActive(ctx.app.url, 100, 30_000);
+        return answer.status === "ok" ? null : `${answer.status}: ${answer.message ?? "(no message)"}`;
+      }),
+      viewers(count, intervalMs, durationMs, async () => {
+        const answer = await get(`${ctx.baseline.url}/sessions?limit=100`, 30_000);
+        return answer.status === 200 ? null : `http_${answer.status}: ${answer.error ?? answer.body.slice(0, 200)}`;
+      }),
     ]);
     const q1 = await queriesStarted(ctx.app.url);
     const b1 = await baselineQueries();
@@ -71,7 +92,7 @@ export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureR
     plain.push({ ...b, queries: b1 - b0 });
     questdbSide.push({ app: counted.app ?? 0, baseline: counted.baseline ?? 0, other: counted.other });
     ctx.progress(
-      `  viewers run ${run + 1}/${runs}: ours ${q1 - q0} queries / ${a.polls} polls (${a.notOk} not ok) · ` +
+      `  viewers run ${run + 1}/${runs}: ours ${q1 - q0} queries / ${a.polls} polls (${a.notOk} not ok${a.notOk ? `: ${JSON.stringify(a.notOkWhy)}` : ""}) · ` +
         `plain ${b1 - b0} / ${b.polls} · QuestDB log: app ${counted.app}, baseline ${counted.baseline}`,
     );
   }
