@@ -120,6 +120,8 @@ function expectNoServerErrors(stack: Stack): void {
 
 const KB10 = "A".repeat(10_000);
 const MB1 = "A".repeat(1_000_000);
+/** Over Node's 16 KB header limit, yet one TCP segment on loopback: read whole, so never reset. */
+const KB40 = "A".repeat(40_000);
 const deepArray = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
 const deepObject = (depth: number): unknown => (depth === 0 ? {} : { a: deepObject(depth - 1) });
 
@@ -304,6 +306,8 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
       message: /^Unsupported content-type "application\/x-www-form-urlencoded/,
     },
     ...(["PUT", "DELETE", "PATCH"] as const).map((method): Case => ({ name: `${method} to a query`, path: SESSIONS, method, status: 405, message: /^Method Not Allowed$/ })),
+    { name: "40 KB string in the input (a URL over the 16 KB header limit)", path: CANDLES, input: candles({ symbol: KB40 }), status: 431, message: /^Request Header Fields Too Large$/ },
+    { name: "40 KB header", path: SESSIONS, headers: { "x-hostile": KB40 }, status: 431, message: /^Request Header Fields Too Large$/ },
     { name: "1 MB string in the input (a 1 MB URL)", path: CANDLES, input: candles({ symbol: MB1 }), mayReset: true, status: 431, message: /^Request Header Fields Too Large$/ },
     { name: "1 MB string as the limit", path: SESSIONS, input: { limit: MB1 }, mayReset: true, status: 431, message: /^Request Header Fields Too Large$/ },
     { name: "1 MB header", path: SESSIONS, headers: { "x-hostile": MB1 }, mayReset: true, status: 431, message: /^Request Header Fields Too Large$/ },
