@@ -5,7 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../scripts/lib/questdb-process";
 import { seedDemoData } from "../scripts/seed";
-import { cleanupNow, installCleanup, trackPid, trackTempDir } from "./lib/cleanup";
+import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";
 import { ROOT, buildApp, startApp, startBaselineServer, type ServerProcess } from "./lib/processes";
 import { FIGURE_KEYS, buildReport, writeReport, type FigureKey, type Machine } from "./lib/report";
@@ -94,8 +94,6 @@ async function main(): Promise<number> {
 
     progress("starting QuestDB and seeding demo data …");
     questdb = await startTestQuestdb({ dataDir: path.join(work, "questdb") });
-    const q = questdb;
-    trackPid(() => (q.isRunning() ? q.pid : undefined));
     const seeded = await seedDemoData({ pgUrl: questdb.pgUrl, httpUrl: questdb.httpUrl });
     const questdbBuildInfo = await questdbBuild(questdb.pgUrl);
     progress(`QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`);

@@ -3,14 +3,15 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { QuestdbProcess, findFreePort } from "../scripts/lib/questdb-process";
-import { startApp, type AppProcess } from "./app-process";
+import { startApp, type AppProcess } from "../scripts/lib/app-process";
+import { QuestdbProcess, findFreePort, findFreePorts, httpUrlFor, pgUrlFor } from "../scripts/lib/questdb-process";
 
 /**
  * Each test gets its own seeded QuestDB (a copy of the run's template) and its own production app
  * pointed at it, with a short breaker recovery and health interval so outages play out quickly.
- * Both are stopped after the test; the app's and QuestDB's logs are attached when a test fails,
- * and a test fails if the app died or logged an unhandled error.
+ * Both are stopped after the test (and killed with the test process by their launchers); the
+ * app's and QuestDB's logs are attached when a test fails, and a test fails if the app died or
+ * logged an unhandled error.
  */
 
 export const APP_ENV = {
@@ -56,13 +57,12 @@ async function createQuestdb(testDir: string, startNow: boolean): Promise<Questd
   if (!template) throw new Error("E2E_QUESTDB_TEMPLATE is not set: run through playwright.config.ts (global setup)");
   const dataDir = path.join(testDir, "questdb");
   cpSync(template, dataDir, { recursive: true });
-  const pgPort = await findFreePort();
-  const httpPort = await findFreePort();
+  const [pgPort, httpPort] = (await findFreePorts(2)) as [number, number];
   const launch = () => QuestdbProcess.start({ dataDir, pgPort, httpPort, logFile: path.join(testDir, "questdb.log") });
   const handle: QuestdbHandle = {
     process: startNow ? await launch() : null,
-    pgUrl: `postgresql://admin:quest@127.0.0.1:${pgPort}/qdb`,
-    httpUrl: `http://127.0.0.1:${httpPort}`,
+    pgUrl: pgUrlFor(pgPort),
+    httpUrl: httpUrlFor(httpPort),
     pgPort,
     httpPort,
     dataDir,

@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { CACHE_MAX_ENTRIES } from "../server/questdb/service";
 import { UNHANDLED_ERROR_LINE, startApp, type AppProcess } from "./lib/app-process";
+import { killLiveChildren, killWithThisProcess } from "./lib/child-cleanup";
 import { ClientStats, DATA_PROCEDURES, runClient } from "./chaos/clients";
 import { Rng } from "./chaos/prng";
 import { connectionsTo, processTree, rssKb } from "./chaos/proc";
@@ -153,18 +154,10 @@ function installSignalHandlers(): void {
       void cleanup().finally(() => process.exit(130));
     });
   }
-  // Last resort, synchronous: nothing may outlive this process.
+  // Last resort, synchronous: the launchers kill QuestDB, the app and the build with this process
+  // (scripts/lib/child-cleanup.ts); the temporary directory goes once those kills are sent.
   process.on("exit", () => {
-    app?.killNow();
-    buildChild?.kill("SIGKILL");
-    if (questdb?.isRunning()) {
-      try {
-        process.kill(questdb.pid, "SIGCONT");
-        process.kill(questdb.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    void killLiveChildren();
     if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
   });
 }
@@ -181,6 +174,7 @@ async function ensureBuild(force: boolean): Promise<"reused" | "built"> {
       stdio: "inherit",
       env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
     });
+    killWithThisProcess(buildChild);
     buildChild.once("error", () => resolve(-1));
     buildChild.once("exit", (exitCode) => resolve(exitCode));
   });

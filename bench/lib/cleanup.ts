@@ -1,36 +1,19 @@
-import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
+import { killLiveChildren } from "../../scripts/lib/child-cleanup";
 
 /**
- * Everything the benchmark starts or creates, undone however the process ends: normal end,
- * an exception, Ctrl-C or SIGTERM. Children get SIGCONT (a frozen QuestDB cannot die of SIGTERM
- * while stopped) then SIGKILL; temporary directories are removed after the children are gone.
+ * Everything the benchmark creates, undone however the process ends: normal end, an exception,
+ * Ctrl-C or SIGTERM. Its child processes (QuestDB, the app, the baseline, the build) are killed
+ * by the launchers' own clean-up (scripts/lib/child-cleanup.ts); temporary directories are removed
+ * once those kills are sent.
  */
 
-const children = new Set<ChildProcess>();
-const pidSources = new Set<() => number | undefined>();
 const tempDirs = new Set<string>();
 let installed = false;
 
-function killPid(pid: number | undefined): void {
-  if (pid === undefined || pid <= 0) return;
-  for (const signal of ["SIGCONT", "SIGKILL"] as const) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
 /** Synchronous: safe inside an 'exit' handler. */
 export function cleanupNow(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) killPid(child.pid);
-  }
-  children.clear();
-  for (const source of pidSources) killPid(source());
-  pidSources.clear();
+  void killLiveChildren();
   for (const dir of tempDirs) {
     try {
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -55,17 +38,6 @@ export function installCleanup(): void {
       process.exit(code);
     });
   }
-}
-
-export function trackChild(child: ChildProcess): void {
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-}
-
-/** For a process whose pid changes (QuestDB across restarts): read at clean-up time. */
-export function trackPid(source: () => number | undefined): () => void {
-  pidSources.add(source);
-  return () => pidSources.delete(source);
 }
 
 export function trackTempDir(dir: string): () => void {

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { startApp as launchApp } from "../../scripts/lib/app-process";
 import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process";
-import { trackChild, trackPid, trackTempDir } from "./cleanup";
+import { killWithThisProcess } from "../../scripts/lib/child-cleanup";
+import { trackTempDir } from "./cleanup";
 
 export type { ServerProcess };
 
@@ -72,7 +73,7 @@ export async function buildApp(logFile: string): Promise<Build> {
     stdio: ["ignore", out, out],
   });
   closeSync(out);
-  trackChild(child);
+  killWithThisProcess(child);
   const code = await new Promise<number | null>((resolve) => {
     child.once("exit", (exitCode) => resolve(exitCode));
     child.once("error", () => resolve(-1));
@@ -91,14 +92,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env as NodeJS.ProcessEnv;
 }
 
-/** From the moment it is spawned, killed with the benchmark however the benchmark ends. */
-function track(child: { pid: number; isRunning(): boolean }): void {
-  trackPid(() => (child.isRunning() ? child.pid : undefined));
-}
-
 /** `next start` of the build, pointed at QuestDB through `env`; ready once /api/health answers. */
 export async function startApp(build: Build, port: number, env: Record<string, string>, logFile: string): Promise<ServerProcess> {
-  return launchApp({ root: build.dir, port, env: { LOG_LEVEL: "warn", ...env }, logFile, baseEnv: cleanEnv(), readyTimeoutMs: 90_000, onSpawn: track });
+  return launchApp({ root: build.dir, port, env: { LOG_LEVEL: "warn", ...env }, logFile, baseEnv: cleanEnv(), readyTimeoutMs: 90_000 });
 }
 
 /** The plain-pg baseline route (bench/baseline-server.ts) in its own Node process. */
@@ -113,6 +109,5 @@ export function startBaselineServer(pgUrl: string, port: number, logFile: string
     port,
     readyPath: "/health",
     readyTimeoutMs: 30_000,
-    onSpawn: track,
   });
 }

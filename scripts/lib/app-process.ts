@@ -25,7 +25,6 @@ export async function startApp(opts: {
   /** The environment the app's own settings are laid over; this process's by default. */
   baseEnv?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
-  onSpawn?: (server: ServerProcess) => void;
 }): Promise<AppProcess> {
   const root = opts.root ?? PROJECT_ROOT;
   const server = await startServerProcess({
@@ -45,7 +44,6 @@ export async function startApp(opts: {
     port: opts.port,
     readyPath: "/api/health",
     readyTimeoutMs: opts.readyTimeoutMs,
-    onSpawn: opts.onSpawn,
   });
   return {
     ...server,

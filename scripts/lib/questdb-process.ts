@@ -4,6 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { killWithThisProcess } from "./child-cleanup";
 
 /**
  * The one place that knows how to obtain and run QuestDB (the Maven artifact org.questdb:questdb,
@@ -211,49 +212,6 @@ export function logTail(logFile: string, lines = 20): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Children that must not outlive this process.
-
-const liveChildren = new Set<ChildProcess>();
-let exitHandlersInstalled = false;
-
-/** SIGKILLs every live non-detached QuestDB; resolves once they are gone (or after 3 s). */
-function killLiveChildren(): Promise<void> {
-  const exits: Promise<void>[] = [];
-  for (const child of liveChildren) {
-    if (child.exitCode === null && child.signalCode === null) {
-      exits.push(new Promise<void>((resolve) => child.once("exit", () => resolve())));
-    }
-    try {
-      child.kill("SIGCONT");
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  liveChildren.clear();
-  return Promise.race([Promise.all(exits).then(() => {}), sleep(3_000)]);
-}
-
-function installExitHandlers(): void {
-  if (exitHandlersInstalled) return;
-  exitHandlersInstalled = true;
-  // 'exit' handlers run synchronously: the kill is sent, the exit cannot be awaited.
-  process.on("exit", () => void killLiveChildren());
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    const handler = () => {
-      const killed = killLiveChildren();
-      // If nobody else handles the signal, behave as if we had not installed a handler: die of
-      // it (after the children are reaped, so none lingers even as a zombie).
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        void killed.then(() => process.kill(process.pid, signal));
-      }
-    };
-    process.on(signal, handler);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 export interface QuestdbStartOptions {
   /** QuestDB's root directory (`-d`); created if missing. Tables go to `<dataDir>/db`. */
@@ -434,13 +392,8 @@ export class QuestdbProcess {
       child.once("error", () => resolve());
     });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
-    if (options.detached) {
-      child.unref();
-    } else {
-      installExitHandlers();
-      liveChildren.add(child);
-      child.once("exit", () => liveChildren.delete(child));
-    }
+    if (options.detached) child.unref();
+    else killWithThisProcess(child);
     return child;
   }
 

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
+import { killWithThisProcess } from "./child-cleanup";
 
 /**
  * An HTTP server run as a child process, its output captured to a file, ready once a path answers
- * 200. The one launcher behind the app (`next start`) in the e2e fixture, the chaos soak and the
- * benchmark, and behind the benchmark's plain-pg baseline server.
+ * 200, killed with this process however it ends. The one launcher behind the app (`next start`) in
+ * the e2e fixture, the chaos soak and the benchmark, and behind the benchmark's plain-pg baseline.
  */
 
 export interface ServerProcess {
@@ -18,8 +19,6 @@ export interface ServerProcess {
   log(): string;
   /** SIGTERM, SIGKILL after 5 s; resolves once it is gone. */
   stop(): Promise<void>;
-  /** SIGKILL without waiting (for a process 'exit' handler). */
-  killNow(): void;
 }
 
 export interface ServerProcessOptions {
@@ -35,8 +34,6 @@ export interface ServerProcessOptions {
   /** Polled until it answers 200. */
   readyPath: string;
   readyTimeoutMs?: number;
-  /** Called as soon as the child exists, before it is ready (to kill it if the caller is stopped). */
-  onSpawn?: (server: ServerProcess) => void;
 }
 
 export async function startServerProcess(opts: ServerProcessOptions): Promise<ServerProcess> {
@@ -47,6 +44,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   } finally {
     closeSync(out);
   }
+  killWithThisProcess(child);
   let spawnError: Error | undefined;
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exited = new Promise<void>((resolve) => {
@@ -84,12 +82,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       await exited;
       clearTimeout(timer);
     },
-    killNow() {
-      if (server.isRunning()) child.kill("SIGKILL");
-    },
   };
 
-  opts.onSpawn?.(server);
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (!server.isRunning()) {
@@ -104,7 +98,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       // not listening yet
     }
     if (Date.now() > deadline) {
-      server.killNow();
+      child.kill("SIGKILL");
       throw new Error(`${opts.name} did not answer ${opts.readyPath} within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${log().slice(-3000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
