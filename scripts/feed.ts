@@ -1,6 +1,7 @@
 import { Sender } from "@questdb/nodejs-client";
 import pino from "pino";
 import { InvalidEnvError, parseEnv } from "../server/env";
+import { withDeadline } from "../server/lib/with-deadline";
 import { REDACT_PATHS, logEvent, type Logger } from "../server/observability/logger";
 import {
   ACTIVE_SESSIONS_SQL,
@@ -79,19 +80,6 @@ export function describeError(error: unknown): string {
   return text || "unknown error";
 }
 
-/**
- * The promise's outcome, or a rejection after `ms` (a safety net over the client's own timeouts:
- * a tick must end). The abandoned promise's rejection is swallowed.
- */
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  promise.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
 interface ExecResult {
   columns: { name: string; type: string }[];
   dataset: unknown[][];
@@ -140,6 +128,9 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
   let skippedTicks = 0;
   let down: { since: number; failedTicks: number; lastLoggedAt: number } | null = null;
   let totals = { trades: 0, sessionEvents: 0 };
+
+  // A safety net over the client's own timeouts: a tick must end.
+  const timedOut = (what: string) => new Error(`${what} did not finish within ${requestTimeoutMs + 1_000} ms`);
 
   const senderLog = (level: "error" | "warn" | "info" | "debug", message: string | Error) => {
     // The client's own chatter (e.g. "unflushed data lost" on close after a failure) stays at debug.
@@ -269,9 +260,9 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
         // the write below tells whether QuestDB is really down.
         logEvent(log, "debug", "feed.load_failed", { error: describeError(error) });
       }
-      const target = await withDeadline(getSender(), requestTimeoutMs + 1_000, "creating the ILP sender");
+      const target = await withDeadline(getSender(), requestTimeoutMs + 1_000, () => timedOut("creating the ILP sender"));
       const counts = await buildRows(target, nowUs);
-      await withDeadline(target.flush(), requestTimeoutMs + 1_000, "ILP flush");
+      await withDeadline(target.flush(), requestTimeoutMs + 1_000, () => timedOut("ILP flush"));
       totals = { trades: totals.trades + counts.trades, sessionEvents: totals.sessionEvents + counts.sessionEvents };
       if (down) {
         logEvent(log, "info", "feed.questdb_back", {

@@ -1,7 +1,7 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, describeFailure } from "./errors";
-import { createQuestdbPolicy, withDeadline, type PolicyOptions } from "./policy";
+import { createQuestdbPolicy, type PolicyOptions } from "./policy";
 
 const silent = pino({ level: "silent" });
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED" });
@@ -233,23 +233,5 @@ describe("bulkhead", () => {
     expect((await running).ok && (await queued).ok).toBe(true);
     expect(retries).toEqual([]);
     expect(p.breakerState()).toBe("closed");
-  });
-});
-
-describe("withDeadline", () => {
-  it("answers the caller at the deadline while the work goes on", async () => {
-    let finish!: (v: string) => void;
-    const work = new Promise<string>((resolve) => (finish = resolve));
-    const raced = outcome(withDeadline(work, 3_000));
-    await vi.advanceTimersByTimeAsync(3_000);
-    const settled = await raced;
-    expect(!settled.ok && settled.error).toBeInstanceOf(DeadlineExceededError);
-    finish("late rows");
-    expect(await work).toBe("late rows");
-  });
-
-  it("passes the work's own result through before the deadline and leaves no timer", async () => {
-    expect(await withDeadline(Promise.resolve("rows"), 3_000)).toBe("rows");
-    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ import {
   type IBackoffFactory,
 } from "cockatiel";
 import { logEvent, type Logger } from "../observability/logger";
-import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, classifyFailure } from "./errors";
+import { AttemptTimeoutError, BreakerOpenError, classifyFailure } from "./errors";
 
 /**
  * The resilience policy shared by every procedure on one QuestDB endpoint:
@@ -25,7 +25,7 @@ import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, classifyF
  * probe: an unbounded probe would hold them all. The bulkhead lets at most as many attempts run as
  * the pool has connections, so the attempt's clock never runs while it waits for a free connection:
  * a busy but healthy QuestDB must not look like a dead one and open the breaker for everyone.
- * The caller's deadline (`withDeadline`) sits outside everything, so no caller waits longer than it
+ * The caller's deadline (server/lib/with-deadline.ts) sits outside everything, so no caller waits longer than it
  * while the attempt may go on.
  */
 
@@ -185,16 +185,4 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
       return true;
     },
   };
-}
-
-/**
- * Gives the caller `work`'s result or, once `deadlineMs` passes, a DeadlineExceededError, while
- * `work` goes on (its result still refreshes the cache). The timer never outlives the race.
- */
-export function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceededError(deadlineMs)), deadlineMs);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

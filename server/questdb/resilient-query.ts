@@ -1,8 +1,9 @@
 import { logEvent, type Logger } from "../observability/logger";
 import type { Metrics, QueryOutcome } from "../observability/metrics";
 import { cacheKey, type LastKnownGoodCache } from "./cache";
-import { classifyFailure, type FailureInfo } from "./errors";
-import { withDeadline, type BreakerState, type QuestdbPolicy } from "./policy";
+import { withDeadline } from "../lib/with-deadline";
+import { DeadlineExceededError, classifyFailure, type FailureInfo } from "./errors";
+import type { BreakerState, QuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 
 /**
@@ -171,7 +172,7 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
 
     let answer: Resilient<T>;
     try {
-      const { value, fetchedAt } = await withDeadline(flight, deps.deadlineMs);
+      const { value, fetchedAt } = await withDeadline(flight, deps.deadlineMs, () => new DeadlineExceededError(deps.deadlineMs));
       answer = { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
     } catch (error) {
       answer = answerFailure(key, spec, error);
