@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { InvalidEnvError, parseEnv } from "../server/env";
-import { logEvent } from "../server/observability/logger";
-import { createScriptLogger, describeError, startLiveFeed, type LiveFeed } from "./feed";
+import { createLogger, logEvent } from "../server/observability/logger";
+import { describeError, startLiveFeed, type LiveFeed } from "./feed";
 import { QuestdbUnavailableError } from "./lib/questdb-process";
 import { LOCAL_QUESTDB_LOG_FILE, startLocalQuestdb } from "./questdb";
 import { seedDemoData } from "./seed";
@@ -46,7 +46,7 @@ function runNextDev(port: number, env: NodeJS.ProcessEnv, onExit: (code: number)
 }
 
 async function main(): Promise<void> {
-  const log = createScriptLogger("dev");
+  const log = createLogger("dev");
   const env = parseEnv();
   const port = env.PORT;
 
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     logEvent(log, "warn", "dev.seed_failed", { error: describeError(error) });
   }
 
-  const feed: LiveFeed = startLiveFeed({ httpUrl: questdb.httpUrl, log: createScriptLogger("feed") });
+  const feed: LiveFeed = startLiveFeed({ httpUrl: questdb.httpUrl, log: createLogger("feed") });
   const stopHint =
     questdb.status === "foreign"
       ? ""

@@ -1,8 +1,7 @@
 import { Sender } from "@questdb/nodejs-client";
-import pino from "pino";
 import { InvalidEnvError, parseEnv } from "../server/env";
 import { withDeadline } from "../server/lib/with-deadline";
-import { REDACT_PATHS, logEvent, type Logger } from "../server/observability/logger";
+import { createLogger, logEvent, type Logger } from "../server/observability/logger";
 import {
   ACTIVE_SESSIONS_SQL,
   DEFAULT_PRICES,
@@ -333,18 +332,6 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
   };
 }
 
-/** A JSON logger for scripts (same line format as the app's logger, its own `service`). */
-export function createScriptLogger(service: string): Logger {
-  return pino({
-    level: process.env.LOG_LEVEL ?? "info",
-    base: { service },
-    messageKey: "message",
-    redact: { paths: REDACT_PATHS, censor: "***" },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // CLI
 
@@ -353,7 +340,7 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const log = createScriptLogger("feed");
+  const log = createLogger("feed");
   let env: ReturnType<typeof parseEnv>;
   try {
     env = parseEnv();

@@ -1,8 +1,7 @@
 import { Sender } from "@questdb/nodejs-client";
 import pg from "pg";
-import pino from "pino";
 import { InvalidEnvError, parseEnv, redactUrlPassword } from "../server/env";
-import { logEvent, type Logger } from "../server/observability/logger";
+import { createLogger, logEvent, type Logger } from "../server/observability/logger";
 
 /**
  * `npm run seed`: the demo data set — 24 h of trades for three symbols and eight trading sessions.
@@ -398,7 +397,7 @@ function isMain(): boolean {
 
 if (isMain()) {
   const startedAt = Date.now();
-  const log = pino({ level: process.env.LOG_LEVEL ?? "warn", base: { service: "seed" }, messageKey: "message" });
+  const log = createLogger("seed", "warn");
   (async () => {
     const env = parseEnv();
     const result = await seedDemoData({ pgUrl: env.QUESTDB_URL, httpUrl: env.QUESTDB_HTTP_URL, log });

@@ -17,10 +17,11 @@ export const REDACT_PATHS = [
   "env.QUESTDB_URL",
 ];
 
-function createLogger(): pino.Logger {
+/** A JSON logger in the house format; scripts (seed, feed, dev) name their own `service`. */
+export function createLogger(service: string, defaultLevel = "info"): pino.Logger {
   return pino({
-    level: process.env.LOG_LEVEL ?? "info",
-    base: { service: process.env.LOG_SERVICE ?? "dashboard" },
+    level: process.env.LOG_LEVEL ?? defaultLevel,
+    base: { service },
     messageKey: "message",
     redact: { paths: REDACT_PATHS, censor: "***" },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -34,7 +35,7 @@ function createLogger(): pino.Logger {
 const globalForLogger = globalThis as unknown as { dashboardLogger?: pino.Logger };
 
 /** One logger per process (Next.js dev reloads modules; the global keeps it single). */
-export const logger: pino.Logger = (globalForLogger.dashboardLogger ??= createLogger());
+export const logger: pino.Logger = (globalForLogger.dashboardLogger ??= createLogger(process.env.LOG_SERVICE ?? "dashboard"));
 
 export type Logger = pino.Logger;
 
