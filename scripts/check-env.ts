@@ -1,14 +1,8 @@
-import { InvalidEnvError, parseEnv } from "../server/env";
+import { exitOnInvalidEnv, parseEnv } from "../server/env";
 
 /**
  * Runs before `next start` (`npm start`): Next.js reads PORT itself before the app's own start-up
  * check, and takes PORT=0 as "any port" and PORT=70000 as a crash that exits 0. Checking the whole
  * configuration first gives every bad value the same one clear line and a non-zero exit.
  */
-try {
-  parseEnv();
-} catch (error) {
-  if (!(error instanceof InvalidEnvError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+exitOnInvalidEnv(() => parseEnv());

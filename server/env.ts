@@ -28,29 +28,22 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `an integer from ${min} to ${max}`).max(max, `an integer from ${min} to ${max}`));
 
-const postgresUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === "postgresql:" || url.protocol === "postgres:") && url.hostname !== "";
-    } catch {
-      return false;
-    }
-  }, "a URL like postgresql://user:password@host:8812/qdb");
+/** A URL with one of `protocols` and a host name. */
+const urlLike = (protocols: readonly string[], example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return protocols.includes(url.protocol) && url.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, example);
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-    } catch {
-      return false;
-    }
-  }, "a URL like http://host:9000");
+const postgresUrl = urlLike(["postgresql:", "postgres:"], "a URL like postgresql://user:password@host:8812/qdb");
+const httpUrl = urlLike(["http:", "https:"], "a URL like http://host:9000");
 
 const retryDelays = z
   .string()
@@ -119,6 +112,20 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   throw new InvalidEnvError(
     `Invalid environment variable ${name}=${showValue(name, raw[name]!)}: expected ${issue.message}`,
   );
+}
+
+/**
+ * Runs `read` (which parses the environment); a bad value prints its one line and exits 1, as
+ * both the app's start-up and `npm start`'s check before `next start` must.
+ */
+export function exitOnInvalidEnv<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof InvalidEnvError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }
 
 let cached: Env | undefined;

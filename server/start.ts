@@ -1,4 +1,4 @@
-import { InvalidEnvError, env } from "./env";
+import { env, exitOnInvalidEnv } from "./env";
 import { logEvent, logger } from "./observability/logger";
 import { questdbService } from "./questdb/service";
 
@@ -8,15 +8,7 @@ import { questdbService } from "./questdb/service";
  * request. A missing QuestDB is not a configuration error: the app starts and answers `error`.
  */
 export function startServer(): void {
-  try {
-    env();
-  } catch (error) {
-    if (error instanceof InvalidEnvError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  exitOnInvalidEnv(env);
   process.on("unhandledRejection", (reason) => {
     logEvent(logger, "error", "process.unhandled_rejection", {
       error: reason instanceof Error ? reason.message || reason.name : String(reason) || "unknown reason",

@@ -200,10 +200,6 @@ export function classifyFailure(error: unknown, endpoint?: string): FailureInfo 
   return { kind: "query_failed", isConnectionFailure: false, cause: `query failed: ${words}`, errorType, code };
 }
 
-export function isConnectionFailure(error: unknown): boolean {
-  return classifyFailure(error).isConnectionFailure;
-}
-
 /** Replaces every secret (the connection password) in a text; secrets shorter than 3 characters are too common to replace safely by themselves and are matched only inside URLs. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");

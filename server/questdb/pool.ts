@@ -40,6 +40,12 @@ export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** "host:port" of a PostgreSQL URL, as errors, logs and metrics name the endpoint. */
+export function endpointOf(connectionString: string): string {
+  const url = new URL(connectionString);
+  return `${url.hostname}:${url.port || "5432"}`;
+}
+
 // QuestDB sends timestamps in UTC without a zone; pg would read them as local time.
 const TIMESTAMP_OIDS = new Set([1114, 1184]);
 function parseUtcTimestamp(text: string): string {
@@ -65,7 +71,7 @@ export class QuestdbPool implements Queryable {
 
   constructor(private readonly options: QuestdbPoolOptions) {
     const url = new URL(options.connectionString);
-    this.endpoint = `${url.hostname}:${url.port || "5432"}`;
+    this.endpoint = endpointOf(options.connectionString);
     this.secrets = url.password ? [decodeURIComponent(url.password)] : [];
     this.pool = new Pool({
       connectionString: options.connectionString,

@@ -3,7 +3,7 @@ import { logger as processLogger, logEvent, type Logger } from "../observability
 import { processMetrics, type Metrics } from "../observability/metrics";
 import { LastKnownGoodCache } from "./cache";
 import { createQuestdbPolicy, type BreakerState, type QuestdbPolicy } from "./policy";
-import { QuestdbPool, type PoolStats } from "./pool";
+import { QuestdbPool, endpointOf, type PoolStats } from "./pool";
 import { createResilientQuery, type ResilientQuery } from "./resilient-query";
 
 /**
@@ -44,8 +44,7 @@ export interface ServiceDeps {
 export function createQuestdbService(config: Env, deps: ServiceDeps = {}): QuestdbService {
   const log = deps.log ?? processLogger;
   const metrics = deps.metrics ?? processMetrics();
-  const endpointUrl = new URL(config.QUESTDB_URL);
-  const endpoint = `${endpointUrl.hostname}:${endpointUrl.port || "5432"}`;
+  const endpoint = endpointOf(config.QUESTDB_URL);
 
   const policy = createQuestdbPolicy(
     {
