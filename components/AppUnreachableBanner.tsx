@@ -18,8 +18,8 @@ export function AppUnreachableBanner({
       <strong>Dashboard server unreachable</strong>
       <span>
         {" "}
-        — the browser got no answer {formatAgo(new Date(since).toISOString(), now)}; QuestDB may be fine.
-        {lastDataAt !== null && ` Showing what arrived ${formatAgo(new Date(lastDataAt).toISOString(), now)}.`}
+        — the browser got no answer {formatAgo(since, now)}; QuestDB may be fine.
+        {lastDataAt !== null && ` Showing what arrived ${formatAgo(lastDataAt, now)}.`}
       </span>
     </div>
   );

@@ -6,13 +6,9 @@ import { api } from "@/trpc/react";
 import { CandlesChart } from "./CandlesChart";
 import { DEFAULT_MARKET_INPUT, SESSIONS_INPUT, SYMBOLS } from "./dashboard-inputs";
 import { HealthPanel } from "./HealthPanel";
-import { ResilientPanel, isAppUnreachable, type PanelQuery } from "./ResilientPanel";
+import { ResilientPanel, isAppUnreachable, panelState } from "./ResilientPanel";
 import { SessionsTable } from "./SessionsTable";
 import { StatusChip, pageStatus } from "./StatusChip";
-
-function panelState(query: PanelQuery<unknown>): string | undefined {
-  return isAppUnreachable(query) ? "unreachable" : query.data?.status;
-}
 
 export function Dashboard() {
   const [symbol, setSymbol] = useState<string>(DEFAULT_MARKET_INPUT.symbol);

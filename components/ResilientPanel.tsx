@@ -34,6 +34,11 @@ export function isAppUnreachable(query: Pick<PanelQuery<unknown>, "error" | "err
   return query.error != null && query.errorUpdatedAt >= query.dataUpdatedAt;
 }
 
+/** What a panel shows: "unreachable" (the app), the answer's status, or "loading" before any. */
+export function panelState(query: PanelQuery<unknown>): "unreachable" | Resilient<unknown>["status"] | "loading" {
+  return isAppUnreachable(query) ? "unreachable" : (query.data?.status ?? "loading");
+}
+
 export function networkErrorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error ?? "");
   return `Cannot reach the dashboard server${text ? `: ${text}` : ""}`;
@@ -54,7 +59,7 @@ export function ResilientPanel<T>({
 }: ResilientPanelProps<T>) {
   const answer = query.data;
   const appUnreachable = isAppUnreachable(query);
-  const state = appUnreachable ? "unreachable" : (answer?.status ?? "loading");
+  const state = panelState(query);
   const headingId = `${id ?? testIdPrefix ?? "panel"}-title`;
 
   let body: ReactNode;

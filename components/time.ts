@@ -30,8 +30,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(hours / 24)} d`;
 }
 
-export function formatAgo(iso: string, now: number): string {
-  const ms = now - new Date(iso).getTime();
+/** "just now" or "2 min ago", for an ISO time or epoch milliseconds. */
+export function formatAgo(at: string | number, now: number): string {
+  const ms = now - new Date(at).getTime();
   if (!Number.isFinite(ms)) return "";
   return ms < 1000 ? "just now" : `${formatDuration(ms)} ago`;
 }
