@@ -6,6 +6,7 @@ import {
   ACTIVE_SESSIONS_SQL,
   DEFAULT_PRICES,
   DEMO_SESSIONS,
+  LATEST_TRADES_SQL,
   SESSION_EVENTS_DDL,
   TRADES_DDL,
   TRADE_SYMBOLS,
@@ -172,11 +173,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
       schemaReady = true;
     }
     if (!pricesLoaded) {
-      const result = await exec(
-        httpUrl,
-        "SELECT symbol, price, cast(ts AS LONG) AS ts_us FROM trades LATEST ON ts PARTITION BY symbol",
-        requestTimeoutMs,
-      );
+      const result = await exec(httpUrl, LATEST_TRADES_SQL, requestTimeoutMs);
       for (const row of rowsOf(result)) {
         const symbol = row.symbol as TradeSymbol;
         if (!TRADE_SYMBOLS.includes(symbol) || typeof row.price !== "number" || row.price <= 0) continue;

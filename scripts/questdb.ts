@@ -3,6 +3,7 @@ import path from "node:path";
 import { InvalidEnvError, parseEnv } from "../server/env";
 import {
   QUESTDB_VERSION,
+  STOP_GRACE_MS,
   ensureQuestdbJar,
   QuestdbProcess,
   answersQuery,
@@ -29,7 +30,6 @@ export const LOCAL_QUESTDB_LOG_FILE = path.join(LOCAL_QUESTDB_ROOT, "questdb.log
 
 /** The log is rotated (one previous copy kept) when it grows beyond this at start. */
 const MAX_LOG_BYTES = 20 * 1024 * 1024;
-const STOP_GRACE_MS = 10_000;
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "0.0.0.0", "::1", "[::1]"]);
 

@@ -72,6 +72,9 @@ export const DEMO_SESSIONS: readonly DemoSession[] = [
 export const ACTIVE_SESSIONS_SQL =
   "SELECT * FROM (session_events LATEST ON ts PARTITION BY session_id) WHERE status = 'running'";
 
+/** Each symbol's latest trade: where the random walk continues from (seed and feed). */
+export const LATEST_TRADES_SQL = "SELECT symbol, price, cast(ts AS LONG) AS ts_us FROM trades LATEST ON ts PARTITION BY symbol";
+
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
 /** Trades are backfilled only when the latest one is older than this. */
@@ -352,7 +355,7 @@ export async function seedDemoData(options: SeedOptions): Promise<SeedResult> {
 
   const { latest, sessionEventsBefore } = await withClient(pgUrl, async (client) => {
     const result = await client.query<{ symbol: string; price: number; ts_us: string }>(
-      "SELECT symbol, price, cast(ts AS LONG) AS ts_us FROM trades LATEST ON ts PARTITION BY symbol",
+      LATEST_TRADES_SQL,
     );
     const latest = new Map<string, LatestTrade>();
     for (const row of result.rows) latest.set(row.symbol, { symbol: row.symbol, price: row.price, tsUs: Number(row.ts_us) });

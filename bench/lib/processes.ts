@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startApp as launchApp } from "../../scripts/lib/app-process";
 import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process";
 import { killWithThisProcess } from "../../scripts/lib/child-cleanup";
+import { logSize, readLog } from "../../scripts/lib/log-file";
 import { trackTempDir } from "./cleanup";
 
 export type { ServerProcess };
@@ -19,12 +20,9 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 /** Top-level entries never copied into the build directory. */
 const NOT_COPIED = new Set(["node_modules", ".next", ".questdb", "test-results", ".git", "playwright-report", "blob-report"]);
 
-function tail(file: string, chars = 3_000): string {
-  try {
-    return readFileSync(file, "utf8").slice(-chars);
-  } catch {
-    return "(no log)";
-  }
+/** The end of a log, for an error message. */
+function tail(file: string, bytes = 3_000): string {
+  return readLog(file, logSize(file) - bytes) || "(no log)";
 }
 
 export interface Build {

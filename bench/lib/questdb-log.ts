@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { readLog } from "../../scripts/lib/log-file";
 
 /**
  * QuestDB's own view of what reached it: it logs `QueryProgress exe [id=…, sql=`…`]` once per
@@ -6,30 +6,9 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
  * `questdb_queries_started_total`.
  */
 
-export function logSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readRange(file: string, from: number, to: number): string {
-  const length = Math.max(0, to - from);
-  if (length === 0) return "";
-  const fd = openSync(file, "r");
-  try {
-    const buffer = Buffer.alloc(length);
-    const read = readSync(fd, buffer, 0, length, from);
-    return buffer.subarray(0, read).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** How many times QuestDB logged the execution of each of `sqls` between the two offsets. */
 export function countExecutions(file: string, from: number, to: number, sqls: Record<string, string>): Record<string, number> & { other: number } {
-  const text = readRange(file, from, to);
+  const text = readLog(file, from, to);
   const counts: Record<string, number> = {};
   for (const name of Object.keys(sqls)) counts[name] = 0;
   let other = 0;

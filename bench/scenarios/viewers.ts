@@ -1,7 +1,8 @@
 import { activeSessionsQuery } from "../../server/questdb/queries";
 import { queriesStarted, sessionsActive } from "../lib/app-client";
 import { get, getJson } from "../lib/http";
-import { countExecutions, logSize } from "../lib/questdb-log";
+import { logSize } from "../../scripts/lib/log-file";
+import { countExecutions } from "../lib/questdb-log";
 import { fmt, median, round, sleep, spread } from "../lib/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { killWithThisProcess } from "./child-cleanup";
+import { logSize, readLog } from "./log-file";
 
 /**
  * The one place that knows how to obtain and run QuestDB (the Maven artifact org.questdb:questdb,
@@ -23,8 +24,8 @@ export const QUESTDB_VERSION = "9.3.4";
 const MAVEN_GROUP_PATH = path.join("org", "questdb", "questdb");
 const ALTERNATIVES = "or run `docker compose up -d questdb`, or point QUESTDB_URL at an existing QuestDB";
 
-/** How long stop() waits after SIGTERM before it sends SIGKILL. */
-const STOP_GRACE_MS = 10_000;
+/** How long a stop waits after SIGTERM before it sends SIGKILL. */
+export const STOP_GRACE_MS = 10_000;
 
 /** The local Maven repository: $MAVEN_REPO_LOCAL if set, else ~/.m2/repository. */
 export function mavenRepoLocal(): string {
@@ -190,25 +191,13 @@ export async function answersHttp(httpUrl: string, timeoutMs = 1_000): Promise<b
 
 /** The last lines of a log file (QuestDB's start-up noise about extracted files is left out). */
 export function logTail(logFile: string, lines = 20): string {
-  try {
-    const size = fs.statSync(logFile).size;
-    const length = Math.min(size, 16_384);
-    const fd = fs.openSync(logFile, "r");
-    try {
-      const buffer = Buffer.alloc(length);
-      fs.readSync(fd, buffer, 0, length, size - length);
-      return buffer
-        .toString("utf8")
-        .split("\n")
-        .filter((line) => line.trim() !== "" && !line.includes(" extracted [path="))
-        .slice(-lines)
-        .join("\n");
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return "(no log)";
-  }
+  const text = readLog(logFile, logSize(logFile) - 16_384);
+  if (!text) return "(no log)";
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.includes(" extracted [path="))
+    .slice(-lines)
+    .join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,12 +410,7 @@ export class QuestdbProcess {
       }
     }
 
-    let logOffset = 0;
-    try {
-      logOffset = fs.statSync(options.logFile).size;
-    } catch {
-      // no log yet
-    }
+    let logOffset = logSize(options.logFile);
     let child = this.spawnOnce();
     let spawnError: Error | null = null;
     child.once("error", (error) => (spawnError = error));
@@ -435,17 +419,17 @@ export class QuestdbProcess {
       if (spawnError) throw new Error(`${describe()} could not be spawned: ${(spawnError as Error).message}`);
       if (child.exitCode !== null || child.signalCode !== null) {
         const tail = logTail(options.logFile);
-        const bindFailure = readFrom(options.logFile, logOffset).includes("could not bind socket");
+        const bindFailure = readLog(options.logFile, logOffset, logOffset + 1_000_000).includes("could not bind socket");
         if (retryBind && bindFailure && Date.now() < deadline) {
           await sleep(250);
-          logOffset = fs.statSync(options.logFile).size;
+          logOffset = logSize(options.logFile);
           child = this.spawnOnce();
           child.once("error", (error) => (spawnError = error));
           continue;
         }
         throw new Error(
           `${describe()} exited during start-up (code ${String(child.exitCode)}, signal ${String(child.signalCode)})` +
-            `${firstError(readFrom(options.logFile, logOffset))}:\n${tail}`,
+            `${firstError(readLog(options.logFile, logOffset, logOffset + 1_000_000))}:\n${tail}`,
         );
       }
       if ((await answersQuery(this.pgUrl, 1_000)) && (await answersHttp(this.httpUrl, 1_000))) return;
@@ -468,24 +452,6 @@ function firstError(log: string): string {
     lines.find((l) => l.includes("could not bind")) ??
     lines.find((l) => /Exception|Error:|\sE\s|\sC\s/.test(l));
   return line ? `: ${line.trim().slice(0, 300)}` : "";
-}
-
-function readFrom(file: string, offset: number): string {
-  try {
-    const size = fs.statSync(file).size;
-    if (size <= offset) return "";
-    const fd = fs.openSync(file, "r");
-    try {
-      const length = Math.min(size - offset, 1_000_000);
-      const buffer = Buffer.alloc(length);
-      fs.readSync(fd, buffer, 0, length, offset);
-      return buffer.toString("utf8");
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return "";
-  }
 }
 
 /**
