@@ -11,6 +11,7 @@ import { createResilientQuery, type ResilientQuery } from "../../server/questdb/
 import { CACHE_MAX_ENTRIES, FRESH_FOR_MS } from "../../server/questdb/service";
 import { health, metricValue, metricsText, sessionsActive, type SessionsAnswer } from "../lib/app-client";
 import { get, type GetResult } from "../lib/http";
+import { eventually } from "../../test/eventually";
 import { fmt, fmtMs, median, percentile, round, sleep, spread } from "../lib/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
@@ -86,24 +87,20 @@ function seedCall(seed: SeedDesign, limit = 100) {
   });
 }
 
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** QuestDB up, the app's breaker closed and `ok`, the baseline answering. */
 async function waitHealthy(ctx: BenchContext): Promise<void> {
-  await until("the app to be ok with its breaker closed", 60_000, async () => {
-    const h = await health(ctx.app.url);
-    return h?.questdb.breaker === "closed" && h.status === "ok";
+  await eventually(
+    async () => {
+      const h = await health(ctx.app.url);
+      return h?.questdb.breaker === "closed" && h.status === "ok";
+    },
+    { what: "the app to be ok with its breaker closed", timeoutMs: 60_000 },
+  );
+  await eventually(async () => (await sessionsActive(ctx.app.url)).status === "ok", { what: "sessions.active to answer ok", timeoutMs: 30_000 });
+  await eventually(async () => (await get(`${ctx.baseline.url}/sessions?limit=100`, 10_000)).status === 200, {
+    what: "the baseline route to answer",
+    timeoutMs: 30_000,
   });
-  await until("sessions.active to answer ok", 30_000, async () => (await sessionsActive(ctx.app.url)).status === "ok");
-  await until("the baseline route to answer", 30_000, async () => (await get(`${ctx.baseline.url}/sessions?limit=100`, 10_000)).status === 200);
 }
 
 /** Fresh answers on both sides, then more than the 1 s reuse window of quiet. */
@@ -122,13 +119,17 @@ async function primeBeforeOutage(ctx: BenchContext, seed?: SeedDesign): Promise<
 /** Concurrent calls with other inputs (separate flights) until the app's breaker is open. */
 async function openAppBreaker(ctx: BenchContext): Promise<void> {
   const calls = Array.from({ length: 8 }, (_, i) => sessionsActive(ctx.app.url, i + 1, 15_000));
-  await until("the app's breaker to open", 15_000, async () => (await health(ctx.app.url))?.questdb.breaker === "open", 50);
+  await eventually(async () => (await health(ctx.app.url))?.questdb.breaker === "open", {
+    what: "the app's breaker to open",
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
   await Promise.all(calls);
 }
 
 async function openSeedBreaker(seed: SeedDesign): Promise<void> {
   const calls = Array.from({ length: 8 }, (_, i) => seedCall(seed, i + 1));
-  await until("the seed design's breaker to open", 15_000, async () => seed.policy.breakerState() === "open", 20);
+  await eventually(() => seed.policy.breakerState() === "open", { what: "the seed design's breaker to open", timeoutMs: 15_000, intervalMs: 20 });
   await Promise.all(calls);
 }
 

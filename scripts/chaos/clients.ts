@@ -1,3 +1,5 @@
+import { CANDLE_INTERVALS } from "../../server/questdb/queries";
+import { TRADE_SYMBOLS } from "../seed";
 import type { Rng } from "./prng";
 
 /**
@@ -6,8 +8,6 @@ import type { Rng } from "./prng";
  * whenever the status is not `ok`.
  */
 
-export const SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD"] as const;
-export const INTERVALS = ["1m", "5m", "1h"] as const;
 export const DATA_PROCEDURES = ["sessions.active", "market.candles"] as const;
 export type DataProcedure = (typeof DATA_PROCEDURES)[number];
 
@@ -30,7 +30,7 @@ function sessionsInput(rng: Rng): Record<string, unknown> | undefined {
 }
 
 function candlesInput(rng: Rng): Record<string, unknown> {
-  const input: Record<string, unknown> = { symbol: rng.pick(SYMBOLS), interval: rng.pick(INTERVALS) };
+  const input: Record<string, unknown> = { symbol: rng.pick(TRADE_SYMBOLS), interval: rng.pick(CANDLE_INTERVALS) };
   if (rng.chance(0.5)) {
     const hot = rng.int(0, 2);
     if (hot > 0) input.limit = [60, 240][hot - 1]!;
