@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { InvalidEnvError, parseEnv } from "../server/env";
 import {
   QUESTDB_VERSION,
@@ -83,8 +84,6 @@ function removePidFile(): void {
 function liveQuestdbPid(pid: number): boolean {
   return isPidAlive(pid) && isQuestdbPid(pid);
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type LocalQuestdbStatus =
   | { state: "running"; pid: number; target: LocalQuestdbTarget }

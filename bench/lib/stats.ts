@@ -38,7 +38,7 @@ export function round(value: number, decimals = 2): number {
   return Math.round(value * f) / f;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { setTimeout as sleep } from "node:timers/promises";
 
 /** 1234.5 → "1,235"; 12.345 → "12.3"; 0.01234 → "0.0123" (about three significant digits). */
 export function fmt(value: number): string {

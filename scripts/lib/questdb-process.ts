@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { killWithThisProcess } from "./child-cleanup";
 import { logSize, readLog } from "./log-file";
@@ -146,8 +147,6 @@ export async function isPortFree(port: number): Promise<boolean> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function pgUrlFor(pgPort: number, host = "127.0.0.1"): string {
   return `postgresql://admin:quest@${host}:${pgPort}/qdb`;
