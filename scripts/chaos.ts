@@ -9,7 +9,7 @@ import { UNHANDLED_ERROR_LINE, startApp, type AppProcess } from "./lib/app-proce
 import { killLiveChildren, killWithThisProcess } from "./lib/child-cleanup";
 import { ClientStats, DATA_PROCEDURES, runClient } from "./chaos/clients";
 import { Rng } from "./chaos/prng";
-import { connectionsTo, processTree, rssKb } from "./chaos/proc";
+import { connectionsTo, processTree, rssKb } from "./lib/proc";
 import { findFreePort, startTestQuestdb, type QuestdbProcess } from "./lib/questdb-process";
 import { seedDemoData } from "./seed";
 

@@ -8,11 +8,9 @@ import {
   ensureQuestdbJar,
   QuestdbProcess,
   answersQuery,
-  isPidAlive,
-  isPidStopped,
   isPortFree,
-  isQuestdbPid,
 } from "./lib/questdb-process";
+import { isPidAlive, isPidStopped, isQuestdbPid } from "./lib/proc";
 
 /**
  * `npm run questdb -- start|stop|status`: a local QuestDB for development, outside Docker.

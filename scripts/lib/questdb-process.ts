@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -468,37 +468,4 @@ export async function startTestQuestdb(opts: { dataDir?: string } = {}): Promise
     httpMinPort: httpMinPort!,
     ilpPort: ilpPort!,
   });
-}
-
-/** Whether a process with this pid exists (signal 0). */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Whether the pid is a QuestDB ServerMain java process (Linux: /proc; elsewhere `ps`). */
-export function isQuestdbPid(pid: number): boolean {
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes("io.questdb.ServerMain");
-  } catch {
-    const result = spawnSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" });
-    return result.status === 0 && result.stdout.includes("io.questdb.ServerMain");
-  }
-}
-
-/** Whether the process is stopped by a signal (SIGSTOP, i.e. frozen); Linux only, else false. */
-export function isPidStopped(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // "pid (comm) S ..." — comm may contain spaces, so read the state after the last ')'.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === "T" || state === "t";
-  } catch {
-    return false;
-  }
 }

@@ -1,9 +1,49 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 
 /**
- * What the operating system says about a process (Linux /proc): its resident memory and the TCP
- * connections it holds — counted from the kernel's socket table, not from the pool's own idea.
+ * What the operating system says about a process (Linux /proc): whether it lives, is frozen or is
+ * a QuestDB, its children, its resident memory and the TCP connections it holds — counted from the
+ * kernel's socket table, not from the pool's own idea.
  */
+
+/** The fields of /proc/<pid>/stat after "pid (comm)": [state, ppid, …]; null when it is gone. */
+function statFields(pid: number | string): string[] | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // comm may contain spaces and parentheses: the fields start after the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with this pid exists (signal 0). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether the pid is a QuestDB ServerMain java process (Linux: /proc; elsewhere `ps`). */
+export function isQuestdbPid(pid: number): boolean {
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes("io.questdb.ServerMain");
+  } catch {
+    const result = spawnSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" });
+    return result.status === 0 && result.stdout.includes("io.questdb.ServerMain");
+  }
+}
+
+/** Whether the process is stopped by a signal (SIGSTOP, i.e. frozen); Linux only, else false. */
+export function isPidStopped(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === "T" || state === "t";
+}
 
 /** VmRSS of a process in kB, or null when it is gone. */
 export function rssKb(pid: number): number | null {
@@ -27,17 +67,12 @@ export function processTree(root: number): number[] {
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // "pid (comm) state ppid ..." — comm may contain spaces and parentheses.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ppid = Number(rest[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
+    const fields = statFields(entry);
+    if (!fields) continue; // gone meanwhile
+    const ppid = Number(fields[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
   }
   const tree: number[] = [];
   const queue = [root];
