@@ -11,6 +11,7 @@ import { ClientStats, DATA_PROCEDURES, runClient } from "./chaos/clients";
 import { Rng } from "./chaos/prng";
 import { connectionsTo, processTree, rssKb } from "./lib/proc";
 import { findFreePort, startTestQuestdb, type QuestdbProcess } from "./lib/questdb-process";
+import { percentile } from "./lib/stats";
 import { seedDemoData } from "./seed";
 
 /**
@@ -217,10 +218,6 @@ async function act(action: Action): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const mb = (kb: number | null | undefined) => (kb === null || kb === undefined ? null : Math.round(kb / 102.4) / 10);
 
@@ -431,7 +428,7 @@ async function main(): Promise<number> {
     .map((at) => Math.round((at - chaosStart) / 100) / 10);
 
   // Figures.
-  const sorted = [...stats.durationsMs].sort((a, b) => a - b);
+  const latency = (p: number) => (stats.durationsMs.length ? percentile(stats.durationsMs, p) : 0);
   const rssAt = (atS: number) => {
     let best: { t: number; kb: number } | undefined;
     for (const sample of rssSeries) if (!best || Math.abs(sample.t - atS) < Math.abs(best.t - atS)) best = sample;
@@ -516,9 +513,9 @@ async function main(): Promise<number> {
     latencyMs: {
       max: stats.maxMs,
       maxKind: stats.maxMsKind,
-      p50: percentile(sorted, 50),
-      p95: percentile(sorted, 95),
-      p99: percentile(sorted, 99),
+      p50: latency(50),
+      p95: latency(95),
+      p99: latency(99),
     },
     connections: {
       poolMax,

@@ -12,7 +12,7 @@ import { CACHE_MAX_ENTRIES, FRESH_FOR_MS } from "../../server/questdb/service";
 import { health, metricValue, metricsText, sessionsActive, type SessionsAnswer } from "../lib/app-client";
 import { get, type GetResult } from "../lib/http";
 import { eventually } from "../../test/eventually";
-import { fmt, fmtMs, median, percentile, round, sleep, spread } from "../lib/stats";
+import { fmt, fmtMs, median, percentile, round, sleep, spread } from "../../scripts/lib/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**

@@ -3,7 +3,7 @@ import { queriesStarted, sessionsActive } from "../lib/app-client";
 import { get, getJson } from "../lib/http";
 import { logSize } from "../../scripts/lib/log-file";
 import { countExecutions } from "../lib/questdb-log";
-import { fmt, median, round, sleep, spread } from "../lib/stats";
+import { fmt, median, round, sleep, spread } from "../../scripts/lib/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**

@@ -1,4 +1,4 @@
-/** Small statistics helpers for the benchmarks (sorted copies, nearest-rank percentiles). */
+/** Small statistics helpers for the benchmarks and the chaos soak (sorted copies, nearest-rank percentiles). */
 
 export interface Spread {
   min: number;
