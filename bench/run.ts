@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../scripts/lib/questdb-process";
+import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
 import { seedDemoData } from "../scripts/seed";
 import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";

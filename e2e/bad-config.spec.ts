@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { findFreePort } from "../scripts/lib/questdb-process";
+import { findFreePort } from "../harness/questdb-process";
 import { expect, test } from "./fixtures";
 
 /**

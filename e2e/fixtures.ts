@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { startApp, type AppProcess } from "../scripts/lib/app-process";
-import { QuestdbProcess, findFreePort, findFreePorts, httpUrlFor, pgUrlFor } from "../scripts/lib/questdb-process";
+import { startApp, type AppProcess } from "../harness/app-process";
+import { QuestdbProcess, findFreePort, findFreePorts, httpUrlFor, pgUrlFor } from "../harness/questdb-process";
 
 /**
  * Each test gets its own seeded QuestDB (a copy of the run's template) and its own production app

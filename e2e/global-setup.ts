@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startTestQuestdb } from "../scripts/lib/questdb-process";
+import { startTestQuestdb } from "../harness/questdb-process";
 import { seedDemoData } from "../scripts/seed";
 
 /**

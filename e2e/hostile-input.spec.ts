@@ -1,5 +1,5 @@
 import type { APIRequestContext } from "@playwright/test";
-import { Rng } from "../scripts/chaos/prng";
+import { Rng } from "../harness/prng";
 import { expect, test, type Stack } from "./fixtures";
 
 /**

@@ -3,7 +3,7 @@ import path from "node:path";
 import { InvalidEnvError, parseEnv } from "../server/env";
 import { createLogger, logEvent } from "../server/observability/logger";
 import { describeError, startLiveFeed, type LiveFeed } from "./feed";
-import { QuestdbUnavailableError } from "./lib/questdb-process";
+import { QuestdbUnavailableError } from "../harness/questdb-process";
 import { LOCAL_QUESTDB_LOG_FILE, startLocalQuestdb } from "./questdb";
 import { seedDemoData } from "./seed";
 

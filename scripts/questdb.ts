@@ -9,8 +9,8 @@ import {
   QuestdbProcess,
   answersQuery,
   isPortFree,
-} from "./lib/questdb-process";
-import { isPidAlive, isPidStopped, isQuestdbPid } from "./lib/proc";
+} from "../harness/questdb-process";
+import { isPidAlive, isPidStopped, isQuestdbPid } from "../harness/proc";
 
 /**
  * `npm run questdb -- start|stop|status`: a local QuestDB for development, outside Docker.

@@ -1,10 +1,10 @@
 import { rmSync } from "node:fs";
-import { killLiveChildren } from "../../scripts/lib/child-cleanup";
+import { killLiveChildren } from "../../harness/child-cleanup";
 
 /**
  * Everything the benchmark creates, undone however the process ends: normal end, an exception,
  * Ctrl-C or SIGTERM. Its child processes (QuestDB, the app, the baseline, the build) are killed
- * by the launchers' own clean-up (scripts/lib/child-cleanup.ts); temporary directories are removed
+ * by the launchers' own clean-up (harness/child-cleanup.ts); temporary directories are removed
  * once those kills are sent.
  */
 

@@ -2,17 +2,17 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startApp as launchApp } from "../../scripts/lib/app-process";
-import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process";
-import { killWithThisProcess } from "../../scripts/lib/child-cleanup";
-import { logSize, readLog } from "../../scripts/lib/log-file";
+import { startApp as launchApp } from "../../harness/app-process";
+import { startServerProcess, type ServerProcess } from "../../harness/server-process";
+import { killWithThisProcess } from "../../harness/child-cleanup";
+import { logSize, readLog } from "../../harness/log-file";
 import { trackTempDir } from "./cleanup";
 
 export type { ServerProcess };
 
 /**
  * The app's production build and the servers the benchmark runs as child processes (the app with
- * `next start`, the plain-pg baseline server) through the shared launcher in scripts/lib/.
+ * `next start`, the plain-pg baseline server) through the shared launcher in harness/.
  */
 
 export const ROOT = path.resolve(__dirname, "..", "..");

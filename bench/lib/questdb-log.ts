@@ -1,4 +1,4 @@
-import { readLog } from "../../scripts/lib/log-file";
+import { readLog } from "../../harness/log-file";
 
 /**
  * QuestDB's own view of what reached it: it logs `QueryProgress exe [id=…, sql=`…`]` once per

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fmt } from "../../scripts/lib/stats";
+import { fmt } from "../../harness/stats";
 import type { FigureResult } from "./types";
 
 /** bench/results/latest.json and latest.md from the scenarios' results. */

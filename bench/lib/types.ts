@@ -1,6 +1,6 @@
-import type { QuestdbProcess } from "../../scripts/lib/questdb-process";
+import type { QuestdbProcess } from "../../harness/questdb-process";
 import type { ServerProcess } from "./processes";
-import type { Spread } from "../../scripts/lib/stats";
+import type { Spread } from "../../harness/stats";
 
 /** What every scenario receives, and what it hands back for the report. */
 

@@ -1,6 +1,6 @@
 import pino from "pino";
 import { Registry } from "prom-client";
-import { answersQuery } from "../../scripts/lib/questdb-process";
+import { answersQuery } from "../../harness/questdb-process";
 import { parseEnv } from "../../server/env";
 import { createMetrics } from "../../server/observability/metrics";
 import { LastKnownGoodCache } from "../../server/questdb/cache";
@@ -11,8 +11,8 @@ import { createResilientQuery, type ResilientQuery } from "../../server/questdb/
 import { CACHE_MAX_ENTRIES, FRESH_FOR_MS } from "../../server/questdb/service";
 import { health, metricValue, metricsText, sessionsActive, type SessionsAnswer } from "../lib/app-client";
 import { get, type GetResult } from "../lib/http";
-import { eventually } from "../../test/eventually";
-import { fmt, fmtMs, median, percentile, round, sleep, spread } from "../../scripts/lib/stats";
+import { eventually } from "../../harness/eventually";
+import { fmt, fmtMs, median, percentile, round, sleep, spread } from "../../harness/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**

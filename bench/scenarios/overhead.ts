@@ -8,7 +8,7 @@ import { createResilientQuery } from "../../server/questdb/resilient-query";
 import { createQuestdbService, type QuestdbService } from "../../server/questdb/service";
 import { createCaller } from "../../server/root";
 import { createContextInner } from "../../server/trpc";
-import { fmt, fmtMs, median, percentile, round, spread } from "../../scripts/lib/stats";
+import { fmt, fmtMs, median, percentile, round, spread } from "../../harness/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**

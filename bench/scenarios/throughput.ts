@@ -1,6 +1,6 @@
 import autocannon from "autocannon";
 import { metricValue, metricsText, sessionsUrl } from "../lib/app-client";
-import { fmt, median, round, sleep, spread } from "../../scripts/lib/stats";
+import { fmt, median, round, sleep, spread } from "../../harness/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**

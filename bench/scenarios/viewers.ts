@@ -1,9 +1,9 @@
 import { activeSessionsQuery } from "../../server/questdb/queries";
 import { queriesStarted, sessionsActive } from "../lib/app-client";
 import { get, getJson } from "../lib/http";
-import { logSize } from "../../scripts/lib/log-file";
+import { logSize } from "../../harness/log-file";
 import { countExecutions } from "../lib/questdb-log";
-import { fmt, median, round, sleep, spread } from "../../scripts/lib/stats";
+import { fmt, median, round, sleep, spread } from "../../harness/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**

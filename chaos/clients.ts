@@ -1,6 +1,6 @@
-import { CANDLE_INTERVALS } from "../../server/questdb/queries";
-import { TRADE_SYMBOLS } from "../seed";
-import type { Rng } from "./prng";
+import { CANDLE_INTERVALS } from "../server/questdb/queries";
+import { TRADE_SYMBOLS } from "../scripts/seed";
+import type { Rng } from "../harness/prng";
 
 /**
  * The polling clients of the soak and what they saw. Every request is valid, so every answer

@@ -5,14 +5,14 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CACHE_MAX_ENTRIES } from "../server/questdb/service";
-import { UNHANDLED_ERROR_LINE, startApp, type AppProcess } from "./lib/app-process";
-import { killLiveChildren, killWithThisProcess } from "./lib/child-cleanup";
-import { ClientStats, DATA_PROCEDURES, runClient } from "./chaos/clients";
-import { Rng } from "./chaos/prng";
-import { connectionsTo, processTree, rssKb } from "./lib/proc";
-import { findFreePort, startTestQuestdb, type QuestdbProcess } from "./lib/questdb-process";
-import { percentile } from "./lib/stats";
-import { seedDemoData } from "./seed";
+import { UNHANDLED_ERROR_LINE, startApp, type AppProcess } from "../harness/app-process";
+import { killLiveChildren, killWithThisProcess } from "../harness/child-cleanup";
+import { ClientStats, DATA_PROCEDURES, runClient } from "./clients";
+import { Rng } from "../harness/prng";
+import { connectionsTo, processTree, rssKb } from "../harness/proc";
+import { findFreePort, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
+import { percentile } from "../harness/stats";
+import { seedDemoData } from "../scripts/seed";
 
 /**
  * `npm run chaos [-- --duration <s>] [--seed <n>] [--build] [--clients <n>] [--think-ms <min>-<max>]`
@@ -156,7 +156,7 @@ function installSignalHandlers(): void {
     });
   }
   // Last resort, synchronous: the launchers kill QuestDB, the app and the build with this process
-  // (scripts/lib/child-cleanup.ts); the temporary directory goes once those kills are sent.
+  // (harness/child-cleanup.ts); the temporary directory goes once those kills are sent.
   process.on("exit", () => {
     void killLiveChildren();
     if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
