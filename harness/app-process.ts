@@ -9,7 +9,7 @@ import { startServerProcess, type ServerProcess } from "./server-process";
 /** A log line that reports an unhandled error or a crash of the app. */
 export const UNHANDLED_ERROR_LINE = /unhandled_rejection|uncaughtException|Unhandled|"level":"fatal"|⨯ /;
 
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export interface AppProcess extends ServerProcess {
   /** Lines of the log that report an unhandled error or a crash. */
