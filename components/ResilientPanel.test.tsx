@@ -68,7 +68,8 @@ describe("ResilientPanel", () => {
         cachedAt,
         reason: "database_unavailable",
         message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-        breaker: "open",
+        cause: "connection refused (127.0.0.1:8812)",
+breaker: "open",
         retryAt,
       }),
     );
@@ -99,7 +100,8 @@ describe("ResilientPanel", () => {
       data: null,
       reason: "database_unavailable",
       message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-      breaker: "closed",
+      cause: "connection refused (127.0.0.1:8812)",
+breaker: "closed",
     });
     panel(q);
     expect(screen.getByTestId("error-state").textContent).toBe("Failed to get active sessions: connection refused (127.0.0.1:8812)");
@@ -131,7 +133,8 @@ describe("ResilientPanel", () => {
       cachedAt: NOW.toISOString(),
       reason: "database_unavailable",
       message: "Failed to get active sessions: connection refused",
-      breaker: "open",
+      cause: "connection refused",
+breaker: "open",
     };
     const { rerender } = panel(query(degraded));
     expect(screen.getByTestId("degraded-banner")).toBeTruthy();

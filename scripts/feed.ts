@@ -18,6 +18,7 @@ import {
   roundTo,
   type TradeSymbol,
 } from "./seed";
+import { isMain } from "../harness/is-main";
 
 /**
  * `npm run feed` (and in-process from `npm run dev`): a live feed into QuestDB. Every tick it
@@ -332,11 +333,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-function isMain(): boolean {
-  return typeof require !== "undefined" && typeof module !== "undefined" && require.main === module;
-}
-
-if (isMain()) {
+if (isMain(typeof module === "undefined" ? undefined : module)) {
   const log = createLogger("feed");
   let env: ReturnType<typeof parseEnv>;
   try {

@@ -11,6 +11,7 @@ import {
   isPortFree,
 } from "../harness/questdb-process";
 import { isPidAlive, isPidStopped, isQuestdbPid } from "../harness/proc";
+import { isMain } from "../harness/is-main";
 
 /**
  * `npm run questdb -- start|stop|status`: a local QuestDB for development, outside Docker.
@@ -317,11 +318,7 @@ async function cli(command: string | undefined): Promise<number> {
   }
 }
 
-function isMain(): boolean {
-  return typeof require !== "undefined" && typeof module !== "undefined" && require.main === module;
-}
-
-if (isMain()) {
+if (isMain(typeof module === "undefined" ? undefined : module)) {
   cli(process.argv[2])
     .then((code) => process.exit(code))
     .catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { Sender } from "@questdb/nodejs-client";
 import pg from "pg";
 import { InvalidEnvError, parseEnv, redactUrlPassword } from "../server/env";
 import { createLogger, logEvent, type Logger } from "../server/observability/logger";
+import { isMain } from "../harness/is-main";
 
 /**
  * `npm run seed`: the demo data set — 24 h of trades for three symbols and eight trading sessions.
@@ -394,11 +395,7 @@ export async function seedDemoData(options: SeedOptions): Promise<SeedResult> {
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-function isMain(): boolean {
-  return typeof require !== "undefined" && typeof module !== "undefined" && require.main === module;
-}
-
-if (isMain()) {
+if (isMain(typeof module === "undefined" ? undefined : module)) {
   const startedAt = Date.now();
   const log = createLogger("seed", "warn");
   (async () => {

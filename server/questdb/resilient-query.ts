@@ -21,6 +21,8 @@ export type Resilient<T> =
       cachedAt: string;
       reason: "database_unavailable";
       message: string;
+      /** The failure in words without the operation, e.g. "connection refused (127.0.0.1:8812)". */
+      cause: string;
       breaker: BreakerState;
       retryAt?: string;
     }
@@ -29,6 +31,7 @@ export type Resilient<T> =
       data: null;
       reason: "database_unavailable" | "query_failed";
       message: string;
+      cause: string;
       breaker: BreakerState;
     };
 
@@ -131,13 +134,14 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
   function answerFailure<T>(key: string, spec: QuerySpec<T>, error: unknown): Resilient<T> {
     const info = classifyFailure(error, deps.target.endpoint);
     const message = deps.target.describe(spec.action, error);
+    const cause = message.slice(message.indexOf(": ") + 2);
     const breaker = deps.policy.breakerState();
     if (!info.isConnectionFailure) {
-      return { status: "error", data: null, reason: "query_failed", message, breaker };
+      return { status: "error", data: null, reason: "query_failed", message, cause, breaker };
     }
     const cached = deps.cache.get<T>(key);
     if (!cached) {
-      return { status: "error", data: null, reason: "database_unavailable", message, breaker };
+      return { status: "error", data: null, reason: "database_unavailable", message, cause, breaker };
     }
     const ageSeconds = (now() - cached.fetchedAt) / 1000;
     deps.metrics.cacheHits.inc({ operation: spec.operation, kind: "stale" });
@@ -153,6 +157,7 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
       cachedAt: new Date(cached.fetchedAt).toISOString(),
       reason: "database_unavailable",
       message,
+      cause,
       breaker,
       ...(retryAt ? { retryAt: retryAt.toISOString() } : {}),
     };
