@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { redactSecrets } from "./lib/redact";
 
 /**
- * The one zod-validated configuration. Every default here is the contract's
- * (../shared/contract.md); nothing else in the app hard-codes these numbers.
+ * The one zod-validated configuration. Every default here is the one the README's
+ * "Configuration" table documents; nothing else in the app hard-codes these numbers.
  */
 
 const DEFAULTS = {
@@ -79,21 +80,12 @@ export class InvalidEnvError extends Error {
 }
 
 /** Shows a value in an error line without leaking a password inside a URL. */
-function showValue(name: EnvName, value: string): string {
-  if (name === "QUESTDB_URL") return JSON.stringify(redactUrlPassword(value));
-  return JSON.stringify(value);
+function showValue(value: string): string {
+  return JSON.stringify(redactSecrets(value));
 }
 
-export function redactUrlPassword(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    // Not a URL: hide anything between "://user:" and "@".
-    return value.replace(/(:\/\/[^:/@]*:)[^@]*@/, "$1***@");
-  }
-}
+/** @deprecated kept while the seed command moves; use redactSecrets from server/lib/redact. */
+export const redactUrlPassword = (value: string): string => redactSecrets(value);
 
 /**
  * Parses the environment. Empty strings count as unset, so `FOO= npm start` gives the default.
@@ -110,7 +102,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const issue = result.error.issues[0]!;
   const name = issue.path[0] as EnvName;
   throw new InvalidEnvError(
-    `Invalid environment variable ${name}=${showValue(name, raw[name]!)}: expected ${issue.message}`,
+    `Invalid environment variable ${name}=${showValue(raw[name]!)}: expected ${issue.message}`,
   );
 }
 

@@ -3,12 +3,8 @@ import { Registry } from "prom-client";
 import { answersQuery } from "../../harness/questdb-process";
 import { parseEnv } from "../../server/env";
 import { createMetrics } from "../../server/observability/metrics";
-import { LastKnownGoodCache } from "../../server/questdb/cache";
-import { createQuestdbPolicy, type QuestdbPolicy } from "../../server/questdb/policy";
-import { QuestdbPool } from "../../server/questdb/pool";
 import { activeSessionsQuery } from "../../server/questdb/queries";
-import { createResilientQuery, type ResilientQuery } from "../../server/questdb/resilient-query";
-import { CACHE_MAX_ENTRIES, FRESH_FOR_MS } from "../../server/questdb/service";
+import { FRESH_FOR_MS, createQuestdbService, type QuestdbService } from "../../server/questdb/service";
 import { health, metricValue, metricsText, sessionsActive, type SessionsAnswer } from "../lib/app-client";
 import { get, type GetResult } from "../lib/http";
 import { eventually } from "../../harness/eventually";
@@ -28,9 +24,9 @@ import type { BenchContext, FigureResult } from "../lib/types";
  *    server's time), every answer checked to be `degraded` with the breaker open.
  * 3. recoveryMs — QuestDB restarted; from the first moment it answers `SELECT 1` (a probe every
  *    25 ms, timed at the start of the probe that succeeded) to the first `ok` the app gives a
- *    client polling every 50 ms. Side by side, the seed design — the same resilient layer built
- *    in this process with default settings but without the health check that lets the breaker
- *    probe early — is polled the same way: it waits out the 30 s breaker recovery.
+ *    client polling every 50 ms. Side by side, the seed design — the same service built in this
+ *    process with default settings but `earlyBreakerRelease: false`, so a successful health check
+ *    does not let the breaker probe early — is polled the same way: it waits out the 30 s recovery.
  *
  * One hang episode gives one sample of hangToDegradedMs: a fresh `ok` more than 1 s before,
  * SIGSTOP, one request to the app and one to the plain-pg route (default pg settings: no
@@ -41,41 +37,12 @@ const silent = pino({ level: "silent" });
 const HANG_CAP_MS = 30_000;
 const RECOVERY_CAP_MS = 45_000;
 
-interface SeedDesign {
-  run: ResilientQuery;
-  policy: QuestdbPolicy;
-  close(): Promise<void>;
-}
+type SeedDesign = QuestdbService;
 
-/** The resilient layer as it was before the early release: the breaker waits its full recovery time. */
+/** The service as it was before the early release: the breaker waits its full recovery time. */
 function seedDesign(pgUrl: string, httpUrl: string): SeedDesign {
   const config = parseEnv({ QUESTDB_URL: pgUrl, QUESTDB_HTTP_URL: httpUrl });
-  const metrics = createMetrics(new Registry());
-  const pool = new QuestdbPool({
-    connectionString: config.QUESTDB_URL,
-    max: config.QUESTDB_POOL_MAX,
-    attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
-    healthIntervalMs: config.QUESTDB_HEALTH_INTERVAL_MS,
-    log: silent,
-    // no onHealthCheck: a QuestDB that answers again does not release the breaker
-  });
-  const policy = createQuestdbPolicy({
-    retryDelaysMs: config.QUESTDB_RETRY_DELAYS_MS,
-    breakerThreshold: config.QUESTDB_BREAKER_THRESHOLD,
-    breakerRecoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS,
-    attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
-    log: silent,
-  });
-  const run = createResilientQuery({
-    target: pool,
-    policy,
-    cache: new LastKnownGoodCache(CACHE_MAX_ENTRIES),
-    deadlineMs: config.QUESTDB_DEADLINE_MS,
-    freshForMs: FRESH_FOR_MS,
-    log: silent,
-    metrics,
-  });
-  return { run, policy, close: () => pool.close() };
+  return createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), earlyBreakerRelease: false });
 }
 
 function seedCall(seed: SeedDesign, limit = 100) {
@@ -129,7 +96,7 @@ async function openAppBreaker(ctx: BenchContext): Promise<void> {
 
 async function openSeedBreaker(seed: SeedDesign): Promise<void> {
   const calls = Array.from({ length: 8 }, (_, i) => seedCall(seed, i + 1));
-  await eventually(() => seed.policy.breakerState() === "open", { what: "the seed design's breaker to open", timeoutMs: 15_000, intervalMs: 20 });
+  await eventually(() => seed.health().questdb.breaker === "open", { what: "the seed design's breaker to open", timeoutMs: 15_000, intervalMs: 20 });
   await Promise.all(calls);
 }
 

@@ -4,8 +4,7 @@ import { Registry } from "prom-client";
 import { parseEnv } from "../../server/env";
 import { createMetrics } from "../../server/observability/metrics";
 import { activeSessionsQuery } from "../../server/questdb/queries";
-import { createResilientQuery } from "../../server/questdb/resilient-query";
-import { createQuestdbService, type QuestdbService } from "../../server/questdb/service";
+import { composeQuestdb } from "../../server/questdb/service";
 import { createCaller } from "../../server/root";
 import { createContextInner } from "../../server/trpc";
 import { fmt, fmtMs, median, percentile, round, spread } from "../../harness/stats";
@@ -20,9 +19,8 @@ import type { BenchContext, FigureResult } from "../lib/types";
  *
  * Every call of ours must reach QuestDB, or the figure would measure the 1 s reuse of a success
  * instead of the path. The router's input is bounded (limit 1..500), so the cache key cannot be
- * varied per call; instead the service's `run` is rebuilt with the real createResilientQuery,
- * the service's own pool, policy and cache, and freshForMs 0 — everything else is the code the
- * app runs. The app's instrumentation confirms it: `questdb_queries_started_total` grows by
+ * varied per call; instead the service is composed with a reuse window of 0 (`freshForMs`) —
+ * everything else is the code the app runs. The app's instrumentation confirms it: `questdb_queries_started_total` grows by
  * exactly one per call.
  */
 
@@ -36,21 +34,10 @@ export async function overheadRatio(ctx: BenchContext): Promise<FigureResult> {
 
   const config = parseEnv({ QUESTDB_URL: ctx.questdb.pgUrl, QUESTDB_HTTP_URL: ctx.questdb.httpUrl });
   const metrics = createMetrics(new Registry());
-  const service = createQuestdbService(config, { log: silent, metrics });
-  const everyCallReachesQuestdb: QuestdbService = {
-    ...service,
-    run: createResilientQuery({
-      target: service.pool,
-      policy: service.policy,
-      cache: service.cache,
-      deadlineMs: config.QUESTDB_DEADLINE_MS,
-      freshForMs: 0,
-      log: silent,
-      metrics,
-    }),
-  };
-  const ours = createCaller(createContextInner({ questdb: everyCallReachesQuestdb }));
-  const asShipped = createCaller(createContextInner({ questdb: service }));
+  const service = composeQuestdb(config, { log: silent, metrics, freshForMs: 0 });
+  const shipped = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()) });
+  const ours = createCaller(createContextInner({ questdb: service }));
+  const asShipped = createCaller(createContextInner({ questdb: shipped }));
 
   const plain = new pg.Pool({ connectionString: ctx.questdb.pgUrl });
   plain.on("error", () => undefined);
@@ -107,7 +94,7 @@ export async function overheadRatio(ctx: BenchContext): Promise<FigureResult> {
       ["plain pg.Pool", callPlain],
       ["QuestdbPool.query (hardened pool)", () => service.pool.query(sql, params)],
       ["+ policy (retry ∘ breaker ∘ attempt timeout)", () => service.policy.execute((signal) => service.pool.query(sql, params, signal))],
-      ["+ resilient query (cache, single-flight, deadline, metrics)", () => everyCallReachesQuestdb.run(spec)],
+      ["+ resilient query (cache, single-flight, deadline, metrics)", () => service.run(spec)],
       ["+ tRPC caller (zod input, middleware, router)", callOurs],
     ];
     const layerTimes = layers.map(() => [] as number[]);
@@ -175,7 +162,7 @@ export async function overheadRatio(ctx: BenchContext): Promise<FigureResult> {
       },
     };
   } finally {
-    await service.close();
+    await Promise.all([service.close(), shipped.close()]);
     await plain.end().catch(() => undefined);
   }
 }

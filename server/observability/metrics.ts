@@ -5,9 +5,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
  * `createMetrics(new Registry())` so counts never leak between them.
  */
 
-export type QueryOutcome = "ok" | "connection_failure" | "query_failure" | "timeout" | "breaker_open" | "pool_busy";
-export type AnswerStatus = "ok" | "degraded" | "error";
-
 const BREAKER_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
 
 export function createMetrics(registry: Registry) {

@@ -1,7 +1,7 @@
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { DatabaseError } from "pg";
 import { describe, expect, it } from "vitest";
-import { AttemptTimeoutError, DeadlineExceededError, classifyFailure, describeFailure } from "./errors";
+import { AttemptTimeoutError, BreakerOpenError, ClassifiedError, DeadlineExceededError, FAILURE_KINDS, classifyFailure, describeFailure, isConnectionFailure, toClassifiedError } from "./errors";
 
 function sysError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { code, ...extra });
@@ -26,7 +26,7 @@ describe("describeFailure", () => {
     expect(aggregate.message).toBe("");
     const text = describeFailure(OP, aggregate);
     expect(text).toBe("Failed to get active sessions: connection refused (::1:8812); connection refused (127.0.0.1:8812)");
-    expect(classifyFailure(aggregate)).toMatchObject({ kind: "connection_refused", isConnectionFailure: true });
+    expect(classifyFailure(aggregate)).toMatchObject({ kind: "connection_refused" });
   });
 
   it("names refused, reset, timed-out and unreachable connections with the endpoint", () => {
@@ -56,24 +56,24 @@ describe("describeFailure", () => {
       "Client has encountered a connection error and is not queryable",
     ]) {
       const info = classifyFailure(new Error(message));
-      expect(info.isConnectionFailure, message).toBe(true);
+      expect(isConnectionFailure(info), message).toBe(true);
       expect(info.cause).toContain(message);
     }
-    expect(classifyFailure(new AttemptTimeoutError(2000))).toMatchObject({ kind: "connection_timeout", cause: "timed out after 2000 ms" });
+    expect(classifyFailure(new AttemptTimeoutError(2000))).toMatchObject({ kind: "connection_timeout", cause: "attempt timed out after 2000 ms" });
     expect(classifyFailure(new TaskCancelledError())).toMatchObject({ kind: "connection_timeout" });
-    expect(classifyFailure(new DeadlineExceededError(3000))).toMatchObject({ kind: "deadline_exceeded", isConnectionFailure: true });
-    expect(classifyFailure(new BrokenCircuitError())).toMatchObject({ kind: "breaker_open", isConnectionFailure: true });
+    expect(classifyFailure(new DeadlineExceededError(3000))).toMatchObject({ kind: "deadline_exceeded" });
+    expect(classifyFailure(new BrokenCircuitError())).toMatchObject({ kind: "breaker_open" });
   });
 
   it("treats PostgreSQL 08xxx / 57P01 / 57P03 as connection failures and other SQLSTATEs as query failures", () => {
-    expect(classifyFailure(pgError("connection failure", "08006")).isConnectionFailure).toBe(true);
-    expect(classifyFailure(pgError("terminating connection due to administrator command", "57P01")).isConnectionFailure).toBe(true);
-    expect(classifyFailure(pgError("the database system is starting up", "57P03")).isConnectionFailure).toBe(true);
+    expect(isConnectionFailure(classifyFailure(pgError("connection failure", "08006")))).toBe(true);
+    expect(isConnectionFailure(classifyFailure(pgError("terminating connection due to administrator command", "57P01")))).toBe(true);
+    expect(isConnectionFailure(classifyFailure(pgError("the database system is starting up", "57P03")))).toBe(true);
     const syntax = pgError("table does not exist [table=nope]", "42P01");
-    expect(classifyFailure(syntax)).toMatchObject({ kind: "query_failed", isConnectionFailure: false });
+    expect(classifyFailure(syntax)).toMatchObject({ kind: "query_failed" });
     expect(describeFailure(OP, syntax)).toBe("Failed to get active sessions: query failed: table does not exist [table=nope]");
     // A server-side error mentioning a timeout is still the query's fault, not the connection's.
-    expect(classifyFailure(pgError("timeout, query aborted", "00000")).isConnectionFailure).toBe(false);
+    expect(isConnectionFailure(classifyFailure(pgError("timeout, query aborted", "00000")))).toBe(false);
   });
 
   it("is never empty, whatever was thrown", () => {
@@ -101,5 +101,59 @@ describe("describeFailure", () => {
       expect(text).not.toContain(secret);
       expect(text).toContain("***");
     }
+  });
+});
+
+describe("classification table", () => {
+  it("derives connection failure from the kind: every kind but query_failed is one", () => {
+    for (const kind of Object.keys(FAILURE_KINDS) as Array<keyof typeof FAILURE_KINDS>) {
+      expect(isConnectionFailure(kind), kind).toBe(kind !== "query_failed");
+    }
+    expect(FAILURE_KINDS.connection_timeout.outcome).toBe("timeout");
+    expect(FAILURE_KINDS.breaker_open.outcome).toBe("breaker_open");
+    expect(FAILURE_KINDS.query_failed.outcome).toBe("query_failure");
+  });
+
+  it.each([
+    ["ECONNREFUSED", "connection_refused", "connection refused"],
+    ["ECONNRESET", "connection_reset", "connection reset by peer"],
+    ["EPIPE", "connection_reset", "connection reset by peer"],
+    ["ECONNABORTED", "connection_reset", "connection reset by peer"],
+    ["ETIMEDOUT", "connection_timeout", "connection timed out"],
+    ["ESOCKETTIMEDOUT", "connection_timeout", "connection timed out"],
+    ["EHOSTUNREACH", "host_unreachable", "host unreachable"],
+    ["ENETUNREACH", "host_unreachable", "host unreachable"],
+    ["EHOSTDOWN", "host_unreachable", "host unreachable"],
+    ["ENETDOWN", "host_unreachable", "host unreachable"],
+    ["ENOTFOUND", "host_unreachable", "host name not resolved"],
+    ["EAI_AGAIN", "host_unreachable", "host name not resolved"],
+  ])("system code %s → %s, in words", (code, kind, words) => {
+    expect(classifyFailure(sysError(code, `x ${code}`), { endpoint: "127.0.0.1:8812" })).toEqual({
+      kind,
+      cause: `${words} (127.0.0.1:8812)`,
+      errorType: "Error",
+      code,
+    });
+  });
+
+  it("an AggregateError is a connection failure if any of its parts is one, not by its first part", () => {
+    const aggregate = new AggregateError([new Error("weird"), sysError("ECONNREFUSED", "refused", { address: "::1", port: 8812 })], "");
+    const info = classifyFailure(aggregate);
+    expect(info.kind).toBe("connection_refused");
+    expect(info.cause).toBe("query failed: weird; connection refused (::1:8812)");
+  });
+
+  it("classifies once: a ClassifiedError keeps its classification wherever it is read", () => {
+    const original = sysError("ECONNRESET", "read ECONNRESET");
+    const once = toClassifiedError(original, { endpoint: "db:8812", secrets: ["pw"] });
+    expect(once).toBeInstanceOf(ClassifiedError);
+    expect(once.cause).toBe(original);
+    expect(once.message).toBe("connection reset by peer (db:8812)");
+    expect(toClassifiedError(once)).toBe(once);
+    expect(classifyFailure(once, { endpoint: "other:1" })).toBe(once.failure);
+  });
+
+  it("a breaker opened by a timed-out attempt names the timeout, not the cancellation", () => {
+    expect(classifyFailure(new BreakerOpenError(new AttemptTimeoutError(2000))).cause).toBe("circuit breaker open after attempt timed out after 2000 ms");
   });
 });

@@ -1,32 +1,52 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, isBrokenCircuitError } from "cockatiel";
+import { redactSecrets } from "../lib/redact";
 
 /**
  * Classifies a failure (connection vs. query) and describes it in words that are never empty.
  * The incident this product answers logged `"error": ""`: Node's happy-eyeballs connect error is
  * an AggregateError whose own message is empty, so the words come from its inner errors.
+ * Each failure is classified once: the pool wraps what pg throws in a `ClassifiedError`, and every
+ * later reader (retry, breaker, resilient query, logs) takes the classification from it.
  */
 
-export type FailureKind =
-  | "connection_refused"
-  | "connection_reset"
-  | "connection_timeout"
-  | "host_unreachable"
-  | "connection_terminated"
-  | "connection_failed"
-  | "breaker_open"
-  | "pool_busy"
-  | "deadline_exceeded"
-  | "query_failed";
+/** How a failed query is counted in `questdb_query_duration_seconds{outcome}`. */
+export type QueryOutcome = "ok" | "connection_failure" | "query_failure" | "timeout" | "breaker_open" | "pool_busy";
+
+interface KindTraits {
+  /** "QuestDB could not be reached": retried, counted by the breaker, answered from the cache. */
+  connectionFailure: boolean;
+  outcome: Exclude<QueryOutcome, "ok">;
+}
+
+/** Every kind of failure and what follows from it. */
+export const FAILURE_KINDS = {
+  connection_refused: { connectionFailure: true, outcome: "connection_failure" },
+  connection_reset: { connectionFailure: true, outcome: "connection_failure" },
+  connection_timeout: { connectionFailure: true, outcome: "timeout" },
+  host_unreachable: { connectionFailure: true, outcome: "connection_failure" },
+  connection_terminated: { connectionFailure: true, outcome: "connection_failure" },
+  connection_failed: { connectionFailure: true, outcome: "connection_failure" },
+  breaker_open: { connectionFailure: true, outcome: "breaker_open" },
+  // Too many queries already waiting for a connection: QuestDB is not known to be down, but this
+  // caller cannot be served now, so it is answered like an unavailable QuestDB (cache first).
+  pool_busy: { connectionFailure: true, outcome: "pool_busy" },
+  deadline_exceeded: { connectionFailure: true, outcome: "timeout" },
+  query_failed: { connectionFailure: false, outcome: "query_failure" },
+} as const satisfies Record<string, KindTraits>;
+
+export type FailureKind = keyof typeof FAILURE_KINDS;
 
 export interface FailureInfo {
   kind: FailureKind;
-  /** True for every kind that means "QuestDB could not be reached": retried and counted by the breaker. */
-  isConnectionFailure: boolean;
-  /** The cause in words, e.g. "connection refused (127.0.0.1:8812)". Never empty. */
+  /** The cause in words, e.g. "connection refused (127.0.0.1:8812)". Never empty, never a secret. */
   cause: string;
   /** The error's class name, or "unknown" for a thrown non-Error. */
   errorType: string;
   code?: string;
+}
+
+export function isConnectionFailure(failure: FailureInfo | FailureKind): boolean {
+  return FAILURE_KINDS[typeof failure === "string" ? failure : failure.kind].connectionFailure;
 }
 
 /** Thrown to a caller whose deadline passed while the attempt goes on in the background. */
@@ -53,19 +73,49 @@ export class BreakerOpenError extends Error {
 export class AttemptTimeoutError extends Error {
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
-    super(`timed out after ${timeoutMs} ms`);
+    super(`attempt timed out after ${timeoutMs} ms`);
     this.name = "AttemptTimeoutError";
     this.timeoutMs = timeoutMs;
   }
 }
 
-const REFUSED_CODES = new Set(["ECONNREFUSED"]);
-const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
-const TIMEOUT_CODES = new Set(["ETIMEDOUT", "ESOCKETTIMEDOUT"]);
-const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EHOSTDOWN", "ENETDOWN"]);
+/** A failure already classified: its message is the cause, the original error is its `cause`. */
+export class ClassifiedError extends Error {
+  readonly failure: FailureInfo;
+  constructor(failure: FailureInfo, original: unknown) {
+    super(failure.cause, { cause: original });
+    this.name = "ClassifiedError";
+    this.failure = failure;
+  }
+}
+
+/** System error codes: what each means, in words. */
+const SYSTEM_CODES: Record<string, { kind: FailureKind; words: string }> = {
+  ECONNREFUSED: { kind: "connection_refused", words: "connection refused" },
+  ECONNRESET: { kind: "connection_reset", words: "connection reset by peer" },
+  EPIPE: { kind: "connection_reset", words: "connection reset by peer" },
+  ECONNABORTED: { kind: "connection_reset", words: "connection reset by peer" },
+  ETIMEDOUT: { kind: "connection_timeout", words: "connection timed out" },
+  ESOCKETTIMEDOUT: { kind: "connection_timeout", words: "connection timed out" },
+  EHOSTUNREACH: { kind: "host_unreachable", words: "host unreachable" },
+  ENETUNREACH: { kind: "host_unreachable", words: "host unreachable" },
+  EHOSTDOWN: { kind: "host_unreachable", words: "host unreachable" },
+  ENETDOWN: { kind: "host_unreachable", words: "host unreachable" },
+  ENOTFOUND: { kind: "host_unreachable", words: "host name not resolved" },
+  EAI_AGAIN: { kind: "host_unreachable", words: "host name not resolved" },
+};
 // PostgreSQL SQLSTATE: class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown,
 // 57P03 cannot connect now.
 const PG_CONNECTION_STATES = /^(08...|57P0[123])$/;
+// Errors that pg raises on the client side without a code: matched by their text.
+const CLIENT_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind }> = [
+  { pattern: /timeout|timed out/i, kind: "connection_timeout" },
+  {
+    pattern:
+      /connection terminated|terminating connection|server closed the connection|not queryable|socket hang up|Connection ended|the database system is (starting up|shutting down)/i,
+    kind: "connection_terminated",
+  },
+];
 
 interface ErrorLike {
   name?: unknown;
@@ -111,116 +161,86 @@ function typeOf(error: unknown): string {
   return typeof error;
 }
 
-const TIMEOUT_TEXT = /timeout|timed out/i;
-const TERMINATED_TEXT =
-  /connection terminated|terminating connection|server closed the connection|not queryable|socket hang up|Connection ended|the database system is (starting up|shutting down)/i;
-
-/** The inner errors of an AggregateError (or anything with an `errors` array). */
-function innerErrors(error: ErrorLike): unknown[] {
-  return Array.isArray(error.errors) ? error.errors : [];
-}
-
-export function classifyFailure(error: unknown, endpoint?: string): FailureInfo {
-  const e = asErrorLike(error);
-  const errorType = typeOf(error);
-  const code = codeOf(e);
-  const where = endpointOf(e) ?? endpoint;
-  const at = where ? ` (${where})` : "";
-
-  if (error instanceof BreakerOpenError) {
-    const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, endpoint);
-    const after = last && last.kind !== "breaker_open" ? ` after ${last.cause}` : `${at}`;
-    return { kind: "breaker_open", isConnectionFailure: true, cause: `circuit breaker open${after}`, errorType, code };
-  }
-  if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) {
-    return { kind: "breaker_open", isConnectionFailure: true, cause: `circuit breaker open${at}`, errorType, code };
-  }
-  if (error instanceof BulkheadRejectedError) {
-    // Too many queries already waiting for a connection: QuestDB is not known to be down, but this
-    // caller cannot be served now, so it is answered like an unavailable QuestDB (cache first).
-    return { kind: "pool_busy", isConnectionFailure: true, cause: `too many queries waiting for a connection${at}`, errorType, code };
-  }
-  if (error instanceof DeadlineExceededError) {
-    return { kind: "deadline_exceeded", isConnectionFailure: true, cause: `${error.message}${at}`, errorType, code };
-  }
-  if (error instanceof AttemptTimeoutError) {
-    return { kind: "connection_timeout", isConnectionFailure: true, cause: `${error.message}${at}`, errorType, code };
-  }
-  if (error instanceof TaskCancelledError) {
-    return { kind: "connection_timeout", isConnectionFailure: true, cause: `attempt cancelled${at}`, errorType, code };
-  }
-
-  // Happy-eyeballs: one AggregateError for several addresses. Classify and describe by its parts.
-  const inner = innerErrors(e);
-  if (inner.length > 0) {
-    const parts = inner.map((part) => classifyFailure(part, endpoint));
-    const first = parts.find((p) => p.isConnectionFailure) ?? parts[0]!;
-    const causes = [...new Set(parts.map((p) => p.cause))];
-    return { ...first, cause: causes.join("; "), errorType, code: code ?? first.code };
-  }
-
-  if (code && REFUSED_CODES.has(code)) {
-    return { kind: "connection_refused", isConnectionFailure: true, cause: `connection refused${at}`, errorType, code };
-  }
-  if (code && RESET_CODES.has(code)) {
-    return { kind: "connection_reset", isConnectionFailure: true, cause: `connection reset by peer${at}`, errorType, code };
-  }
-  if (code && TIMEOUT_CODES.has(code)) {
-    return { kind: "connection_timeout", isConnectionFailure: true, cause: `connection timed out${at}`, errorType, code };
-  }
-  if (code && UNREACHABLE_CODES.has(code)) {
-    const what = code === "ENOTFOUND" || code === "EAI_AGAIN" ? "host name not resolved" : "host unreachable";
-    return { kind: "host_unreachable", isConnectionFailure: true, cause: `${what}${at}`, errorType, code };
-  }
-
-  const message = textOf(e.message);
-  if (code && PG_CONNECTION_STATES.test(code)) {
-    return {
-      kind: "connection_failed",
-      isConnectionFailure: true,
-      cause: `${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`,
-      errorType,
-      code,
-    };
-  }
-  // A pg DatabaseError carries a severity: the server answered, so the query itself failed.
-  const fromServer = typeof e.severity === "string";
-  if (!fromServer && message && TIMEOUT_TEXT.test(message)) {
-    return { kind: "connection_timeout", isConnectionFailure: true, cause: `${message}${at}`, errorType, code };
-  }
-  if (!fromServer && message && TERMINATED_TEXT.test(message)) {
-    return { kind: "connection_terminated", isConnectionFailure: true, cause: `${message}${at}`, errorType, code };
-  }
-  if (!fromServer && e.cause !== undefined && e.cause !== error) {
-    const nested = classifyFailure(e.cause, endpoint);
-    if (nested.isConnectionFailure) return { ...nested, errorType };
-  }
-
-  const words = message || (code ? `${errorType} ${code}` : `${errorType} with no message`);
-  return { kind: "query_failed", isConnectionFailure: false, cause: `query failed: ${words}`, errorType, code };
-}
-
-/** Replaces every secret (the connection password) in a text; secrets shorter than 3 characters are too common to replace safely by themselves and are matched only inside URLs. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
-  for (const secret of secrets) {
-    if (secret.length >= 3) out = out.split(secret).join("***");
-  }
-  return out;
-}
-
-export interface DescribeOptions {
+export interface ClassifyOptions {
   /** host:port of the endpoint, used when the error itself names none. */
   endpoint?: string;
   /** Values that must never appear in the text, such as the connection password. */
   secrets?: readonly string[];
 }
 
-/**
- * "Failed to get active sessions: connection refused (127.0.0.1:8812)". Never empty, never the password.
- */
-export function describeFailure(operation: string, error: unknown, options: DescribeOptions = {}): string {
-  const { cause } = classifyFailure(error, options.endpoint);
-  const text = `Failed to ${operation.trim() || "query QuestDB"}: ${cause || "unknown error"}`;
-  return redactSecrets(text, options.secrets ?? []);
+/** The failures the policy itself raises: no need to look further. */
+function policyFailure(error: unknown, at: string, options: ClassifyOptions): Omit<FailureInfo, "errorType"> | null {
+  if (error instanceof BreakerOpenError) {
+    const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, options);
+    return { kind: "breaker_open", cause: last && last.kind !== "breaker_open" ? `circuit breaker open after ${last.cause}` : `circuit breaker open${at}` };
+  }
+  if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) return { kind: "breaker_open", cause: `circuit breaker open${at}` };
+  if (error instanceof BulkheadRejectedError) return { kind: "pool_busy", cause: `too many queries waiting for a connection${at}` };
+  if (error instanceof DeadlineExceededError) return { kind: "deadline_exceeded", cause: `${error.message}${at}` };
+  if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout", cause: `${error.message}${at}` };
+  if (error instanceof TaskCancelledError) return { kind: "connection_timeout", cause: `attempt cancelled${at}` };
+  return null;
+}
+
+function classifyUnredacted(error: unknown, options: ClassifyOptions): FailureInfo {
+  if (error instanceof ClassifiedError) return error.failure;
+  const e = asErrorLike(error);
+  const errorType = typeOf(error);
+  const code = codeOf(e);
+  const where = endpointOf(e) ?? options.endpoint;
+  const at = where ? ` (${where})` : "";
+
+  const fromPolicy = policyFailure(error, at, options);
+  if (fromPolicy) return { ...fromPolicy, errorType, code };
+
+  // Happy-eyeballs: one AggregateError for several addresses. Classified by its parts: a
+  // connection failure if any part is one, and described by all of them.
+  const inner = Array.isArray(e.errors) ? (e.errors as unknown[]) : [];
+  if (inner.length > 0) {
+    const parts = inner.map((part) => classifyUnredacted(part, options));
+    const first = parts.find((p) => isConnectionFailure(p)) ?? parts[0]!;
+    return { ...first, cause: [...new Set(parts.map((p) => p.cause))].join("; "), errorType, code: code ?? first.code };
+  }
+
+  const system = code ? SYSTEM_CODES[code] : undefined;
+  if (system) return { kind: system.kind, cause: `${system.words}${at}`, errorType, code };
+
+  const message = textOf(e.message);
+  if (code && PG_CONNECTION_STATES.test(code)) {
+    return { kind: "connection_failed", cause: `${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`, errorType, code };
+  }
+  // A pg DatabaseError carries a severity: the server answered, so the query itself failed.
+  const fromServer = typeof e.severity === "string";
+  if (!fromServer) {
+    const matched = message ? CLIENT_TEXTS.find((row) => row.pattern.test(message)) : undefined;
+    if (matched) return { kind: matched.kind, cause: `${message}${at}`, errorType, code };
+    if (e.cause !== undefined && e.cause !== error) {
+      const nested = classifyUnredacted(e.cause, options);
+      if (isConnectionFailure(nested)) return { ...nested, errorType };
+    }
+  }
+  const words = message || (code ? `${errorType} ${code}` : `${errorType} with no message`);
+  return { kind: "query_failed", cause: `query failed: ${words}`, errorType, code };
+}
+
+/** What kind of failure `error` is, and its cause in words (secrets removed, never empty). */
+export function classifyFailure(error: unknown, options: ClassifyOptions = {}): FailureInfo {
+  if (error instanceof ClassifiedError) return error.failure;
+  const info = classifyUnredacted(error, options);
+  return { ...info, cause: redactSecrets(info.cause || "unknown error", options.secrets) };
+}
+
+/** The error, classified once: later readers take the classification from it. */
+export function toClassifiedError(error: unknown, options: ClassifyOptions = {}): ClassifiedError {
+  return error instanceof ClassifiedError ? error : new ClassifiedError(classifyFailure(error, options), error);
+}
+
+/** "Failed to get active sessions: connection refused (127.0.0.1:8812)". */
+export function failureMessage(operation: string, failure: FailureInfo): string {
+  return `Failed to ${operation.trim() || "query QuestDB"}: ${failure.cause}`;
+}
+
+/** The message for `error`: never empty, never the password. */
+export function describeFailure(operation: string, error: unknown, options: ClassifyOptions = {}): string {
+  return failureMessage(operation, classifyFailure(error, options));
 }

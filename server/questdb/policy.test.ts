@@ -1,30 +1,28 @@
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, describeFailure } from "./errors";
+import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type PolicyOptions } from "./policy";
 
-const silent = pino({ level: "silent" });
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED" });
 const queryError = () => Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
 
 function policy(overrides: Partial<PolicyOptions> = {}) {
   const transitions: string[] = [];
   const retries: Array<{ attempt: number; delay: number }> = [];
-  const p = createQuestdbPolicy(
-    {
-      retryDelaysMs: [],
-      breakerThreshold: 5,
-      breakerRecoveryMs: 30_000,
-      attemptTimeoutMs: 2_000,
-      log: silent,
-      ...overrides,
+  const events: QuestdbEvent[] = [];
+  const p = createQuestdbPolicy({
+    retryDelaysMs: [],
+    breakerThreshold: 5,
+    breakerRecoveryMs: 30_000,
+    attemptTimeoutMs: 2_000,
+    emit: (event) => {
+      events.push(event);
+      if (event.type === "breaker_changed") transitions.push(event.state);
+      if (event.type === "retry") retries.push({ attempt: event.attempt, delay: event.delayMs });
     },
-    {
-      onBreakerChange: (s) => transitions.push(s),
-      onRetry: (attempt, delay) => retries.push({ attempt, delay }),
-    },
-  );
-  return { p, transitions, retries };
+    ...overrides,
+  });
+  return { p, transitions, retries, events };
 }
 
 /** Settles a promise under fake timers, returning its outcome instead of throwing. */
@@ -173,6 +171,18 @@ describe("circuit breaker", () => {
     await vi.advanceTimersByTimeAsync(2_000);
     expect((await probe).ok).toBe(false);
     expect(p.breakerState()).toBe("open");
+  });
+
+  it("a breaker opened by timed-out attempts names the timeout, in its event and when failing fast", async () => {
+    const { p, events } = policy({ breakerThreshold: 1 });
+    const result = outcome(p.execute(() => new Promise<string>(() => undefined)));
+    await vi.advanceTimersByTimeAsync(2_000);
+    await result;
+    expect(events).toContainEqual({ type: "breaker_changed", state: "open", cause: "attempt timed out after 2000 ms", retryInMs: 30_000 });
+    const fast = await outcome(p.execute(async () => "rows"));
+    expect(describeFailure("get active sessions", !fast.ok && fast.error)).toBe(
+      "Failed to get active sessions: circuit breaker open after attempt timed out after 2000 ms",
+    );
   });
 
   it("lets the next call probe at once when the health check says QuestDB is back", async () => {

@@ -15,8 +15,8 @@ import {
   type IBackoff,
   type IBackoffFactory,
 } from "cockatiel";
-import { logEvent, type Logger } from "../observability/logger";
-import { AttemptTimeoutError, BreakerOpenError, classifyFailure } from "./errors";
+import { AttemptTimeoutError, BreakerOpenError, classifyFailure, isConnectionFailure } from "./errors";
+import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 
 /**
  * The resilience policy shared by every procedure on one QuestDB endpoint:
@@ -39,13 +39,8 @@ export interface PolicyOptions {
   /** Attempts that may run at once (the pool's size); more wait in a queue of `maxQueued`. */
   maxConcurrent?: number;
   maxQueued?: number;
-  log: Logger;
+  emit?: EmitQuestdbEvent;
   now?: () => number;
-}
-
-export interface PolicyEvents {
-  onRetry?: (attempt: number, delayMs: number, cause: string) => void;
-  onBreakerChange?: (state: BreakerState) => void;
 }
 
 /**
@@ -100,11 +95,17 @@ export interface QuestdbPolicy {
   releaseBreaker(): boolean;
 }
 
-export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents = {}): QuestdbPolicy {
+export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
   const now = options.now ?? Date.now;
+  const emit = options.emit ?? ignoreEvents;
   // A full queue is the app's own limit, not QuestDB failing: never retried, never counted.
-  const isConnection = (error: Error) =>
-    !(error instanceof BulkheadRejectedError) && classifyFailure(error).isConnectionFailure;
+  const isConnection = (error: Error) => !(error instanceof BulkheadRejectedError) && isConnectionFailure(classifyFailure(error));
+  // cockatiel's own cancellation error says nothing; name the limit instead.
+  const named = (error: unknown) => (error instanceof TaskCancelledError ? new AttemptTimeoutError(options.attemptTimeoutMs) : error);
+  const lastFailure = () => {
+    const last = breaker.lastFailure;
+    return last && "error" in last ? named(last.error) : undefined;
+  };
 
   const halfOpenDelay = new ReleasableDelayFactory(options.breakerRecoveryMs);
   let openedAt: number | null = null;
@@ -128,24 +129,18 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
   const policy = wrap(slots, retryPolicy, breaker, attemptTimeout);
 
   retryPolicy.onRetry((event) => {
-    const cause = "error" in event ? classifyFailure(event.error).cause : "unexpected result";
-    logEvent(options.log, "warn", "questdb.retry", { attempt: event.attempt, delay_ms: event.delay, cause });
-    events.onRetry?.(event.attempt, event.delay, cause);
+    const cause = "error" in event ? classifyFailure(named(event.error)).cause : "unexpected result";
+    emit({ type: "retry", attempt: event.attempt, delayMs: event.delay, cause });
   });
 
-  breaker.onStateChange((state) => {
-    const named = toBreakerState(state);
-    if (named === "open") openedAt = now();
-    if (named === "closed") openedAt = null;
-    const fields: Record<string, unknown> = { state: named };
-    if (named === "open") {
-      const failure = breaker.lastFailure;
-      fields.cause = failure && "error" in failure ? classifyFailure(failure.error).cause : "consecutive failures";
-      fields.retry_in_ms = options.breakerRecoveryMs;
-    }
-    const event = named === "open" ? "questdb.breaker_opened" : named === "half-open" ? "questdb.breaker_half_open" : "questdb.breaker_closed";
-    logEvent(options.log, named === "open" ? "warn" : "info", event, fields);
-    events.onBreakerChange?.(named);
+  breaker.onStateChange((circuit) => {
+    const state = toBreakerState(circuit);
+    if (state === "open") openedAt = now();
+    if (state === "closed") openedAt = null;
+    if (state !== "open") return emit({ type: "breaker_changed", state });
+    const failure = lastFailure();
+    const cause = failure === undefined ? "consecutive failures" : classifyFailure(failure).cause;
+    emit({ type: "breaker_changed", state, cause, retryInMs: options.breakerRecoveryMs });
   });
 
   return {
@@ -156,19 +151,12 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
         try {
           return await fn(signal);
         } catch (error) {
-          // cockatiel's own cancellation error says nothing; name the limit instead.
           if (signal.aborted) throw new AttemptTimeoutError(options.attemptTimeoutMs);
           throw error;
         }
       }, new AbortController().signal).catch((error: unknown) => {
-        if (error instanceof TaskCancelledError) {
-          throw new AttemptTimeoutError(options.attemptTimeoutMs);
-        }
-        if (isBrokenCircuitError(error as Error)) {
-          const last = breaker.lastFailure;
-          throw new BreakerOpenError(last && "error" in last ? last.error : undefined);
-        }
-        throw error;
+        if (isBrokenCircuitError(error as Error)) throw new BreakerOpenError(lastFailure());
+        throw named(error);
       });
     },
     breakerState: () => toBreakerState(breaker.state),
@@ -181,7 +169,7 @@ export function createQuestdbPolicy(options: PolicyOptions, events: PolicyEvents
       if (breaker.state !== CircuitState.Open || !halfOpenDelay.current) return false;
       if (halfOpenDelay.current.duration === 0) return false;
       halfOpenDelay.current.release();
-      logEvent(options.log, "info", "questdb.breaker_released", { reason: "health check succeeded" });
+      emit({ type: "breaker_released", reason: "health check succeeded" });
       return true;
     },
   };

@@ -1,6 +1,6 @@
 import { Pool, types as pgTypes, type PoolClient, type QueryResultRow } from "pg";
-import { logEvent, type Logger } from "../observability/logger";
-import { classifyFailure, describeFailure } from "./errors";
+import { classifyFailure, describeFailure, isConnectionFailure, toClassifiedError, type FailureInfo } from "./errors";
+import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 
 /**
  * One pg pool per QuestDB endpoint, hardened against what we measured with a raw pool:
@@ -32,8 +32,8 @@ export interface QuestdbPoolOptions {
   /** One attempt's limit: bounds both the connect and the query. */
   attemptTimeoutMs: number;
   healthIntervalMs: number;
-  log: Logger;
-  onHealthCheck?: (ok: boolean) => void;
+  /** Health checks, lost idle connections: the service listens (and releases the breaker). */
+  emit?: EmitQuestdbEvent;
 }
 
 export interface Queryable {
@@ -64,6 +64,7 @@ export class QuestdbPool implements Queryable {
   readonly endpoint: string;
   private readonly pool: Pool;
   private readonly secrets: string[];
+  private readonly emit: EmitQuestdbEvent;
   private readonly healthTimer: NodeJS.Timeout;
   private checking = false;
   private closed = false;
@@ -73,6 +74,7 @@ export class QuestdbPool implements Queryable {
     const url = new URL(options.connectionString);
     this.endpoint = endpointOf(options.connectionString);
     this.secrets = url.password ? [decodeURIComponent(url.password)] : [];
+    this.emit = options.emit ?? ignoreEvents;
     this.pool = new Pool({
       connectionString: options.connectionString,
       max: options.max,
@@ -88,11 +90,7 @@ export class QuestdbPool implements Queryable {
     this.pool.on("error", (error) => {
       const description = this.describe("keep an idle connection", error);
       this.noteFailure(description);
-      logEvent(options.log, "warn", "questdb.idle_connection_lost", {
-        endpoint: this.endpoint,
-        error: description,
-        error_type: classifyFailure(error).errorType,
-      });
+      this.emit({ type: "idle_connection_lost", error: description, errorType: this.classify(error).errorType });
     });
     // A checked-out client has no pool listener; an 'error' between queries must not crash either.
     this.pool.on("connect", (client) => {
@@ -100,6 +98,11 @@ export class QuestdbPool implements Queryable {
     });
     this.healthTimer = setInterval(() => void this.checkHealth(), options.healthIntervalMs);
     this.healthTimer.unref();
+  }
+
+  /** The failure's kind and cause, naming this endpoint, without the password. */
+  classify(error: unknown): FailureInfo {
+    return classifyFailure(error, { endpoint: this.endpoint, secrets: this.secrets });
   }
 
   describe(operation: string, error: unknown): string {
@@ -128,6 +131,7 @@ export class QuestdbPool implements Queryable {
    * Runs one query on a pooled connection. A connection that failed is destroyed, not returned.
    * `signal` (the policy's per-attempt timeout) releases the caller at once; the connection is
    * destroyed when the abandoned query ends so it never serves another caller half-used.
+   * What it throws is classified here, once (a `ClassifiedError` naming this endpoint).
    */
   async query<R extends QueryResultRow = QueryResultRow>(
     sql: string,
@@ -135,22 +139,27 @@ export class QuestdbPool implements Queryable {
     signal?: AbortSignal,
   ): Promise<R[]> {
     if (this.closed) throw new Error("the QuestDB pool is closed");
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toClassifiedError(error, { endpoint: this.endpoint, secrets: this.secrets });
+    }
     if (signal?.aborted) {
       client.release(true);
       throw signal.reason ?? new Error("aborted");
     }
-    let failed: unknown;
+    let failed: ReturnType<typeof toClassifiedError> | undefined;
     try {
       const result = await client.query<R>(sql, params as unknown[]);
       return result.rows;
     } catch (error) {
-      failed = error;
-      throw error;
+      failed = toClassifiedError(error, { endpoint: this.endpoint, secrets: this.secrets });
+      throw failed;
     } finally {
       // Query errors leave the connection usable; connection failures and aborts do not.
-      const broken = failed !== undefined && (classifyFailure(failed).isConnectionFailure || signal?.aborted);
-      client.release(broken ? (failed as Error) : undefined);
+      const broken = failed !== undefined && (isConnectionFailure(failed.failure) || signal?.aborted);
+      client.release(broken ? failed : undefined);
     }
   }
 
@@ -182,7 +191,7 @@ export class QuestdbPool implements Queryable {
       this.state.lastCheckAt = new Date();
       if (failures.length === 0) {
         this.noteSuccess(this.state.lastCheckAt);
-        this.options.onHealthCheck?.(true);
+        this.emit({ type: "health_checked", ok: true });
         return true;
       }
       const description = this.describe("run the health check", failures[0]!.reason);
@@ -190,14 +199,14 @@ export class QuestdbPool implements Queryable {
       const answered = failures.length < count;
       if (answered) this.noteSuccess(this.state.lastCheckAt);
       else this.noteFailure(description);
-      logEvent(this.options.log, "warn", "questdb.health_check_failed", {
-        endpoint: this.endpoint,
+      this.emit({
+        type: "health_check_failed",
+        answered,
         error: description,
-        error_type: classifyFailure(failures[0]!.reason).errorType,
+        errorType: this.classify(failures[0]!.reason).errorType,
         evicted: failures.length,
         checked: count,
       });
-      this.options.onHealthCheck?.(answered);
       return answered;
     } finally {
       this.checking = false;

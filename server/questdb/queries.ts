@@ -1,3 +1,5 @@
+import type { CandleInterval } from "../../domain/market";
+
 /**
  * The SQL the dashboard runs, each with bound parameters only. No client text is ever spliced
  * into SQL: the candle interval, which QuestDB's SAMPLE BY cannot take as a parameter, comes from
@@ -28,9 +30,6 @@ export interface Candle {
   close: number;
   volume: number;
 }
-
-export const CANDLE_INTERVALS = ["1m", "5m", "1h"] as const;
-export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
 
 const SAMPLE_BY: Record<CandleInterval, { sampleBy: string; lookback: string }> = {
   "1m": { sampleBy: "1m", lookback: "dateadd('h', -24, now())" },

@@ -3,7 +3,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { QuestdbProcess, findFreePort, startTestQuestdb } from "@/harness/questdb-process";
-import { seedDemoData } from "@/scripts/seed";
+import { seedDemoData } from "@/domain/seed";
 import { eventually } from "@/harness/eventually";
 import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
@@ -102,7 +102,7 @@ describe("against a real QuestDB", () => {
     expect(never.status === "error" && never.message).toMatch(/^Failed to get active sessions: .+/);
 
     // Keep asking until the breaker opens: it fails fast from then on.
-    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "degraded" && s.policy.breakerState() === "open", {
+    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "degraded" && s.health().questdb.breaker === "open", {
       what: "the breaker to open",
     });
     const [openAnswer, openMs] = await timed(() => api.sessions.active({ limit: 50 }));
@@ -113,7 +113,7 @@ describe("against a real QuestDB", () => {
     await questdb.restart();
     const back = Date.now();
     // The health check sees QuestDB answer and probes by itself: the breaker closes with no caller.
-    await eventually(() => s.policy.breakerState() === "closed", { what: "the breaker to close without traffic", intervalMs: 50 });
+    await eventually(() => s.health().questdb.breaker === "closed", { what: "the breaker to close without traffic", intervalMs: 50 });
     measured.returnToBreakerClosedMs = Date.now() - back;
     const fresh = await eventually(async () => {
       const answer = await api.sessions.active({ limit: 50 });
@@ -121,7 +121,7 @@ describe("against a real QuestDB", () => {
     }, { what: "ok after the restart", intervalMs: 50 });
     measured.returnToOkMs = Date.now() - back;
     expect(new Date(fresh.fetchedAt).getTime()).toBeGreaterThan(killedAt);
-    expect(s.policy.breakerState()).toBe("closed");
+    expect(s.health().questdb.breaker).toBe("closed");
   });
 
   it("SIGSTOP: a frozen QuestDB still gets the caller an answer within the deadline; SIGCONT → ok", async () => {
@@ -147,12 +147,12 @@ describe("against a real QuestDB", () => {
       api.sessions.active({ limit: 2 }),
       api.market.candles({ symbol: "BTC-USD", interval: "1m" }),
     ]);
-    expect(s.pool.stats().idle).toBeGreaterThan(0);
+    expect(s.health().questdb.pool.idle).toBeGreaterThan(0);
     await questdb.kill();
-    await eventually(() => s.pool.stats().idle === 0, { what: "idle connections evicted" });
+    await eventually(() => s.health().questdb.pool.idle === 0, { what: "idle connections evicted" });
     expect(s.health()).toMatchObject({ status: "degraded", questdb: { lastError: expect.stringMatching(/^Failed to .+/) } });
     await questdb.restart();
-    await eventually(() => s.pool.stats().idle > 0 && s.health().status === "ok", { what: "a healthy connection again" });
+    await eventually(() => s.health().questdb.pool.idle > 0 && s.health().status === "ok", { what: "a healthy connection again" });
   });
 
   it("a failing query is error / query_failed, never retried, and leaves the breaker closed", async () => {
@@ -167,7 +167,7 @@ describe("against a real QuestDB", () => {
       expect(answer).toMatchObject({ status: "error", reason: "query_failed", breaker: "closed" });
       expect(answer.status === "error" && answer.message).toMatch(/^Failed to read a table that does not exist: query failed: .*no_such_table/);
     }
-    expect(s.policy.breakerState()).toBe("closed");
+    expect(s.health().questdb.breaker).toBe("closed");
   });
 
   it("started while QuestDB is down: error, then ok once QuestDB comes up, with no restart of the app", async () => {

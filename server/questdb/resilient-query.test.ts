@@ -1,14 +1,11 @@
-import pino from "pino";
-import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createMetrics } from "../observability/metrics";
 import { LastKnownGoodCache } from "./cache";
-import { describeFailure } from "./errors";
+import { classifyFailure } from "./errors";
+import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 import { createResilientQuery, type QueryTarget, type QuerySpec } from "./resilient-query";
 
-const silent = pino({ level: "silent" });
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 8812 });
 
 /** A QuestDB stand-in whose next answers the test decides; unit tests only (integration tests use the real one). */
@@ -25,7 +22,7 @@ function fakeTarget() {
       calls.push(sql);
       return behaviour();
     },
-    describe: (action, error) => describeFailure(action, error, { endpoint: "127.0.0.1:8812", secrets: ["quest"] }),
+    classify: (error) => classifyFailure(error, { endpoint: "127.0.0.1:8812", secrets: ["quest"] }),
     noteSuccess: () => undefined,
     noteFailure: () => undefined,
   };
@@ -46,13 +43,14 @@ const spec = (input: unknown = { limit: 10 }): QuerySpec<number[]> => ({
 
 function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelaysMs?: number[]; attemptTimeoutMs?: number } = {}) {
   const target = fakeTarget();
-  const metrics = createMetrics(new Registry());
+  const events: QuestdbEvent[] = [];
+  const emit = (event: QuestdbEvent) => events.push(event);
   const policy = createQuestdbPolicy({
     retryDelaysMs: overrides.retryDelaysMs ?? [100, 500, 1000],
     breakerThreshold: 5,
     breakerRecoveryMs: 30_000,
     attemptTimeoutMs: overrides.attemptTimeoutMs ?? 2_000,
-    log: silent,
+    emit,
   });
   const run = createResilientQuery({
     target,
@@ -60,10 +58,9 @@ function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelay
     cache: new LastKnownGoodCache(100),
     deadlineMs: overrides.deadlineMs ?? 3_000,
     freshForMs: overrides.freshForMs ?? 1_000,
-    log: silent,
-    metrics,
+    emit,
   });
-  return { target, metrics, policy, run };
+  return { target, events, policy, run };
 }
 
 beforeEach(() => {
@@ -94,6 +91,7 @@ describe("resilient query", () => {
       cachedAt: "2026-11-27T12:00:00.000Z",
       reason: "database_unavailable",
       message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+      cause: "connection refused (127.0.0.1:8812)",
       breaker: "closed",
     });
   });
@@ -109,6 +107,7 @@ describe("resilient query", () => {
       data: null,
       reason: "database_unavailable",
       message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+      cause: "connection refused (127.0.0.1:8812)",
       breaker: "closed",
     });
   });
@@ -119,13 +118,15 @@ describe("resilient query", () => {
     target.calls.length = 0;
     target.answer(async () => Promise.reject(Object.assign(new Error("Invalid column: nope"), { severity: "ERROR", code: "00000" })));
     const answer = await run(spec());
-    expect(answer).toMatchObject({ status: "error", reason: "query_failed", message: "Failed to get active sessions: query failed: Invalid column: nope" });
+    expect(answer).toMatchObject({ status: "error", reason: "query_failed", message: "Failed to get active sessions: query failed: Invalid column: nope",
+      cause: "query failed: Invalid column: nope",
+    });
     expect(target.calls).toHaveLength(1);
     expect(policy.breakerState()).toBe("closed");
   });
 
   it("shares one query among identical concurrent calls (single-flight)", async () => {
-    const { run, target, metrics } = setup();
+    const { run, target, events } = setup();
     let release!: () => void;
     target.answer(() => new Promise((resolve) => (release = () => resolve([{ n: 7 }]))));
     const answers = Array.from({ length: 50 }, () => run(spec()));
@@ -134,7 +135,8 @@ describe("resilient query", () => {
     const settled = await Promise.all(answers);
     expect(target.calls).toHaveLength(1);
     expect(settled.every((a) => a.status === "ok" && a.data[0] === 7)).toBe(true);
-    expect((await metrics.singleFlightJoins.get()).values[0]?.value).toBe(49);
+    expect(events.filter((e) => e.type === "single_flight_joined")).toHaveLength(49);
+    expect(events.filter((e) => e.type === "query_started")).toHaveLength(1);
   });
 
   it("reuses a success younger than freshForMs, then asks QuestDB again", async () => {
@@ -198,18 +200,28 @@ describe("resilient query", () => {
     expect(answer.status === "degraded" && answer.retryAt).toBe("2026-11-27T12:00:35.000Z");
   });
 
-  it("counts answers by status in the metrics", async () => {
-    const { run, target, metrics } = setup({ freshForMs: 0 });
+  it("reports each answer once, with where it came from, and each failure once, classified", async () => {
+    const { run, target, events } = setup({ freshForMs: 1_000 });
     await run(spec());
+    await run(spec());
+    vi.setSystemTime(new Date("2026-11-27T12:00:04Z"));
     target.answer(async () => Promise.reject(refused()));
     const pending = run(spec());
     await vi.advanceTimersByTimeAsync(2_000);
     await pending;
-    const values = (await metrics.answers.get()).values.map((v) => [v.labels.status, v.value]);
-    expect(values).toEqual([
-      ["ok", 1],
-      ["degraded", 1],
+    const answers = events.filter((e) => e.type === "answered");
+    expect(answers).toEqual([
+      { type: "answered", operation: "sessions.active", status: "ok" },
+      { type: "answered", operation: "sessions.active", status: "ok", fromCache: "fresh" },
+      { type: "answered", operation: "sessions.active", status: "degraded", fromCache: "stale", ageSeconds: 5.6 },
     ]);
-    expect((await metrics.degradedResponses.get()).values[0]?.value).toBe(1);
+    const failures = events.filter((e) => e.type === "query_failed");
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      failure: { kind: "connection_refused", cause: "connection refused (127.0.0.1:8812)" },
+      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+    });
+    // The first try and three retries, each one attempt sent towards QuestDB.
+    expect(events.filter((e) => e.type === "query_started")).toHaveLength(5);
   });
 });

@@ -1,8 +1,7 @@
-import { logEvent, type Logger } from "../observability/logger";
-import type { Metrics, QueryOutcome } from "../observability/metrics";
 import { cacheKey, type LastKnownGoodCache } from "./cache";
 import { withDeadline } from "../lib/with-deadline";
-import { DeadlineExceededError, classifyFailure, type FailureInfo } from "./errors";
+import { ClassifiedError, DeadlineExceededError, failureMessage, isConnectionFailure, type FailureInfo } from "./errors";
+import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 import type { BreakerState, QuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 
@@ -35,11 +34,12 @@ export type Resilient<T> =
       breaker: BreakerState;
     };
 
-/** What the resilient query needs of the pool: run a query, and describe and remember failures. */
+/** What the resilient query needs of the pool: run a query, classify failures, remember them. */
 export interface QueryTarget {
   readonly endpoint: string;
   query(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<Record<string, unknown>[]>;
-  describe(action: string, error: unknown): string;
+  /** Kind and cause of a failure, naming the endpoint, without secrets. */
+  classify(error: unknown): FailureInfo;
   noteSuccess(at?: Date): void;
   noteFailure(description: string): void;
 }
@@ -51,8 +51,7 @@ export interface ResilientQueryDeps {
   deadlineMs: number;
   /** A success younger than this is reused as is: a room of viewers costs about one query per second. */
   freshForMs: number;
-  log: Logger;
-  metrics: Metrics;
+  emit?: EmitQuestdbEvent;
   now?: () => number;
 }
 
@@ -70,58 +69,51 @@ interface Fetched<T> {
   fetchedAt: number;
 }
 
-function outcomeOf(info: FailureInfo): QueryOutcome {
-  if (!info.isConnectionFailure) return "query_failure";
-  if (info.kind === "breaker_open" || info.kind === "pool_busy") return info.kind;
-  if (info.kind === "connection_timeout" || info.kind === "deadline_exceeded") return "timeout";
-  return "connection_failure";
-}
-
 export function createResilientQuery(deps: ResilientQueryDeps) {
   const now = deps.now ?? Date.now;
+  const emit = deps.emit ?? ignoreEvents;
   const inFlight = new Map<string, Promise<Fetched<unknown>>>();
-  let oldestServedAgeSeconds = 0;
 
-  function fetchUnderPolicy<T>(key: string, spec: QuerySpec<T>): Promise<Fetched<T>> {
+  /** Classified once: a failure that already is a ClassifiedError keeps its classification. */
+  const classify = (error: unknown): ClassifiedError =>
+    error instanceof ClassifiedError ? error : new ClassifiedError(deps.target.classify(error), error);
+
+  async function attempt<T>(key: string, spec: QuerySpec<T>): Promise<Fetched<T>> {
     const started = performance.now();
     const { sql, params, map } = spec.query;
-    const flight = (async (): Promise<Fetched<T>> => {
-      try {
-        const rows = await deps.policy.execute((signal) => {
-          deps.metrics.dbQueries.inc({ operation: spec.operation });
-          return deps.target.query(sql, params, signal);
-        });
-        const value = map(rows);
-        const fetchedAt = now();
-        deps.cache.set(key, value, fetchedAt);
-        deps.target.noteSuccess(new Date(fetchedAt));
-        oldestServedAgeSeconds = 0;
-        deps.metrics.oldestServedAge.set(0);
-        deps.metrics.queryDuration.observe({ operation: spec.operation, outcome: "ok" }, (performance.now() - started) / 1000);
-        return { value, fetchedAt };
-      } catch (error) {
-        const info = classifyFailure(error, deps.target.endpoint);
-        const message = deps.target.describe(spec.action, error);
-        deps.metrics.queryDuration.observe(
-          { operation: spec.operation, outcome: outcomeOf(info) },
-          (performance.now() - started) / 1000,
-        );
-        // Failing fast or a full queue says nothing new about QuestDB itself.
-        if (info.kind !== "breaker_open" && info.kind !== "pool_busy") deps.target.noteFailure(message);
-        logEvent(deps.log, info.kind === "breaker_open" ? "info" : "error", "questdb.query_failed", {
-          operation: spec.operation,
-          error: message,
-          error_type: info.errorType,
-          kind: info.kind,
-          code: info.code,
-          query: sql.replace(/\s+/g, " ").trim().slice(0, 100),
-        });
-        if (error instanceof Error && error.stack) {
-          logEvent(deps.log, "debug", "questdb.query_failed_stack", { operation: spec.operation, stack: error.stack });
-        }
-        throw error;
-      }
-    })();
+    try {
+      const rows = await deps.policy.execute((signal) => {
+        emit({ type: "query_started", operation: spec.operation });
+        return deps.target.query(sql, params, signal);
+      });
+      const value = map(rows);
+      const fetchedAt = now();
+      deps.cache.set(key, value, fetchedAt);
+      deps.target.noteSuccess(new Date(fetchedAt));
+      emit({ type: "query_succeeded", operation: spec.operation, seconds: (performance.now() - started) / 1000 });
+      return { value, fetchedAt };
+    } catch (error) {
+      const failed = classify(error);
+      const { failure } = failed;
+      const message = failureMessage(spec.action, failure);
+      // Failing fast or a full queue says nothing new about QuestDB itself.
+      if (failure.kind !== "breaker_open" && failure.kind !== "pool_busy") deps.target.noteFailure(message);
+      const original = failed.cause instanceof Error ? failed.cause : failed;
+      emit({
+        type: "query_failed",
+        operation: spec.operation,
+        seconds: (performance.now() - started) / 1000,
+        failure,
+        message,
+        sql,
+        stack: original.stack,
+      });
+      throw failed;
+    }
+  }
+
+  function fetchUnderPolicy<T>(key: string, spec: QuerySpec<T>): Promise<Fetched<T>> {
+    const flight = attempt(key, spec);
     inFlight.set(key, flight);
     // Past the caller's deadline nobody may be listening: the rejection is handled here.
     flight.then(
@@ -132,24 +124,18 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
   }
 
   function answerFailure<T>(key: string, spec: QuerySpec<T>, error: unknown): Resilient<T> {
-    const info = classifyFailure(error, deps.target.endpoint);
-    const message = deps.target.describe(spec.action, error);
-    const cause = message.slice(message.indexOf(": ") + 2);
+    const { failure } = classify(error);
+    const message = failureMessage(spec.action, failure);
+    const { cause } = failure;
     const breaker = deps.policy.breakerState();
-    if (!info.isConnectionFailure) {
+    if (!isConnectionFailure(failure)) {
       return { status: "error", data: null, reason: "query_failed", message, cause, breaker };
     }
     const cached = deps.cache.get<T>(key);
     if (!cached) {
       return { status: "error", data: null, reason: "database_unavailable", message, cause, breaker };
     }
-    const ageSeconds = (now() - cached.fetchedAt) / 1000;
-    deps.metrics.cacheHits.inc({ operation: spec.operation, kind: "stale" });
-    deps.metrics.degradedResponses.inc({ operation: spec.operation });
-    if (ageSeconds > oldestServedAgeSeconds) {
-      oldestServedAgeSeconds = ageSeconds;
-      deps.metrics.oldestServedAge.set(ageSeconds);
-    }
+    emit({ type: "answered", operation: spec.operation, status: "degraded", fromCache: "stale", ageSeconds: (now() - cached.fetchedAt) / 1000 });
     const retryAt = deps.policy.retryAt();
     return {
       status: "degraded",
@@ -167,24 +153,23 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     const key = cacheKey(spec.operation, spec.input);
     const cached = deps.cache.get<T>(key);
     if (cached && now() - cached.fetchedAt < deps.freshForMs) {
-      deps.metrics.cacheHits.inc({ operation: spec.operation, kind: "fresh" });
-      deps.metrics.answers.inc({ operation: spec.operation, status: "ok" });
+      emit({ type: "answered", operation: spec.operation, status: "ok", fromCache: "fresh" });
       return { status: "ok", data: cached.value, fetchedAt: new Date(cached.fetchedAt).toISOString() };
     }
     let flight = inFlight.get(key) as Promise<Fetched<T>> | undefined;
-    if (flight) deps.metrics.singleFlightJoins.inc({ operation: spec.operation });
+    if (flight) emit({ type: "single_flight_joined", operation: spec.operation });
     else flight = fetchUnderPolicy(key, spec);
 
-    let answer: Resilient<T>;
     try {
       const { value, fetchedAt } = await withDeadline(flight, deps.deadlineMs, () => new DeadlineExceededError(deps.deadlineMs));
-      answer = { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
+      emit({ type: "answered", operation: spec.operation, status: "ok" });
+      return { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
     } catch (error) {
-      answer = answerFailure(key, spec, error);
+      const answer = answerFailure(key, spec, error);
+      if (answer.status === "error") emit({ type: "answered", operation: spec.operation, status: "error" });
+      return answer;
     }
-    deps.metrics.answers.inc({ operation: spec.operation, status: answer.status });
-    return answer;
-  }
+  };
 }
 
 export type ResilientQuery = ReturnType<typeof createResilientQuery>;

@@ -1,14 +1,18 @@
 import type { Env } from "../env";
 import { logger as processLogger, logEvent, type Logger } from "../observability/logger";
 import { processMetrics, type Metrics } from "../observability/metrics";
+import { questdbEventRecorder } from "../observability/questdb-events";
 import { LastKnownGoodCache } from "./cache";
+import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type BreakerState, type QuestdbPolicy } from "./policy";
 import { QuestdbPool, endpointOf, type PoolStats } from "./pool";
 import { createResilientQuery, type ResilientQuery } from "./resilient-query";
 
 /**
- * Wires one QuestDB endpoint: pool → policy → resilient query, plus the health check that lets
- * the breaker probe early once QuestDB answers again. Routers receive this through the tRPC context.
+ * The one composition root of the QuestDB layer: pool → policy → resilient query for one endpoint,
+ * the health check that lets the breaker probe early once QuestDB answers again, and the events of
+ * all three mapped to logs and metrics. Routers receive the narrow `QuestdbService` through the
+ * tRPC context: run a query, read health, close.
  */
 
 export interface ServiceHealth {
@@ -24,12 +28,16 @@ export interface ServiceHealth {
 export interface QuestdbService {
   readonly endpoint: string;
   readonly run: ResilientQuery;
-  readonly policy: QuestdbPolicy;
-  readonly pool: QuestdbPool;
-  readonly cache: LastKnownGoodCache;
   /** Answers from memory only: never waits on QuestDB. */
   health(): ServiceHealth;
   close(): Promise<void>;
+}
+
+/** The service with its parts in view, for benchmarks that time each layer on its own. */
+export interface QuestdbParts extends QuestdbService {
+  readonly pool: QuestdbPool;
+  readonly policy: QuestdbPolicy;
+  readonly cache: LastKnownGoodCache;
 }
 
 export const CACHE_MAX_ENTRIES = 1000;
@@ -39,31 +47,41 @@ export interface ServiceDeps {
   log?: Logger;
   metrics?: Metrics;
   now?: () => number;
+  /**
+   * Let a successful health check end the breaker's wait and probe at once (default). Off, the
+   * breaker waits out its whole recovery time: the seed design the benchmark compares against.
+   */
+  earlyBreakerRelease?: boolean;
+  /** How long a success is reused as is (default FRESH_FOR_MS); 0 sends every call to QuestDB. */
+  freshForMs?: number;
 }
 
-export function createQuestdbService(config: Env, deps: ServiceDeps = {}): QuestdbService {
+export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbParts {
   const log = deps.log ?? processLogger;
   const metrics = deps.metrics ?? processMetrics();
   const endpoint = endpointOf(config.QUESTDB_URL);
+  const record = questdbEventRecorder({ endpoint, log, metrics });
+  const earlyRelease = deps.earlyBreakerRelease ?? true;
 
-  const policy = createQuestdbPolicy(
-    {
-      retryDelaysMs: config.QUESTDB_RETRY_DELAYS_MS,
-      breakerThreshold: config.QUESTDB_BREAKER_THRESHOLD,
-      breakerRecoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS,
-      attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
-      maxConcurrent: config.QUESTDB_POOL_MAX,
-      log,
-      now: deps.now,
-    },
-    {
-      onRetry: () => metrics.retries.inc({ endpoint }),
-      onBreakerChange: (state) => {
-        metrics.setBreaker(endpoint, state);
-        metrics.breakerTransitions.inc({ endpoint, state });
-      },
-    },
-  );
+  const emit = (event: QuestdbEvent) => {
+    record(event);
+    const answered = event.type === "health_checked" || (event.type === "health_check_failed" && event.answered);
+    // QuestDB answers again: probe now instead of after the full recovery time, and without
+    // waiting for a caller, so the breaker closes even when nobody is polling.
+    if (answered && earlyRelease && policy.releaseBreaker()) {
+      policy.execute((signal) => pool.query("SELECT 1", [], signal)).catch(() => undefined);
+    }
+  };
+
+  const policy = createQuestdbPolicy({
+    retryDelaysMs: config.QUESTDB_RETRY_DELAYS_MS,
+    breakerThreshold: config.QUESTDB_BREAKER_THRESHOLD,
+    breakerRecoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS,
+    attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
+    maxConcurrent: config.QUESTDB_POOL_MAX,
+    emit,
+    now: deps.now,
+  });
   metrics.setBreaker(endpoint, "closed");
 
   const pool = new QuestdbPool({
@@ -71,20 +89,8 @@ export function createQuestdbService(config: Env, deps: ServiceDeps = {}): Quest
     max: config.QUESTDB_POOL_MAX,
     attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
     healthIntervalMs: config.QUESTDB_HEALTH_INTERVAL_MS,
-    log,
-    onHealthCheck: (ok) => {
-      if (!ok) {
-        metrics.healthCheckFailures.inc({ endpoint });
-        return;
-      }
-      // QuestDB answers again: probe now instead of after the full recovery time, and without
-      // waiting for a caller, so the breaker closes even when nobody is polling.
-      if (policy.releaseBreaker()) {
-        policy.execute((signal) => pool.query("SELECT 1", [], signal)).catch(() => undefined);
-      }
-    },
+    emit,
   });
-
   metrics.watchPool(endpoint, () => pool.stats());
 
   const cache = new LastKnownGoodCache(CACHE_MAX_ENTRIES);
@@ -93,9 +99,8 @@ export function createQuestdbService(config: Env, deps: ServiceDeps = {}): Quest
     policy,
     cache,
     deadlineMs: config.QUESTDB_DEADLINE_MS,
-    freshForMs: FRESH_FOR_MS,
-    log,
-    metrics,
+    freshForMs: deps.freshForMs ?? FRESH_FOR_MS,
+    emit,
     now: deps.now,
   });
 
@@ -114,8 +119,8 @@ export function createQuestdbService(config: Env, deps: ServiceDeps = {}): Quest
   return {
     endpoint,
     run,
-    policy,
     pool,
+    policy,
     cache,
     health() {
       const breaker = policy.breakerState();
@@ -132,6 +137,12 @@ export function createQuestdbService(config: Env, deps: ServiceDeps = {}): Quest
     },
     close: () => pool.close(),
   };
+}
+
+/** What routers see: run, health, close — the parts stay inside. */
+export function createQuestdbService(config: Env, deps: ServiceDeps = {}): QuestdbService {
+  const { endpoint, run, health, close } = composeQuestdb(config, deps);
+  return { endpoint, run, health, close };
 }
 
 const globalForService = globalThis as unknown as { questdbService?: QuestdbService };

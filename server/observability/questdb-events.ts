@@ -1,0 +1,83 @@
+import { FAILURE_KINDS } from "../questdb/errors";
+import type { QuestdbEvent } from "../questdb/events";
+import { logEvent, type Logger } from "./logger";
+import type { Metrics } from "./metrics";
+
+/**
+ * The one place where what the QuestDB layer reports becomes log lines and metrics. Pool, policy
+ * and resilient query only emit typed events (server/questdb/events.ts); the service hands them this.
+ */
+export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metrics: Metrics }): (event: QuestdbEvent) => void {
+  const { endpoint, log, metrics } = opts;
+  // Age of the oldest cached value served since QuestDB last answered.
+  let oldestServedAgeSeconds = 0;
+
+  return (event) => {
+    switch (event.type) {
+      case "retry":
+        logEvent(log, "warn", "questdb.retry", { attempt: event.attempt, delay_ms: event.delayMs, cause: event.cause });
+        metrics.retries.inc({ endpoint });
+        return;
+      case "breaker_changed": {
+        const name = event.state === "open" ? "questdb.breaker_opened" : event.state === "half-open" ? "questdb.breaker_half_open" : "questdb.breaker_closed";
+        const fields = event.state === "open" ? { state: event.state, cause: event.cause, retry_in_ms: event.retryInMs } : { state: event.state };
+        logEvent(log, event.state === "open" ? "warn" : "info", name, fields);
+        metrics.setBreaker(endpoint, event.state);
+        metrics.breakerTransitions.inc({ endpoint, state: event.state });
+        return;
+      }
+      case "breaker_released":
+        logEvent(log, "info", "questdb.breaker_released", { reason: event.reason });
+        return;
+      case "health_checked":
+        return;
+      case "health_check_failed":
+        logEvent(log, "warn", "questdb.health_check_failed", {
+          endpoint,
+          error: event.error,
+          error_type: event.errorType,
+          evicted: event.evicted,
+          checked: event.checked,
+        });
+        if (!event.answered) metrics.healthCheckFailures.inc({ endpoint });
+        return;
+      case "idle_connection_lost":
+        logEvent(log, "warn", "questdb.idle_connection_lost", { endpoint, error: event.error, error_type: event.errorType });
+        return;
+      case "query_started":
+        metrics.dbQueries.inc({ operation: event.operation });
+        return;
+      case "query_succeeded":
+        oldestServedAgeSeconds = 0;
+        metrics.oldestServedAge.set(0);
+        metrics.queryDuration.observe({ operation: event.operation, outcome: "ok" }, event.seconds);
+        return;
+      case "query_failed": {
+        const { failure } = event;
+        metrics.queryDuration.observe({ operation: event.operation, outcome: FAILURE_KINDS[failure.kind].outcome }, event.seconds);
+        logEvent(log, failure.kind === "breaker_open" ? "info" : "error", "questdb.query_failed", {
+          operation: event.operation,
+          error: event.message,
+          error_type: failure.errorType,
+          kind: failure.kind,
+          code: failure.code,
+          query: event.sql.replace(/\s+/g, " ").trim().slice(0, 100),
+        });
+        if (event.stack) logEvent(log, "debug", "questdb.query_failed_stack", { operation: event.operation, stack: event.stack });
+        return;
+      }
+      case "single_flight_joined":
+        metrics.singleFlightJoins.inc({ operation: event.operation });
+        return;
+      case "answered":
+        metrics.answers.inc({ operation: event.operation, status: event.status });
+        if (event.fromCache) metrics.cacheHits.inc({ operation: event.operation, kind: event.fromCache });
+        if (event.status === "degraded") metrics.degradedResponses.inc({ operation: event.operation });
+        if (event.ageSeconds !== undefined && event.ageSeconds > oldestServedAgeSeconds) {
+          oldestServedAgeSeconds = event.ageSeconds;
+          metrics.oldestServedAge.set(event.ageSeconds);
+        }
+        return;
+    }
+  };
+}

@@ -1,0 +1,28 @@
+import type { BreakerState } from "./policy";
+import type { FailureInfo } from "./errors";
+
+/**
+ * What the parts of the QuestDB layer (pool, policy, resilient query) report, as typed events.
+ * None of them logs or counts by itself: the service hands each one `emit`, and maps every event
+ * to log lines and metrics in one place (server/observability/questdb-events.ts).
+ */
+export type QuestdbEvent =
+  // policy
+  | { type: "retry"; attempt: number; delayMs: number; cause: string }
+  | { type: "breaker_changed"; state: BreakerState; cause?: string; retryInMs?: number }
+  | { type: "breaker_released"; reason: string }
+  // pool
+  | { type: "health_checked"; ok: true }
+  | { type: "health_check_failed"; answered: boolean; error: string; errorType: string; evicted: number; checked: number }
+  | { type: "idle_connection_lost"; error: string; errorType: string }
+  // resilient query
+  | { type: "query_started"; operation: string }
+  | { type: "query_succeeded"; operation: string; seconds: number }
+  | { type: "query_failed"; operation: string; seconds: number; failure: FailureInfo; message: string; sql: string; stack?: string }
+  | { type: "single_flight_joined"; operation: string }
+  | { type: "answered"; operation: string; status: "ok" | "degraded" | "error"; fromCache?: "fresh" | "stale"; ageSeconds?: number };
+
+export type EmitQuestdbEvent = (event: QuestdbEvent) => void;
+
+/** For parts built on their own (tests, benchmarks): nothing listens. */
+export const ignoreEvents: EmitQuestdbEvent = () => undefined;
