@@ -243,9 +243,8 @@ export interface OutageFigures {
   recoveryMs: FigureResult;
 }
 
-export async function killFigures(ctx: BenchContext): Promise<OutageFigures> {
-  const episodes = ctx.quick ? 2 : 5;
-  const breakerCalls = ctx.quick ? 300 : 1_000;
+/** Kill episodes, one sample each, with the seed design beside the app. */
+async function killSamples(ctx: BenchContext, episodes: number, breakerCalls: number): Promise<KillSample[]> {
   const seed = seedDesign(ctx.questdb.pgUrl, ctx.questdb.httpUrl);
   const samples: KillSample[] = [];
   try {
@@ -262,105 +261,118 @@ export async function killFigures(ctx: BenchContext): Promise<OutageFigures> {
   } finally {
     await seed.close();
   }
+  return samples;
+}
 
+function killFigure(samples: KillSample[]): FigureResult {
+  const episodes = samples.length;
   const kill = samples.map((s) => round(s.killToDegradedMs, 1));
   const killBase = samples.map((s) => round(s.baselineMs, 1));
   const killValue = median(kill);
   const killBaseValue = median(killBase);
+  return {
+    value: killValue,
+    unit: "ms",
+    runs: kill,
+    spread: spread(kill),
+    runsLabel: `${episodes} kills`,
+    display: `${fmtMs(killValue)} (${samples.map((s) => s.killStatus).every((s) => s === "degraded") ? "all degraded" : samples.map((s) => s.killStatus).join(", ")})`,
+    baseline: {
+      value: killBaseValue,
+      display: `plain pg route: ${fmtMs(killBaseValue)} to its error (HTTP ${[...new Set(samples.map((s) => s.baselineStatus))].join("/")})`,
+      what: "the plain-pg route, requested at the same moment as the app: time to its error answer",
+      runs: killBase,
+    },
+    ratio: round(killValue / killBaseValue, 1),
+    ratioDisplay: fmt(killValue / killBaseValue),
+    notes: [
+      `killToDegradedMs: the app answers once its retries of the refused connection (100 + 500 + 1000 ms) are spent; ` +
+        `the plain route errors as soon as QuestDB's process is gone (${fmtMs(median(samples.map((s) => s.exitAfterMs)))} after the SIGKILL) — with no cached data to show.`,
+    ],
+    details: {
+      measuredFrom: "the SIGKILL; the request is sent once the process is gone",
+      answers: samples.map((s) => s.killStatus),
+      processGoneAfterMs: samples.map((s) => round(s.exitAfterMs, 1)),
+      baselineErrors: [...new Set(samples.map((s) => s.baselineError))],
+      settings: "defaults: retries after 100, 500, 1000 ms; attempt timeout 2000 ms; deadline 3000 ms",
+    },
+  };
+}
 
+function breakerFigure(samples: KillSample[], breakerCalls: number): FigureResult {
+  const episodes = samples.length;
   const p99s = samples.map((s) => round(s.breakerP99Ms, 2));
   const p99Value = median(p99s);
   const serverCount = samples.reduce((n, s) => n + s.serverCount, 0);
   const under1 = samples.reduce((n, s) => n + s.serverUnder1ms, 0);
   const under5 = samples.reduce((n, s) => n + s.serverUnder5ms, 0);
+  return {
+    value: p99Value,
+    unit: "ms",
+    runs: p99s,
+    spread: spread(p99s),
+    runsLabel: `${episodes} × ${fmt(breakerCalls)} calls`,
+    display: `${fmtMs(p99Value)} p99 (p50 ${fmtMs(median(samples.map((s) => s.breakerP50Ms)))})`,
+    baseline: { value: null, display: "—", what: "none", runs: [] },
+    ratio: null,
+    ratioDisplay: "—",
+    details: {
+      measuredAs: "round trip of one request at a time over loopback HTTP with keep-alive (an upper bound of the server's time)",
+      p50MsPerRun: samples.map((s) => round(s.breakerP50Ms, 2)),
+      maxMsPerRun: samples.map((s) => round(s.breakerMaxMs, 2)),
+      answersNotDegradedWithBreakerOpen: samples.reduce((n, s) => n + s.breakerNotDegradedOpen, 0),
+      serverSide: {
+        source: "questdb_query_duration_seconds{operation=\"sessions.active\",outcome=\"breaker_open\"} (the resilient layer's time, without HTTP and tRPC)",
+        observations: serverCount,
+        under1msShare: serverCount ? round(under1 / serverCount, 4) : null,
+        under5msShare: serverCount ? round(under5 / serverCount, 4) : null,
+      },
+    },
+  };
+}
 
+function recoveryFigure(samples: KillSample[]): FigureResult {
+  const episodes = samples.length;
   const recovered = samples.filter((s) => s.recoveryMs !== null).map((s) => round(s.recoveryMs!, 1));
   const seedRuns = samples.map((s) => (s.seedRecoveryMs === null ? null : round(s.seedRecoveryMs, 1)));
   const seedFinite = seedRuns.filter((v): v is number => v !== null);
   const recoveryValue = recovered.length ? median(recovered) : null;
   const seedValue = seedFinite.length ? median(seedFinite) : null;
-
   return {
-    killToDegradedMs: {
-      value: killValue,
-      unit: "ms",
-      runs: kill,
-      spread: spread(kill),
-      runsLabel: `${episodes} kills`,
-      display: `${fmtMs(killValue)} (${samples.map((s) => s.killStatus).every((s) => s === "degraded") ? "all degraded" : samples.map((s) => s.killStatus).join(", ")})`,
-      baseline: {
-        value: killBaseValue,
-        display: `plain pg route: ${fmtMs(killBaseValue)} to its error (HTTP ${[...new Set(samples.map((s) => s.baselineStatus))].join("/")})`,
-        what: "the plain-pg route, requested at the same moment as the app: time to its error answer",
-        runs: killBase,
-      },
-      ratio: round(killValue / killBaseValue, 1),
-      ratioDisplay: fmt(killValue / killBaseValue),
-      notes: [
-        `killToDegradedMs: the app answers once its retries of the refused connection (100 + 500 + 1000 ms) are spent; ` +
-          `the plain route errors as soon as QuestDB's process is gone (${fmtMs(median(samples.map((s) => s.exitAfterMs)))} after the SIGKILL) — with no cached data to show.`,
-      ],
-      details: {
-        measuredFrom: "the SIGKILL; the request is sent once the process is gone",
-        answers: samples.map((s) => s.killStatus),
-        processGoneAfterMs: samples.map((s) => round(s.exitAfterMs, 1)),
-        baselineErrors: [...new Set(samples.map((s) => s.baselineError))],
-        settings: "defaults: retries after 100, 500, 1000 ms; attempt timeout 2000 ms; deadline 3000 ms",
-      },
+    value: recoveryValue,
+    unit: "ms",
+    runs: recovered,
+    spread: recovered.length ? spread(recovered) : null,
+    runsLabel: `${episodes} restarts`,
+    display: recoveryValue === null ? "no ok within the cap" : fmtMs(recoveryValue),
+    baseline: {
+      value: seedValue,
+      display:
+        seedValue === null
+          ? `seed design: no ok within ${RECOVERY_CAP_MS / 1000} s`
+          : `seed design: ${fmtMs(seedValue)} (waits out the 30 s breaker recovery)`,
+      what: "the same service with default settings but earlyBreakerRelease off (no health-check release of the breaker), polled the same way in the bench process",
+      runs: seedRuns,
     },
-    breakerOpenP99Ms: {
-      value: p99Value,
-      unit: "ms",
-      runs: p99s,
-      spread: spread(p99s),
-      runsLabel: `${episodes} × ${fmt(breakerCalls)} calls`,
-      display: `${fmtMs(p99Value)} p99 (p50 ${fmtMs(median(samples.map((s) => s.breakerP50Ms)))})`,
-      baseline: { value: null, display: "—", what: "none", runs: [] },
-      ratio: null,
-      ratioDisplay: "—",
-      details: {
-        measuredAs: "round trip of one request at a time over loopback HTTP with keep-alive (an upper bound of the server's time)",
-        p50MsPerRun: samples.map((s) => round(s.breakerP50Ms, 2)),
-        maxMsPerRun: samples.map((s) => round(s.breakerMaxMs, 2)),
-        answersNotDegradedWithBreakerOpen: samples.reduce((n, s) => n + s.breakerNotDegradedOpen, 0),
-        serverSide: {
-          source: "questdb_query_duration_seconds{operation=\"sessions.active\",outcome=\"breaker_open\"} (the resilient layer's time, without HTTP and tRPC)",
-          observations: serverCount,
-          under1msShare: serverCount ? round(under1 / serverCount, 4) : null,
-          under5msShare: serverCount ? round(under5 / serverCount, 4) : null,
-        },
-      },
-    },
-    recoveryMs: {
-      value: recoveryValue,
-      unit: "ms",
-      runs: recovered,
-      spread: recovered.length ? spread(recovered) : null,
-      runsLabel: `${episodes} restarts`,
-      display: recoveryValue === null ? "no ok within the cap" : fmtMs(recoveryValue),
-      baseline: {
-        value: seedValue,
-        display:
-          seedValue === null
-            ? `seed design: no ok within ${RECOVERY_CAP_MS / 1000} s`
-            : `seed design: ${fmtMs(seedValue)} (waits out the 30 s breaker recovery)`,
-        what: "the same resilient layer with default settings but without the health-check release of the breaker, polled the same way in the bench process",
-        runs: seedRuns,
-      },
-      ratio: recoveryValue !== null && seedValue ? round(recoveryValue / seedValue, 4) : null,
-      ratioDisplay: recoveryValue !== null && seedValue ? (recoveryValue / seedValue).toFixed(3) : "—",
-      notes: [
-        "recoveryMs: the app's breaker is released by the pool's health check (every 2 s) as soon as QuestDB answers, so recovery " +
-          "takes 0–2 s plus one query; the seed design waits out the 30 s counted from the breaker's opening.",
-      ],
-      details: {
-        measuredFrom: "the start of the first SELECT 1 probe (every 25 ms) that QuestDB answered after the restart, to the end of the app's first ok answer (client polling every 50 ms)",
-        questdbRestartMsPerRun: samples.map((s) => round(s.questdbRestartMs, 0)),
-        settings: "defaults: breaker recovery 30000 ms, health check every 2000 ms",
-        unrecoveredRuns: samples.length - recovered.length,
-      },
+    ratio: recoveryValue !== null && seedValue ? round(recoveryValue / seedValue, 4) : null,
+    ratioDisplay: recoveryValue !== null && seedValue ? (recoveryValue / seedValue).toFixed(3) : "—",
+    notes: [
+      "recoveryMs: the app's breaker is released by the pool's health check (every 2 s) as soon as QuestDB answers, so recovery " +
+        "takes 0–2 s plus one query; the seed design waits out the 30 s counted from the breaker's opening.",
+    ],
+    details: {
+      measuredFrom: "the start of the first SELECT 1 probe (every 25 ms) that QuestDB answered after the restart, to the end of the app's first ok answer (client polling every 50 ms)",
+      questdbRestartMsPerRun: samples.map((s) => round(s.questdbRestartMs, 0)),
+      settings: "defaults: breaker recovery 30000 ms, health check every 2000 ms",
+      unrecoveredRuns: samples.length - recovered.length,
     },
   };
+}
+
+export async function killFigures(ctx: BenchContext): Promise<OutageFigures> {
+  const breakerCalls = ctx.quick ? 300 : 1_000;
+  const samples = await killSamples(ctx, ctx.quick ? 2 : 5, breakerCalls);
+  return { killToDegradedMs: killFigure(samples), breakerOpenP99Ms: breakerFigure(samples, breakerCalls), recoveryMs: recoveryFigure(samples) };
 }
 
 export async function hangFigure(ctx: BenchContext): Promise<FigureResult> {
