@@ -1,5 +1,4 @@
-import { CANDLE_INTERVALS } from "../server/questdb/queries";
-import { TRADE_SYMBOLS } from "../scripts/seed";
+import { CANDLE_INTERVALS, TRADE_SYMBOLS } from "../domain/market";
 import type { Rng } from "../harness/prng";
 
 /**

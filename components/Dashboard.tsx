@@ -1,10 +1,15 @@
 "use client";
 
 import { useState } from "react";
-import { CANDLE_INTERVALS, type CandleInterval } from "@/server/questdb/queries";
+import {
+  CANDLE_INTERVALS,
+  DEFAULT_MARKET_INPUT,
+  DEFAULT_SESSIONS_INPUT,
+  TRADE_SYMBOLS,
+  type CandleInterval,
+} from "@/domain/market";
 import { api } from "@/trpc/react";
 import { CandlesChart } from "./CandlesChart";
-import { DEFAULT_MARKET_INPUT, SESSIONS_INPUT, SYMBOLS } from "./dashboard-inputs";
 import { HealthPanel } from "./HealthPanel";
 import { ResilientPanel, isAppUnreachable, panelState } from "./ResilientPanel";
 import { SessionsTable } from "./SessionsTable";
@@ -14,7 +19,7 @@ export function Dashboard() {
   const [symbol, setSymbol] = useState<string>(DEFAULT_MARKET_INPUT.symbol);
   const [interval, setCandleInterval] = useState<CandleInterval>(DEFAULT_MARKET_INPUT.interval);
 
-  const sessions = api.sessions.active.useQuery(SESSIONS_INPUT, { placeholderData: (previous) => previous });
+  const sessions = api.sessions.active.useQuery(DEFAULT_SESSIONS_INPUT, { placeholderData: (previous) => previous });
   const candles = api.market.candles.useQuery(
     { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit },
     // Switching symbol keeps the old chart until the new one arrives: no flicker.
@@ -41,28 +46,7 @@ export function Dashboard() {
           id="market"
           testIdPrefix="market-"
           controls={
-            <div className="controls">
-              <label>
-                Symbol{" "}
-                <select value={symbol} onChange={(e) => setSymbol(e.target.value)} data-testid="market-symbol">
-                  {SYMBOLS.map((s) => (
-                    <option key={s}>{s}</option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                Interval{" "}
-                <select
-                  value={interval}
-                  onChange={(e) => setCandleInterval(e.target.value as CandleInterval)}
-                  data-testid="market-interval"
-                >
-                  {CANDLE_INTERVALS.map((i) => (
-                    <option key={i}>{i}</option>
-                  ))}
-                </select>
-              </label>
-            </div>
+            <MarketControls symbol={symbol} interval={interval} onSymbol={setSymbol} onInterval={setCandleInterval} />
           }
         >
           {(data) => <CandlesChart candles={data} label={`${symbol} ${interval}`} />}
@@ -74,6 +58,36 @@ export function Dashboard() {
         />
       </main>
     </>
+  );
+}
+
+interface MarketControlsProps {
+  symbol: string;
+  interval: CandleInterval;
+  onSymbol: (symbol: string) => void;
+  onInterval: (interval: CandleInterval) => void;
+}
+
+function MarketControls({ symbol, interval, onSymbol, onInterval }: MarketControlsProps) {
+  return (
+    <div className="controls">
+      <label>
+        Symbol{" "}
+        <select value={symbol} onChange={(e) => onSymbol(e.target.value)} data-testid="market-symbol">
+          {TRADE_SYMBOLS.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Interval{" "}
+        <select value={interval} onChange={(e) => onInterval(e.target.value as CandleInterval)} data-testid="market-interval">
+          {CANDLE_INTERVALS.map((i) => (
+            <option key={i}>{i}</option>
+          ))}
+        </select>
+      </label>
+    </div>
   );
 }
 

@@ -4,18 +4,15 @@ import { formatAgo, formatClock, formatDuration, useNow } from "./time";
 
 export interface DegradedBannerProps {
   cachedAt: string;
+  /** The failure in a few words, e.g. "connection refused (127.0.0.1:8812)". */
+  cause: string;
+  /** The whole message ("Failed to get active sessions: …"), shown on hover. */
   message: string;
   retryAt?: string;
   testId?: string;
 }
 
-/** The cause in a few words, from the union's message ("Failed to …: connection refused (…)"). */
-function shortCause(message: string): string {
-  const cause = message.replace(/^Failed to [^:]*:\s*/, "");
-  return cause || message;
-}
-
-export function DegradedBanner({ cachedAt, message, retryAt, testId = "degraded-banner" }: DegradedBannerProps) {
+export function DegradedBanner({ cachedAt, cause, message, retryAt, testId = "degraded-banner" }: DegradedBannerProps) {
   const now = useNow();
   const retryIn = retryAt ? new Date(retryAt).getTime() - now : null;
   return (
@@ -28,7 +25,7 @@ export function DegradedBanner({ cachedAt, message, retryAt, testId = "degraded-
         <span suppressHydrationWarning>({formatAgo(cachedAt, now)})</span>
       </strong>
       <span className="banner-cause" title={message}>
-        QuestDB unreachable: {shortCause(message)}
+        QuestDB unreachable: {cause || message}
       </span>
       {retryIn !== null && (
         <span className="banner-retry" suppressHydrationWarning>

@@ -1,8 +1,8 @@
 "use client";
 
 import type { RouterOutputs } from "@/server/root";
-import { AppUnreachableBanner } from "./AppUnreachableBanner";
 import { BreakerStatus } from "./BreakerStatus";
+import { PanelFrame } from "./PanelFrame";
 import { formatAgo, formatClock, useNow } from "./time";
 
 type Health = RouterOutputs["health"]["status"];
@@ -18,13 +18,17 @@ export function HealthPanel({ health, unreachableSince, lastDataAt }: HealthPane
   const now = useNow();
   const q = health?.questdb;
   return (
-    <section className="panel panel-health" aria-labelledby="health-title" data-state={unreachableSince ? "unreachable" : (health?.status ?? "loading")}>
-      <header className="panel-header">
-        <h2 id="health-title">Service health</h2>
-      </header>
-      {unreachableSince !== null && (
-        <AppUnreachableBanner since={unreachableSince} lastDataAt={lastDataAt || null} testId="health-app-unreachable-banner" />
-      )}
+    <PanelFrame
+      title="Service health"
+      headingId="health-title"
+      state={unreachableSince ? "unreachable" : (health?.status ?? "loading")}
+      className="panel-health"
+      appUnreachable={
+        unreachableSince !== null
+          ? { since: unreachableSince, lastDataAt: lastDataAt || null, testId: "health-app-unreachable-banner" }
+          : null
+      }
+    >
       <dl className="health">
         <dt>Circuit breaker</dt>
         <dd>
@@ -43,6 +47,6 @@ export function HealthPanel({ health, unreachableSince, lastDataAt }: HealthPane
           {q ? `${q.pool.total} connections · ${q.pool.idle} idle · ${q.pool.waiting} waiting` : "—"}
         </dd>
       </dl>
-    </section>
+    </PanelFrame>
   );
 }

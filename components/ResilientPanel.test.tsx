@@ -5,6 +5,12 @@ import type { Resilient } from "@/server/questdb/resilient-query";
 import { ResilientPanel, type PanelQuery } from "./ResilientPanel";
 
 const NOW = new Date("2026-11-27T14:05:27Z");
+/** What the union says when QuestDB refuses connections. */
+const REFUSED = {
+  reason: "database_unavailable",
+  message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+  cause: "connection refused (127.0.0.1:8812)",
+} as const;
 
 function query(data: Resilient<string[]> | undefined, extra: Partial<PanelQuery<string[]>> = {}): PanelQuery<string[]> {
   return {
@@ -66,10 +72,8 @@ describe("ResilientPanel", () => {
         status: "degraded",
         data: ["a", "b"],
         cachedAt,
-        reason: "database_unavailable",
-        message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-        cause: "connection refused (127.0.0.1:8812)",
-breaker: "open",
+        ...REFUSED,
+        breaker: "open",
         retryAt,
       }),
     );
@@ -94,17 +98,45 @@ breaker: "open",
     expect(banner.textContent).toContain("retrying now");
   });
 
+  it("degraded: the banner shows the answer's cause, whatever the message says, and the whole message on hover", () => {
+    const message = "Could not read the sessions — connection refused (10.0.0.5:8812)";
+    panel(
+      query({
+        status: "degraded",
+        data: ["a"],
+        cachedAt: NOW.toISOString(),
+        reason: "database_unavailable",
+        message,
+        cause: "connection refused (10.0.0.5:8812)",
+        breaker: "open",
+      }),
+    );
+    const banner = screen.getByTestId("degraded-banner");
+    expect(banner.textContent).toContain("QuestDB unreachable: connection refused (10.0.0.5:8812)");
+    expect(banner.textContent).not.toContain("Could not read");
+    expect(banner.querySelector(".banner-cause")?.getAttribute("title")).toBe(message);
+  });
+
+  it("labels each panel by its heading, with a heading id of its own when it has no id", () => {
+    const ok: PanelQuery<string[]> = query({ status: "ok", data: [], fetchedAt: NOW.toISOString() });
+    render(
+      <>
+        <ResilientPanel title="First" query={ok}>{() => null}</ResilientPanel>
+        <ResilientPanel title="Second" query={ok} testIdPrefix="second-">{() => null}</ResilientPanel>
+        <ResilientPanel title="Sessions" query={ok} id="sessions">{() => null}</ResilientPanel>
+      </>,
+    );
+    const first = screen.getByRole("region", { name: "First" });
+    const second = screen.getByRole("region", { name: "Second" });
+    expect(first.getAttribute("aria-labelledby")).not.toBe(second.getAttribute("aria-labelledby"));
+    expect(first.getAttribute("aria-labelledby")).not.toBe("-title");
+    expect(screen.getByRole("region", { name: "Sessions" }).getAttribute("aria-labelledby")).toBe("sessions-title");
+  });
+
   it("error with no data: the union's message and a Try again button that refetches", () => {
-    const q = query({
-      status: "error",
-      data: null,
-      reason: "database_unavailable",
-      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-      cause: "connection refused (127.0.0.1:8812)",
-breaker: "closed",
-    });
+    const q = query({ status: "error", data: null, ...REFUSED, breaker: "closed" });
     panel(q);
-    expect(screen.getByTestId("error-state").textContent).toBe("Failed to get active sessions: connection refused (127.0.0.1:8812)");
+    expect(screen.getByTestId("error-state").textContent).toBe(REFUSED.message);
     fireEvent.click(screen.getByRole("button", { name: "Try again" }));
     expect(q.refetch).toHaveBeenCalledTimes(1);
   });
@@ -134,7 +166,7 @@ breaker: "closed",
       reason: "database_unavailable",
       message: "Failed to get active sessions: connection refused",
       cause: "connection refused",
-breaker: "open",
+      breaker: "open",
     };
     const { rerender } = panel(query(degraded));
     expect(screen.getByTestId("degraded-banner")).toBeTruthy();

@@ -1,10 +1,10 @@
 "use client";
 
-import type { ReactNode } from "react";
+import { useId, type ReactNode } from "react";
 import type { Resilient } from "@/server/questdb/resilient-query";
-import { AppUnreachableBanner } from "./AppUnreachableBanner";
 import { DegradedBanner } from "./DegradedBanner";
 import { ErrorState } from "./ErrorState";
+import { PanelFrame } from "./PanelFrame";
 
 /** The part of a react-query result a panel needs; tRPC's `useQuery` result fits it. */
 export interface PanelQuery<T> {
@@ -26,6 +26,7 @@ export interface ResilientPanelProps<T> {
   controls?: ReactNode;
   /** Prefix for this panel's test ids; the main panel keeps the contract's bare ids. */
   testIdPrefix?: string;
+  /** The section's id, also the stem of its heading's id (a generated one when absent). */
   id?: string;
 }
 
@@ -57,70 +58,79 @@ export function ResilientPanel<T>({
   testIdPrefix = "",
   id,
 }: ResilientPanelProps<T>) {
-  const answer = query.data;
   const appUnreachable = isAppUnreachable(query);
   const state = panelState(query);
-  const headingId = `${id ?? testIdPrefix ?? "panel"}-title`;
+  const generatedId = useId();
+  const headingId = `${id ?? generatedId}-title`;
+  const unreachableBanner =
+    appUnreachable && query.data
+      ? { since: query.errorUpdatedAt, lastDataAt: query.dataUpdatedAt || null, testId: `${testIdPrefix}app-unreachable-banner` }
+      : null;
+  return (
+    <PanelFrame
+      title={title}
+      headingId={headingId}
+      state={state}
+      className={`panel-${state}`}
+      id={id}
+      controls={controls}
+      appUnreachable={unreachableBanner}
+    >
+      <PanelBody
+        query={query}
+        headingId={headingId}
+        testIdPrefix={testIdPrefix}
+        loading={skeleton ?? <div className="skeleton" aria-busy="true" aria-label={`Loading ${title}`} />}
+      >
+        {children}
+      </PanelBody>
+    </PanelFrame>
+  );
+}
 
-  let body: ReactNode;
-  if (!answer) {
-    body = appUnreachable ? (
+interface PanelBodyProps<T> {
+  query: PanelQuery<T>;
+  headingId: string;
+  testIdPrefix: string;
+  loading: ReactNode;
+  children: (data: T) => ReactNode;
+}
+
+/** What is inside the frame: the data (stale under a banner), an error state, or the loading skeleton. */
+function PanelBody<T>({ query, headingId, testIdPrefix, loading, children }: PanelBodyProps<T>) {
+  const answer = query.data;
+  const appUnreachable = isAppUnreachable(query);
+  if (!answer || answer.status === "error") {
+    if (!answer && !appUnreachable) return loading;
+    return (
       <ErrorState
-        message={networkErrorMessage(query.error)}
+        message={answer ? answer.message : networkErrorMessage(query.error)}
         onRetry={() => void query.refetch()}
         retrying={query.isFetching}
         testId={`${testIdPrefix}error-state`}
       />
-    ) : (
-      (skeleton ?? <div className="skeleton" aria-busy="true" aria-label={`Loading ${title}`} />)
-    );
-  } else if (answer.status === "error") {
-    body = (
-      <ErrorState
-        message={answer.message}
-        onRetry={() => void query.refetch()}
-        retrying={query.isFetching}
-        testId={`${testIdPrefix}error-state`}
-      />
-    );
-  } else {
-    const stale = answer.status === "degraded" || appUnreachable;
-    body = (
-      <>
-        {answer.status === "degraded" && (
-          <DegradedBanner
-            cachedAt={answer.cachedAt}
-            message={answer.message}
-            retryAt={answer.retryAt}
-            testId={`${testIdPrefix}degraded-banner`}
-          />
-        )}
-        <div className={stale ? "panel-data stale" : "panel-data"} aria-describedby={stale ? `${headingId}-stale` : undefined}>
-          {stale && (
-            <span id={`${headingId}-stale`} className="visually-hidden">
-              Cached data, not current.
-            </span>
-          )}
-          {children(answer.data)}
-        </div>
-      </>
     );
   }
-
+  const stale = answer.status === "degraded" || appUnreachable;
   return (
-    <section className={`panel panel-${state}`} aria-labelledby={headingId} data-state={state} id={id}>
-      <header className="panel-header">
-        <h2 id={headingId}>{title}</h2>
-        {controls}
-      </header>
-      {appUnreachable && answer && (
-        <AppUnreachableBanner
-          since={query.errorUpdatedAt}
-          lastDataAt={query.dataUpdatedAt || null}
-          testId={`${testIdPrefix}app-unreachable-banner`}
+    <>
+      {answer.status === "degraded" && (
+        <DegradedBanner
+          cachedAt={answer.cachedAt}
+          cause={answer.cause}
+          message={answer.message}
+          retryAt={answer.retryAt}
+          testId={`${testIdPrefix}degraded-banner`}
         />
       )}
-      {body}
-    </section>
+      <div className={stale ? "panel-data stale" : "panel-data"} aria-describedby={stale ? `${headingId}-stale` : undefined}>
+        {stale && (
+          <span id={`${headingId}-stale`} className="visually-hidden">
+            Cached data, not current.
+          </span>
+        )}
+        {children(answer.data)}
+      </div>
+    </>
   );
 }

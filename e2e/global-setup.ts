@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startTestQuestdb } from "../harness/questdb-process";
-import { seedDemoData } from "../scripts/seed";
+import { seedDemoData } from "../domain/seed";
 
 /**
  * Once per run: build the production app, and seed one QuestDB whose data directory every test

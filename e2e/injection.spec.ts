@@ -1,6 +1,7 @@
 import type { APIRequestContext } from "@playwright/test";
 import { Client } from "pg";
-import { CANDLE_INTERVALS, activeSessionsQuery, candlesQuery, type CandleInterval } from "../server/questdb/queries";
+import { CANDLE_INTERVALS, type CandleInterval } from "../domain/market";
+import { activeSessionsQuery, candlesQuery } from "../server/questdb/queries";
 import { expect, test, type Stack } from "./fixtures";
 
 /**

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { CANDLE_INTERVALS, candlesQuery } from "../questdb/queries";
+import { CANDLES_LIMIT, CANDLE_INTERVALS } from "../../domain/market";
+import { candlesQuery } from "../questdb/queries";
 import { createTRPCRouter, publicProcedure } from "../trpc";
-
-export const DEFAULT_CANDLES_LIMIT = 240;
 
 export const candlesInput = z
   .object({
@@ -11,13 +10,13 @@ export const candlesInput = z
       .max(20, "at most 20 characters")
       .regex(/^[A-Z0-9]{1,8}-[A-Z0-9]{1,8}$/, "a symbol like BTC-USD (capital letters and digits, one dash)"),
     interval: z.enum(CANDLE_INTERVALS),
-    limit: z.number().int().min(1).max(1000).optional(),
+    limit: z.number().int().min(1).max(CANDLES_LIMIT.max).optional(),
   })
   .strict();
 
 export const marketRouter = createTRPCRouter({
   candles: publicProcedure.input(candlesInput).query(({ ctx, input }) => {
-    const limit = input.limit ?? DEFAULT_CANDLES_LIMIT;
+    const limit = input.limit ?? CANDLES_LIMIT.default;
     return ctx.questdb.run({
       operation: "market.candles",
       action: `get ${input.interval} candles for ${input.symbol}`,

@@ -1,17 +1,16 @@
 import { z } from "zod";
+import { SESSIONS_LIMIT } from "../../domain/market";
 import { activeSessionsQuery } from "../questdb/queries";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
-export const DEFAULT_SESSIONS_LIMIT = 100;
-
 export const activeSessionsInput = z
-  .object({ limit: z.number().int().min(1).max(500).optional() })
+  .object({ limit: z.number().int().min(1).max(SESSIONS_LIMIT.max).optional() })
   .strict()
   .optional();
 
 export const sessionsRouter = createTRPCRouter({
   active: publicProcedure.input(activeSessionsInput).query(({ ctx, input }) => {
-    const limit = input?.limit ?? DEFAULT_SESSIONS_LIMIT;
+    const limit = input?.limit ?? SESSIONS_LIMIT.default;
     return ctx.questdb.run({
       operation: "sessions.active",
       action: "get active sessions",
