@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
-import { seedDemoData } from "../scripts/seed";
+import { seedDemoData } from "../domain/seed";
 import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";
 import { ROOT, buildApp, startApp, startBaselineServer, type ServerProcess } from "./lib/processes";

@@ -12,7 +12,7 @@ import { Rng } from "../harness/prng";
 import { connectionsTo, processTree, rssKb } from "../harness/proc";
 import { findFreePort, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
 import { percentile } from "../harness/stats";
-import { seedDemoData } from "../scripts/seed";
+import { seedDemoData } from "../domain/seed";
 
 /**
  * `npm run chaos [-- --duration <s>] [--seed <n>] [--build] [--clients <n>] [--think-ms <min>-<max>]`
