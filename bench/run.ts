@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { UNHANDLED_ERROR_LINE } from "../harness/app-process";
 import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
 import { seedDemoData } from "../domain/seed";
 import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";
-import { ROOT, buildApp, startApp, startBaselineServer, type ServerProcess } from "./lib/processes";
+import { ROOT, buildApp, startApp, startBaselineServer, type Build, type ServerProcess } from "./lib/processes";
 import { FIGURE_KEYS, buildReport, writeReport, type FigureKey, type Machine } from "./lib/report";
 import type { BenchContext, FigureResult } from "./lib/types";
 import { overheadRatio } from "./scenarios/overhead";
@@ -24,14 +25,60 @@ import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
  * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself);
  * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze) runs only those, also to
  * the .tmp files.
+ *
+ * The phases, in order: build → QuestDB (seeded) → app and baseline → scenarios → report → stop.
  */
+
+type Figures = Partial<Record<FigureKey, FigureResult>>;
+
+interface Scenario {
+  name: string;
+  /** The figures it produces: each is marked failed when the scenario throws. */
+  keys: FigureKey[];
+  title: string;
+  run(ctx: BenchContext): Promise<Figures>;
+}
+
+/** Every scenario, in the order they run. */
+const SCENARIOS: Scenario[] = [
+  {
+    name: "overhead",
+    keys: ["overheadRatio"],
+    title: "overheadRatio (in-process, interleaved)",
+    run: async (ctx) => ({ overheadRatio: await overheadRatio(ctx) }),
+  },
+  {
+    name: "throughput",
+    keys: ["throughputRps"],
+    title: "throughputRps (autocannon, 64 connections)",
+    run: async (ctx) => ({ throughputRps: await throughputRps(ctx) }),
+  },
+  {
+    name: "viewers",
+    keys: ["dbQueriesPerViewerPoll"],
+    title: "dbQueriesPerViewerPoll (200 viewers every 2 s)",
+    run: async (ctx) => ({ dbQueriesPerViewerPoll: await dbQueriesPerViewerPoll(ctx) }),
+  },
+  {
+    name: "kill",
+    keys: ["killToDegradedMs", "breakerOpenP99Ms", "recoveryMs"],
+    title: "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)",
+    run: async (ctx) => ({ ...(await killFigures(ctx)) }),
+  },
+  {
+    name: "freeze",
+    keys: ["hangToDegradedMs"],
+    title: "freeze episodes (hangToDegradedMs)",
+    run: async (ctx) => ({ hangToDegradedMs: await hangFigure(ctx) }),
+  },
+];
 
 const startedAt = performance.now();
 /** BENCH_ONLY=viewers,kill runs only those scenarios (and, like BENCH_QUICK, writes the .tmp files). */
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((name) => name.trim()).filter(Boolean);
-const SCENARIOS = ["overhead", "throughput", "viewers", "kill", "freeze"];
+const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 for (const name of only) {
-  if (!SCENARIOS.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (known: ${SCENARIOS.join(", ")})`);
+  if (!SCENARIO_NAMES.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(", ")})`);
 }
 const quick = process.env.BENCH_QUICK === "1";
 const partial = quick || only.length > 0;
@@ -66,116 +113,148 @@ async function questdbBuild(pgUrl: string): Promise<string> {
   }
 }
 
+const loadAverage = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+/** The child processes started so far, so they are stopped however the run ends. */
+interface Running {
+  questdb?: QuestdbProcess;
+  app?: ServerProcess;
+  baseline?: ServerProcess;
+}
+
+interface Started {
+  build: Build;
+  seeded: { trades: number; sessionEvents: number };
+  questdbBuildInfo: string;
+  questdb: QuestdbProcess;
+  app: ServerProcess;
+  baseline: ServerProcess;
+}
+
+async function startEverything(work: string, running: Running): Promise<Started> {
+  progress(process.env.BENCH_SKIP_BUILD === "1" ? "using the existing .next build (BENCH_SKIP_BUILD=1)" : "next build (in a private copy of the tree) …");
+  const build = await buildApp(path.join(work, "build.log"));
+  if (build.isolated) progress(`built in ${build.seconds.toFixed(0)} s`);
+
+  progress("starting QuestDB and seeding demo data …");
+  const questdb = (running.questdb = await startTestQuestdb({ dataDir: path.join(work, "questdb") }));
+  const seeded = await seedDemoData({ pgUrl: questdb.pgUrl, httpUrl: questdb.httpUrl });
+  const questdbBuildInfo = await questdbBuild(questdb.pgUrl);
+  progress(`QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`);
+
+  const [appPort, baselinePort] = await findFreePorts(2);
+  const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl };
+  const [app, baseline] = ([running.app, running.baseline] = await Promise.all([
+    startApp(build, appPort!, appEnv, path.join(work, "app.log")),
+    startBaselineServer(questdb.pgUrl, baselinePort!, path.join(work, "baseline.log")),
+  ]));
+  progress(`app (next start, default settings, LOG_LEVEL=warn) on ${app.url}; plain-pg baseline on ${baseline.url}`);
+  return { build, seeded, questdbBuildInfo, questdb, app, baseline };
+}
+
 /** After a failed scenario: QuestDB running and not frozen, so the next scenario starts clean. */
 async function restore(questdb: QuestdbProcess): Promise<void> {
   questdb.thaw();
   if (!questdb.isRunning()) await questdb.restart();
 }
 
+/** Runs the selected scenarios one after the other; a failed one is recorded and the next one still runs. */
+async function runScenarios(ctx: BenchContext): Promise<{ results: Figures; errors: Partial<Record<FigureKey, string>>; failed: boolean }> {
+  const results: Figures = {};
+  const errors: Partial<Record<FigureKey, string>> = {};
+  let failed = false;
+  for (const { name, keys, title, run } of SCENARIOS) {
+    if (only.length && !only.includes(name)) continue;
+    progress(`${title} …`);
+    const t = performance.now();
+    try {
+      Object.assign(results, await run(ctx));
+      progress(`${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    } catch (error) {
+      failed = true;
+      const message = error instanceof Error ? error.stack ?? error.message : String(error);
+      for (const key of keys) errors[key] = message;
+      progress(`${title}: FAILED — ${message}`);
+      await restore(ctx.questdb).catch((e: unknown) => progress(`could not restore QuestDB: ${String(e)}`));
+    }
+  }
+  return { results, errors, failed };
+}
+
+function machine(questdbBuildInfo: string, loadAverageAtStart: number[]): Machine {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+    node: process.version,
+    questdb: QUESTDB_VERSION,
+    questdbBuild: questdbBuildInfo,
+    java: javaVersion(),
+    platform: `${os.platform()} ${os.release()}`,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    loadAverageAtStart,
+    loadAverageAtEnd: loadAverage(),
+  };
+}
+
+/** Writes latest.* (or quick.*.tmp for a partial run), prints the markdown; true when every figure was measured. */
+function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof runScenarios>>, loadAverageAtStart: number[]): boolean {
+  const { build, seeded, app } = started;
+  const appLog = app.log();
+  const { report, all } = buildReport(scenarios.results, scenarios.errors, {
+    date: new Date(),
+    quick: partial, // a partial run never overwrites latest.*
+    durationSeconds: (performance.now() - startedAt) / 1000,
+    machine: machine(started.questdbBuildInfo, loadAverageAtStart),
+    setup: {
+      build: build.isolated ? `next build in a private copy (${build.seconds.toFixed(0)} s)` : "existing .next (BENCH_SKIP_BUILD=1)",
+      app: "next start, default QUESTDB_* settings, LOG_LEVEL=warn",
+      baseline: "bench/baseline-server.ts: node:http + pg.Pool with defaults, no timeout, no retry",
+      questdb: `QuestDB ${QUESTDB_VERSION}, fresh temporary data directory, demo data (${seeded.trades} trades, ${seeded.sessionEvents} session events)`,
+      appStillRunning: app.isRunning(),
+      appCrashOrUnhandledLines: appLog.split("\n").filter((line) => UNHANDLED_ERROR_LINE.test(line)).slice(0, 20),
+      appLogLines: appLog.split("\n").filter((l) => l.trim() !== "").length,
+    },
+  });
+  const written = writeReport(path.join(ROOT, "bench", "results"), report, all);
+  progress(`wrote ${path.relative(ROOT, written.json)} and ${path.relative(ROOT, written.md)}`);
+  console.log("");
+  console.log(readFileSync(written.md, "utf8"));
+  return FIGURE_KEYS.every((key) => report.figures[key] !== null);
+}
+
+async function stopEverything(running: Running): Promise<void> {
+  progress("stopping the app, the baseline server and QuestDB …");
+  await Promise.allSettled([running.app?.stop(), running.baseline?.stop()]);
+  await running.questdb?.stop().catch(() => undefined);
+  closeAgent();
+  cleanupNow();
+}
+
+// ---------------------------------------------------------------------------------------------
+
 async function main(): Promise<number> {
   installCleanup();
-  const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const loadAverageAtStart = loadAverage();
   progress(`${quick ? "QUICK run, " : ""}${os.cpus().length} CPUs, load average ${loadAverageAtStart.join(" ")}`);
   const work = mkdtempSync(path.join(os.tmpdir(), "bench-run-"));
   const keep = process.env.BENCH_KEEP === "1";
   if (!keep) trackTempDir(work);
 
-  let questdb: QuestdbProcess | undefined;
-  let app: ServerProcess | undefined;
-  let baseline: ServerProcess | undefined;
-  const results: Partial<Record<FigureKey, FigureResult>> = {};
-  const errors: Partial<Record<FigureKey, string>> = {};
+  const running: Running = {};
   let exitCode = 0;
-
   try {
-    progress(process.env.BENCH_SKIP_BUILD === "1" ? "using the existing .next build (BENCH_SKIP_BUILD=1)" : "next build (in a private copy of the tree) …");
-    const build = await buildApp(path.join(work, "build.log"));
-    if (build.isolated) progress(`built in ${build.seconds.toFixed(0)} s`);
-
-    progress("starting QuestDB and seeding demo data …");
-    questdb = await startTestQuestdb({ dataDir: path.join(work, "questdb") });
-    const seeded = await seedDemoData({ pgUrl: questdb.pgUrl, httpUrl: questdb.httpUrl });
-    const questdbBuildInfo = await questdbBuild(questdb.pgUrl);
-    progress(`QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`);
-
-    const [appPort, baselinePort] = await findFreePorts(2);
-    const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl };
-    [app, baseline] = await Promise.all([
-      startApp(build, appPort!, appEnv, path.join(work, "app.log")),
-      startBaselineServer(questdb.pgUrl, baselinePort!, path.join(work, "baseline.log")),
-    ]);
-    progress(`app (next start, default settings, LOG_LEVEL=warn) on ${app.url}; plain-pg baseline on ${baseline.url}`);
-
-    const ctx: BenchContext = { questdb, app, baseline, quick, progress };
-    const scenario = async (name: string, keys: FigureKey[], title: string, fn: () => Promise<Partial<Record<FigureKey, FigureResult>>>) => {
-      if (only.length && !only.includes(name)) return;
-      progress(`${title} …`);
-      const t = performance.now();
-      try {
-        Object.assign(results, await fn());
-        progress(`${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-      } catch (error) {
-        exitCode = 1;
-        const message = error instanceof Error ? error.stack ?? error.message : String(error);
-        for (const key of keys) errors[key] = message;
-        progress(`${title}: FAILED — ${message}`);
-        await restore(ctx.questdb).catch((e: unknown) => progress(`could not restore QuestDB: ${String(e)}`));
-      }
-    };
-
-    await scenario("overhead", ["overheadRatio"], "overheadRatio (in-process, interleaved)", async () => ({ overheadRatio: await overheadRatio(ctx) }));
-    await scenario("throughput", ["throughputRps"], "throughputRps (autocannon, 64 connections)", async () => ({ throughputRps: await throughputRps(ctx) }));
-    await scenario("viewers", ["dbQueriesPerViewerPoll"], "dbQueriesPerViewerPoll (200 viewers every 2 s)", async () => ({
-      dbQueriesPerViewerPoll: await dbQueriesPerViewerPoll(ctx),
-    }));
-    await scenario("kill", ["killToDegradedMs", "breakerOpenP99Ms", "recoveryMs"], "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)", async () => ({
-      ...(await killFigures(ctx)),
-    }));
-    await scenario("freeze", ["hangToDegradedMs"], "freeze episodes (hangToDegradedMs)", async () => ({ hangToDegradedMs: await hangFigure(ctx) }));
-
-    const appLog = app.log();
-    const crashLines = appLog
-      .split("\n")
-      .filter((line) => /unhandled_rejection|uncaughtException|Unhandled|"level":"fatal"|⨯ /.test(line));
-    const machine: Machine = {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-      node: process.version,
-      questdb: QUESTDB_VERSION,
-      questdbBuild: questdbBuildInfo,
-      java: javaVersion(),
-      platform: `${os.platform()} ${os.release()}`,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      loadAverageAtStart,
-      loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    };
-    const { report, all } = buildReport(results, errors, {
-      date: new Date(),
-      quick: partial, // a partial run never overwrites latest.*
-      durationSeconds: (performance.now() - startedAt) / 1000,
-      machine,
-      setup: {
-        build: build.isolated ? `next build in a private copy (${build.seconds.toFixed(0)} s)` : "existing .next (BENCH_SKIP_BUILD=1)",
-        app: "next start, default QUESTDB_* settings, LOG_LEVEL=warn",
-        baseline: "bench/baseline-server.ts: node:http + pg.Pool with defaults, no timeout, no retry",
-        questdb: `QuestDB ${QUESTDB_VERSION}, fresh temporary data directory, demo data (${seeded.trades} trades, ${seeded.sessionEvents} session events)`,
-        appStillRunning: app.isRunning(),
-        appCrashOrUnhandledLines: crashLines.slice(0, 20),
-        appLogLines: appLog.split("\n").filter((l) => l.trim() !== "").length,
-      },
-    });
-    const written = writeReport(path.join(ROOT, "bench", "results"), report, all);
-    progress(`wrote ${path.relative(ROOT, written.json)} and ${path.relative(ROOT, written.md)}`);
-    console.log("");
-    console.log(readFileSync(written.md, "utf8"));
-    if (!only.length) for (const key of FIGURE_KEYS) if (report.figures[key] === null) exitCode = 1;
+    const started = await startEverything(work, running);
+    const scenarios = await runScenarios({ questdb: started.questdb, app: started.app, baseline: started.baseline, quick, progress });
+    if (scenarios.failed) exitCode = 1;
+    const everyFigure = writeResults(started, scenarios, loadAverageAtStart);
+    // BENCH_ONLY leaves the other figures unmeasured on purpose.
+    if (!only.length && !everyFigure) exitCode = 1;
     if (keep) progress(`BENCH_KEEP=1: logs and QuestDB data kept in ${work}`);
   } finally {
-    progress("stopping the app, the baseline server and QuestDB …");
-    await Promise.allSettled([app?.stop(), baseline?.stop()]);
-    await questdb?.stop().catch(() => undefined);
-    closeAgent();
-    cleanupNow();
+    await stopEverything(running);
   }
   progress(`finished in ${stamp()} (mm:ss)`);
   return exitCode;
