@@ -1,4 +1,5 @@
-import { InvalidEnvError, parseEnv, redactUrlPassword } from "../server/env";
+import { InvalidEnvError, parseEnv } from "../server/env";
+import { redactSecrets } from "../server/lib/redact";
 import { createLogger } from "../server/observability/logger";
 import { countActiveSessions } from "../domain/active-sessions";
 import { seedDemoData } from "../domain/seed";
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const result = await seedDemoData({ pgUrl: env.QUESTDB_URL, httpUrl: env.QUESTDB_HTTP_URL, log });
   const active = await countActiveSessions(env.QUESTDB_URL);
   console.log(
-    `Seeded ${redactUrlPassword(env.QUESTDB_URL)} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ` +
+    `Seeded ${redactSecrets(env.QUESTDB_URL)} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ` +
       `trades ${result.trades} (+${result.createdTrades}), session_events ${result.sessionEvents} ` +
       `(+${result.createdSessionEvents}), ${active} active sessions`,
   );

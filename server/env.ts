@@ -84,9 +84,6 @@ function showValue(value: string): string {
   return JSON.stringify(redactSecrets(value));
 }
 
-/** @deprecated kept while the seed command moves; use redactSecrets from server/lib/redact. */
-export const redactUrlPassword = (value: string): string => redactSecrets(value);
-
 /**
  * Parses the environment. Empty strings count as unset, so `FOO= npm start` gives the default.
  * Throws InvalidEnvError with one line naming the variable, its value and what is allowed.

@@ -89,21 +89,15 @@ export class ClassifiedError extends Error {
   }
 }
 
-/** System error codes: what each means, in words. */
-const SYSTEM_CODES: Record<string, { kind: FailureKind; words: string }> = {
-  ECONNREFUSED: { kind: "connection_refused", words: "connection refused" },
-  ECONNRESET: { kind: "connection_reset", words: "connection reset by peer" },
-  EPIPE: { kind: "connection_reset", words: "connection reset by peer" },
-  ECONNABORTED: { kind: "connection_reset", words: "connection reset by peer" },
-  ETIMEDOUT: { kind: "connection_timeout", words: "connection timed out" },
-  ESOCKETTIMEDOUT: { kind: "connection_timeout", words: "connection timed out" },
-  EHOSTUNREACH: { kind: "host_unreachable", words: "host unreachable" },
-  ENETUNREACH: { kind: "host_unreachable", words: "host unreachable" },
-  EHOSTDOWN: { kind: "host_unreachable", words: "host unreachable" },
-  ENETDOWN: { kind: "host_unreachable", words: "host unreachable" },
-  ENOTFOUND: { kind: "host_unreachable", words: "host name not resolved" },
-  EAI_AGAIN: { kind: "host_unreachable", words: "host name not resolved" },
-};
+/** System error codes by what they mean: the kind, and the words for it. */
+const SYSTEM_CODE_GROUPS: ReadonlyArray<{ kind: FailureKind; words: string; codes: readonly string[] }> = [
+  { kind: "connection_refused", words: "connection refused", codes: ["ECONNREFUSED"] },
+  { kind: "connection_reset", words: "connection reset by peer", codes: ["ECONNRESET", "EPIPE", "ECONNABORTED"] },
+  { kind: "connection_timeout", words: "connection timed out", codes: ["ETIMEDOUT", "ESOCKETTIMEDOUT"] },
+  { kind: "host_unreachable", words: "host unreachable", codes: ["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"] },
+  { kind: "host_unreachable", words: "host name not resolved", codes: ["ENOTFOUND", "EAI_AGAIN"] },
+];
+const SYSTEM_CODES = new Map(SYSTEM_CODE_GROUPS.flatMap(({ kind, words, codes }) => codes.map((code) => [code, { kind, words }] as const)));
 // PostgreSQL SQLSTATE: class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown,
 // 57P03 cannot connect now.
 const PG_CONNECTION_STATES = /^(08...|57P0[123])$/;
@@ -202,7 +196,7 @@ function classifyUnredacted(error: unknown, options: ClassifyOptions): FailureIn
     return { ...first, cause: [...new Set(parts.map((p) => p.cause))].join("; "), errorType, code: code ?? first.code };
   }
 
-  const system = code ? SYSTEM_CODES[code] : undefined;
+  const system = code ? SYSTEM_CODES.get(code) : undefined;
   if (system) return { kind: system.kind, cause: `${system.words}${at}`, errorType, code };
 
   const message = textOf(e.message);
