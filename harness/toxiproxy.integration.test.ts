@@ -68,6 +68,10 @@ afterAll(async () => {
   if (questdb) rmSync(questdb.dataDir, { recursive: true, force: true });
 });
 
+// A timer may fire a hair before the clock read around it says its delay has passed (seen: 999.9996
+// ms for 1,000): lower bounds allow for that; the error each toxic causes is checked exactly.
+const TIMER_SLACK = 0.98;
+
 describe("Toxiproxy in front of QuestDB's PG wire port", () => {
   it("listens on its own port and passes queries through unchanged", async () => {
     expect(await toxiproxy.version()).not.toBe("");
@@ -99,7 +103,7 @@ describe("Toxiproxy in front of QuestDB's PG wire port", () => {
     await proxy.addToxic(toxic.latency(500));
     const [result, elapsedMs] = await timed(() => client.query("SELECT 1 AS one"));
     expect(result.rows).toEqual([{ one: 1 }]);
-    expect(elapsedMs).toBeGreaterThanOrEqual(500);
+    expect(elapsedMs).toBeGreaterThanOrEqual(500 * TIMER_SLACK);
   });
 
   it("bandwidth: 500 KB/s makes a 100,000-row result take at least 2 s", async () => {
@@ -116,14 +120,14 @@ describe("Toxiproxy in front of QuestDB's PG wire port", () => {
     await proxy.addToxic(toxic.timeout(0));
     const [error, elapsedMs] = await timed(() => failureOf(client.query("SELECT 1")));
     expect(error.message).toBe("Query read timeout");
-    expect(elapsedMs).toBeGreaterThanOrEqual(1_000);
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_000 * TIMER_SLACK);
   });
 
   it("timeout 0 (a blackhole): a new connection fails after connectionTimeoutMillis", async () => {
     await proxy.addToxic(toxic.timeout(0));
     const [error, elapsedMs] = await timed(() => failureOf(connectThroughProxy({ connectionTimeoutMillis: 1_000 })));
     expect(error.message).toBe("timeout expired");
-    expect(elapsedMs).toBeGreaterThanOrEqual(1_000);
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_000 * TIMER_SLACK);
   });
 
   it("reset_peer: a new connection is reset (ECONNRESET)", async () => {
@@ -154,7 +158,7 @@ describe("Toxiproxy in front of QuestDB's PG wire port", () => {
     const client = await connectThroughProxy();
     await proxy.addToxic(toxic.slowClose(1_000));
     const [, elapsedMs] = await timed(() => client.end());
-    expect(elapsedMs).toBeGreaterThanOrEqual(1_000);
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_000 * TIMER_SLACK);
   });
 
   it("disable(): open connections are closed and new ones refused; enable(): works again", async () => {
