@@ -102,46 +102,26 @@ export type Toxic = Required<ToxicSpec>;
 /** Options common to every toxic. */
 export type ToxicOptions = { name?: string; stream?: ToxicStream; toxicity?: number };
 
+function spec<T extends ToxicType>(type: T, attributes: ToxicAttributes[T], options: ToxicOptions): ToxicSpec {
+  return { ...options, type, attributes } as ToxicSpec;
+}
+
 export const toxic = {
   /** Delays every chunk of data by `latencyMs` ± `jitterMs`. */
-  latency: (latencyMs: number, jitterMs = 0, options: ToxicOptions = {}): ToxicSpec => ({
-    ...options,
-    type: "latency",
-    attributes: { latency: latencyMs, jitter: jitterMs },
-  }),
+  latency: (latencyMs: number, jitterMs = 0, options: ToxicOptions = {}): ToxicSpec => spec("latency", { latency: latencyMs, jitter: jitterMs }, options),
   /** Passes at most `rateKBps` kilobytes per second. */
-  bandwidth: (rateKBps: number, options: ToxicOptions = {}): ToxicSpec => ({
-    ...options,
-    type: "bandwidth",
-    attributes: { rate: rateKBps },
-  }),
+  bandwidth: (rateKBps: number, options: ToxicOptions = {}): ToxicSpec => spec("bandwidth", { rate: rateKBps }, options),
   /** Drops all data and closes the connection after `timeoutMs`; 0 holds it open forever (a blackhole). */
-  timeout: (timeoutMs: number, options: ToxicOptions = {}): ToxicSpec => ({
-    ...options,
-    type: "timeout",
-    attributes: { timeout: timeoutMs },
-  }),
+  timeout: (timeoutMs: number, options: ToxicOptions = {}): ToxicSpec => spec("timeout", { timeout: timeoutMs }, options),
   /**
    * Closes the connection `afterMs` after the first data. A connection opened while the toxic is
    * in place gets a TCP RST (ECONNRESET); one already open when it is added gets a plain close.
    */
-  resetPeer: (afterMs = 0, options: ToxicOptions = {}): ToxicSpec => ({
-    ...options,
-    type: "reset_peer",
-    attributes: { timeout: afterMs },
-  }),
+  resetPeer: (afterMs = 0, options: ToxicOptions = {}): ToxicSpec => spec("reset_peer", { timeout: afterMs }, options),
   /** Passes `bytes` bytes (counted from when the toxic is added), then closes the connection. */
-  limitData: (bytes: number, options: ToxicOptions = {}): ToxicSpec => ({
-    ...options,
-    type: "limit_data",
-    attributes: { bytes },
-  }),
+  limitData: (bytes: number, options: ToxicOptions = {}): ToxicSpec => spec("limit_data", { bytes }, options),
   /** Delays the close of a connection by `delayMs`. */
-  slowClose: (delayMs: number, options: ToxicOptions = {}): ToxicSpec => ({
-    ...options,
-    type: "slow_close",
-    attributes: { delay: delayMs },
-  }),
+  slowClose: (delayMs: number, options: ToxicOptions = {}): ToxicSpec => spec("slow_close", { delay: delayMs }, options),
 };
 
 // ---------------------------------------------------------------------------------------------
