@@ -10,28 +10,42 @@ import { redactSecrets } from "../lib/redact";
  */
 
 /** How a failed query is counted in `questdb_query_duration_seconds{outcome}`. */
-export type QueryOutcome = "ok" | "connection_failure" | "query_failure" | "timeout" | "breaker_open" | "pool_busy";
+export type QueryOutcome = "ok" | "connection_failure" | "query_failure" | "timeout" | "slow_call" | "breaker_open" | "pool_busy";
+
+/** The union's `reason` for a failure: what the caller is told. */
+export type FailureReason = "database_unavailable" | "query_slow" | "busy" | "query_failed";
 
 interface KindTraits {
-  /** "QuestDB could not be reached": retried, counted by the breaker, answered from the cache. */
-  connectionFailure: boolean;
+  /** What the caller is told; all but `query_failed` are answered from the cache when it can. */
+  reason: FailureReason;
+  /** Tried again: always, at most once (a slow call), or never. */
+  retry: "always" | "once" | "never";
+  /** Which breaker counts it: the endpoint's (QuestDB unreachable), the operation's (slow), or none. */
+  counts: "endpoint" | "operation" | null;
   outcome: Exclude<QueryOutcome, "ok">;
 }
 
+const UNREACHABLE: KindTraits = { reason: "database_unavailable", retry: "always", counts: "endpoint", outcome: "connection_failure" };
+
 /** Every kind of failure and what follows from it. */
 export const FAILURE_KINDS = {
-  connection_refused: { connectionFailure: true, outcome: "connection_failure" },
-  connection_reset: { connectionFailure: true, outcome: "connection_failure" },
-  connection_timeout: { connectionFailure: true, outcome: "timeout" },
-  host_unreachable: { connectionFailure: true, outcome: "connection_failure" },
-  connection_terminated: { connectionFailure: true, outcome: "connection_failure" },
-  connection_failed: { connectionFailure: true, outcome: "connection_failure" },
-  breaker_open: { connectionFailure: true, outcome: "breaker_open" },
-  // Too many queries already waiting for a connection: QuestDB is not known to be down, but this
-  // caller cannot be served now, so it is answered like an unavailable QuestDB (cache first).
-  pool_busy: { connectionFailure: true, outcome: "pool_busy" },
-  deadline_exceeded: { connectionFailure: true, outcome: "timeout" },
-  query_failed: { connectionFailure: false, outcome: "query_failure" },
+  connection_refused: UNREACHABLE,
+  connection_reset: UNREACHABLE,
+  host_unreachable: UNREACHABLE,
+  connection_terminated: UNREACHABLE,
+  connection_failed: UNREACHABLE,
+  // No answer within the attempt limit and QuestDB did not answer a probe either.
+  connection_timeout: { ...UNREACHABLE, outcome: "timeout" },
+  // Retrying the same password cannot help; the cached data can.
+  credentials_rejected: { reason: "database_unavailable", retry: "never", counts: "endpoint", outcome: "connection_failure" },
+  // No answer within the attempt limit while QuestDB answers other queries: this query is slow.
+  slow_call: { reason: "query_slow", retry: "once", counts: "operation", outcome: "slow_call" },
+  operation_open: { reason: "query_slow", retry: "never", counts: null, outcome: "breaker_open" },
+  breaker_open: { reason: "database_unavailable", retry: "never", counts: null, outcome: "breaker_open" },
+  // The app's own queue is full or was waited on too long: nothing is known about QuestDB.
+  pool_busy: { reason: "busy", retry: "never", counts: null, outcome: "pool_busy" },
+  deadline_exceeded: { reason: "database_unavailable", retry: "never", counts: null, outcome: "timeout" },
+  query_failed: { reason: "query_failed", retry: "never", counts: null, outcome: "query_failure" },
 } as const satisfies Record<string, KindTraits>;
 
 export type FailureKind = keyof typeof FAILURE_KINDS;
@@ -45,8 +59,18 @@ export interface FailureInfo {
   code?: string;
 }
 
+export function traitsOf(failure: FailureInfo | FailureKind): KindTraits {
+  return FAILURE_KINDS[typeof failure === "string" ? failure : failure.kind];
+}
+
+/** QuestDB could not be reached (or would not let us in): the endpoint's breaker counts it. */
 export function isConnectionFailure(failure: FailureInfo | FailureKind): boolean {
-  return FAILURE_KINDS[typeof failure === "string" ? failure : failure.kind].connectionFailure;
+  return traitsOf(failure).counts === "endpoint";
+}
+
+/** Anything but a failed query is answered from the last-known-good cache when it has the input. */
+export function isServedFromCache(failure: FailureInfo | FailureKind): boolean {
+  return traitsOf(failure).reason !== "query_failed";
 }
 
 /** Thrown to a caller whose deadline passed while the attempt goes on in the background. */
@@ -79,13 +103,50 @@ export class AttemptTimeoutError extends Error {
   }
 }
 
+/**
+ * An attempt ran out of time while QuestDB answered other queries (or a probe): this query is
+ * slow, QuestDB is not down. Counted by the operation's breaker, never by the endpoint's.
+ */
+export class SlowCallError extends Error {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms while QuestDB answers other queries`);
+    this.name = "SlowCallError";
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** This operation's own breaker is open: it was slow too often lately. QuestDB itself is fine. */
+export class OperationOpenError extends Error {
+  readonly lastFailure: unknown;
+  constructor(
+    readonly operation: string,
+    lastFailure: unknown,
+  ) {
+    super(`${operation} breaker open`);
+    this.name = "OperationOpenError";
+    this.lastFailure = lastFailure;
+  }
+}
+
+/** No connection could be had in time: the app's own queue, not QuestDB. */
+export class PoolBusyError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "PoolBusyError";
+  }
+}
+
 /** A failure already classified: its message is the cause, the original error is its `cause`. */
 export class ClassifiedError extends Error {
   readonly failure: FailureInfo;
-  constructor(failure: FailureInfo, original: unknown) {
+  /** Not to be tried again, whatever its kind says (a slow call's second time). */
+  readonly final: boolean;
+  constructor(failure: FailureInfo, original: unknown, opts: { final?: boolean } = {}) {
     super(failure.cause, { cause: original });
     this.name = "ClassifiedError";
     this.failure = failure;
+    this.final = opts.final ?? false;
   }
 }
 
@@ -93,17 +154,25 @@ export class ClassifiedError extends Error {
 const SYSTEM_CODE_GROUPS: ReadonlyArray<{ kind: FailureKind; words: string; codes: readonly string[] }> = [
   { kind: "connection_refused", words: "connection refused", codes: ["ECONNREFUSED"] },
   { kind: "connection_reset", words: "connection reset by peer", codes: ["ECONNRESET", "EPIPE", "ECONNABORTED"] },
+  { kind: "connection_reset", words: "connection reset by the network", codes: ["ENETRESET"] },
+  { kind: "connection_terminated", words: "connection closed while in use", codes: ["ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"] },
   { kind: "connection_timeout", words: "connection timed out", codes: ["ETIMEDOUT", "ESOCKETTIMEDOUT"] },
   { kind: "host_unreachable", words: "host unreachable", codes: ["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"] },
+  { kind: "host_unreachable", words: "address not available", codes: ["EADDRNOTAVAIL"] },
   { kind: "host_unreachable", words: "host name not resolved", codes: ["ENOTFOUND", "EAI_AGAIN"] },
 ];
 const SYSTEM_CODES = new Map(SYSTEM_CODE_GROUPS.flatMap(({ kind, words, codes }) => codes.map((code) => [code, { kind, words }] as const)));
-// PostgreSQL SQLSTATE: class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown,
-// 57P03 cannot connect now.
-const PG_CONNECTION_STATES = /^(08...|57P0[123])$/;
-// Errors that pg raises on the client side without a code: matched by their text.
+/** PostgreSQL SQLSTATEs that mean the server would not serve this connection. */
+function serverStateKind(code: string): { kind: FailureKind; words?: string } | undefined {
+  if (code === "28P01" || code === "28000") return { kind: "credentials_rejected", words: "credentials rejected" };
+  if (code === "53300") return { kind: "connection_failed", words: "too many connections" };
+  // Class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now.
+  if (/^(08...|57P0[123])$/.test(code)) return { kind: "connection_failed" };
+  return undefined;
+}
+// What pg raises on the client side with no code at all: matched by its own words, and only then.
 const CLIENT_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind }> = [
-  { pattern: /timeout|timed out/i, kind: "connection_timeout" },
+  { pattern: /timeout exceeded when trying to connect|connection timeout|Query read timeout/i, kind: "connection_timeout" },
   {
     pattern:
       /connection terminated|terminating connection|server closed the connection|not queryable|socket hang up|Connection ended|the database system is (starting up|shutting down)/i,
@@ -170,6 +239,12 @@ function policyFailure(error: unknown, at: string, options: ClassifyOptions): Om
   }
   if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) return { kind: "breaker_open", cause: `circuit breaker open${at}` };
   if (error instanceof BulkheadRejectedError) return { kind: "pool_busy", cause: `too many queries waiting for a connection${at}` };
+  if (error instanceof PoolBusyError) return { kind: "pool_busy", cause: `${error.message}${at}` };
+  if (error instanceof SlowCallError) return { kind: "slow_call", cause: `query slow: ${error.message}` };
+  if (error instanceof OperationOpenError) {
+    const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, options);
+    return { kind: "operation_open", cause: `query slow: paused after repeated slow answers${last ? ` (${last.cause.replace(/^query slow: /, "")})` : ""}` };
+  }
   if (error instanceof DeadlineExceededError) return { kind: "deadline_exceeded", cause: `${error.message}${at}` };
   if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout", cause: `${error.message}${at}` };
   if (error instanceof TaskCancelledError) return { kind: "connection_timeout", cause: `attempt cancelled${at}` };
@@ -200,12 +275,14 @@ function classifyUnredacted(error: unknown, options: ClassifyOptions): FailureIn
   if (system) return { kind: system.kind, cause: `${system.words}${at}`, errorType, code };
 
   const message = textOf(e.message);
-  if (code && PG_CONNECTION_STATES.test(code)) {
-    return { kind: "connection_failed", cause: `${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`, errorType, code };
+  const serverState = code ? serverStateKind(code) : undefined;
+  if (serverState) {
+    const words = serverState.words ? `${serverState.words}: ` : "";
+    return { kind: serverState.kind, cause: `${words}${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`, errorType, code };
   }
   // A pg DatabaseError carries a severity: the server answered, so the query itself failed.
   const fromServer = typeof e.severity === "string";
-  if (!fromServer) {
+  if (!fromServer && !code) {
     const matched = message ? CLIENT_TEXTS.find((row) => row.pattern.test(message)) : undefined;
     if (matched) return { kind: matched.kind, cause: `${message}${at}`, errorType, code };
     if (e.cause !== undefined && e.cause !== error) {

@@ -11,6 +11,7 @@ export type QuestdbEvent =
   | { type: "retry"; attempt: number; delayMs: number; cause: string }
   | { type: "breaker_changed"; state: BreakerState; cause?: string; retryInMs?: number }
   | { type: "breaker_released"; reason: string }
+  | { type: "operation_breaker_changed"; operation: string; state: BreakerState; cause?: string }
   // pool
   | { type: "health_checked"; ok: true }
   | { type: "health_check_failed"; answered: boolean; error: string; errorType: string; evicted: number; checked: number }

@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AttemptTimeoutError, BreakerOpenError, DeadlineExceededError, describeFailure } from "./errors";
+import { AttemptTimeoutError, BreakerOpenError, OperationOpenError, SlowCallError, describeFailure } from "./errors";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type PolicyOptions } from "./policy";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED" });
 const queryError = () => Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
+
+const OP = "sessions.active";
+const slow = () => new SlowCallError(2_000);
 
 function policy(overrides: Partial<PolicyOptions> = {}) {
   const transitions: string[] = [];
@@ -14,7 +17,6 @@ function policy(overrides: Partial<PolicyOptions> = {}) {
     retryDelaysMs: [],
     breakerThreshold: 5,
     breakerRecoveryMs: 30_000,
-    attemptTimeoutMs: 2_000,
     emit: (event) => {
       events.push(event);
       if (event.type === "breaker_changed") transitions.push(event.state);
@@ -49,7 +51,7 @@ describe("retry", () => {
       calls.push(Date.now() - start);
       throw refused();
     });
-    const result = outcome(p.execute(fn));
+    const result = outcome(p.execute(OP, fn));
     await vi.advanceTimersByTimeAsync(99);
     expect(fn).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1600);
@@ -69,7 +71,7 @@ describe("retry", () => {
     const fn = vi.fn(async () => {
       throw queryError();
     });
-    const settled = await outcome(p.execute(fn));
+    const settled = await outcome(p.execute(OP, fn));
     expect(settled.ok).toBe(false);
     expect(fn).toHaveBeenCalledTimes(1);
     expect(retries).toEqual([]);
@@ -78,7 +80,7 @@ describe("retry", () => {
   it("recovers when a retry succeeds", async () => {
     const { p } = policy({ retryDelaysMs: [100, 500, 1000] });
     let n = 0;
-    const result = outcome(p.execute(async () => (++n < 3 ? Promise.reject(refused()) : "rows")));
+    const result = outcome(p.execute(OP, async () => (++n < 3 ? Promise.reject(refused()) : "rows")));
     await vi.advanceTimersByTimeAsync(700);
     expect(await result).toEqual({ ok: true, value: "rows" });
     expect(n).toBe(3);
@@ -86,11 +88,11 @@ describe("retry", () => {
 
   it("never retries a broken circuit", async () => {
     const { p } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 1 });
-    const first = outcome(p.execute(async () => Promise.reject(refused())));
+    const first = outcome(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(2000);
     await first;
     const fn = vi.fn(async () => "rows");
-    const settled = await outcome(p.execute(fn));
+    const settled = await outcome(p.execute(OP, fn));
     expect(settled.ok).toBe(false);
     expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
     expect(fn).not.toHaveBeenCalled();
@@ -100,14 +102,14 @@ describe("retry", () => {
 describe("circuit breaker", () => {
   it("opens after the threshold of consecutive connection failures and then fails fast", async () => {
     const { p, transitions } = policy();
-    for (let i = 0; i < 4; i++) await outcome(p.execute(async () => Promise.reject(refused())));
+    for (let i = 0; i < 4; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("closed");
-    await outcome(p.execute(async () => Promise.reject(refused())));
+    await outcome(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("open");
     expect(transitions).toEqual(["open"]);
 
     const fn = vi.fn(async () => "rows");
-    const settled = await outcome(p.execute(fn));
+    const settled = await outcome(p.execute(OP, fn));
     expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
     // Failing fast still says why: the failure that opened the breaker.
     expect(describeFailure("get active sessions", !settled.ok && settled.error)).toBe(
@@ -119,16 +121,16 @@ describe("circuit breaker", () => {
 
   it("after the recovery time lets exactly one probe through while others wait; success closes it", async () => {
     const { p, transitions } = policy();
-    for (let i = 0; i < 5; i++) await outcome(p.execute(async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(29_999);
-    expect(await outcome(p.execute(async () => "too early"))).toMatchObject({ ok: false });
+    expect(await outcome(p.execute(OP, async () => "too early"))).toMatchObject({ ok: false });
     await vi.advanceTimersByTimeAsync(1);
 
     let releaseProbe!: (rows: string) => void;
     const probe = vi.fn(() => new Promise<string>((resolve) => (releaseProbe = resolve)));
     const waiter = vi.fn(async () => "second");
-    const first = outcome(p.execute(probe));
-    const second = outcome(p.execute(waiter));
+    const first = outcome(p.execute(OP, probe));
+    const second = outcome(p.execute(OP, waiter));
     await vi.advanceTimersByTimeAsync(10);
     expect(p.breakerState()).toBe("half-open");
     expect(probe).toHaveBeenCalledTimes(1);
@@ -143,9 +145,9 @@ describe("circuit breaker", () => {
 
   it("a failed probe opens it again for another full recovery time", async () => {
     const { p, transitions } = policy();
-    for (let i = 0; i < 5; i++) await outcome(p.execute(async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(30_000);
-    await outcome(p.execute(async () => Promise.reject(refused())));
+    await outcome(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("open");
     expect(transitions).toEqual(["open", "half-open", "open"]);
     expect(p.retryAt()?.getTime()).toBe(Date.now() + 30_000);
@@ -153,33 +155,15 @@ describe("circuit breaker", () => {
 
   it("does not count query failures", async () => {
     const { p } = policy();
-    for (let i = 0; i < 20; i++) await outcome(p.execute(async () => Promise.reject(queryError())));
+    for (let i = 0; i < 20; i++) await outcome(p.execute(OP, async () => Promise.reject(queryError())));
     expect(p.breakerState()).toBe("closed");
-  });
-
-  it("bounds every attempt, the half-open probe included, by the attempt timeout", async () => {
-    const { p } = policy({ breakerThreshold: 1 });
-    const hung = () => new Promise<string>(() => undefined);
-    const result = outcome(p.execute(hung));
-    await vi.advanceTimersByTimeAsync(2_000);
-    const settled = await result;
-    expect(!settled.ok && settled.error).toBeInstanceOf(AttemptTimeoutError);
-    expect(p.breakerState()).toBe("open");
-
-    await vi.advanceTimersByTimeAsync(30_000);
-    const probe = outcome(p.execute(hung));
-    await vi.advanceTimersByTimeAsync(2_000);
-    expect((await probe).ok).toBe(false);
-    expect(p.breakerState()).toBe("open");
   });
 
   it("a breaker opened by timed-out attempts names the timeout, in its event and when failing fast", async () => {
     const { p, events } = policy({ breakerThreshold: 1 });
-    const result = outcome(p.execute(() => new Promise<string>(() => undefined)));
-    await vi.advanceTimersByTimeAsync(2_000);
-    await result;
+    await outcome(p.execute(OP, async () => Promise.reject(new AttemptTimeoutError(2_000))));
     expect(events).toContainEqual({ type: "breaker_changed", state: "open", cause: "attempt timed out after 2000 ms", retryInMs: 30_000 });
-    const fast = await outcome(p.execute(async () => "rows"));
+    const fast = await outcome(p.execute(OP, async () => "rows"));
     expect(describeFailure("get active sessions", !fast.ok && fast.error)).toBe(
       "Failed to get active sessions: circuit breaker open after attempt timed out after 2000 ms",
     );
@@ -188,60 +172,77 @@ describe("circuit breaker", () => {
   it("lets the next call probe at once when the health check says QuestDB is back", async () => {
     const { p } = policy();
     expect(p.releaseBreaker()).toBe(false); // closed: nothing to release
-    for (let i = 0; i < 5; i++) await outcome(p.execute(async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(p.releaseBreaker()).toBe(true);
     expect(p.retryAt()?.getTime()).toBe(Date.now());
-    expect(await outcome(p.execute(async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    expect(await outcome(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
     expect(p.breakerState()).toBe("closed");
   });
 
   it("after a released probe fails, waits the full recovery time again", async () => {
     const { p } = policy();
-    for (let i = 0; i < 5; i++) await outcome(p.execute(async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
     p.releaseBreaker();
-    await outcome(p.execute(async () => Promise.reject(refused())));
+    await outcome(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("open");
     expect(p.retryAt()?.getTime()).toBe(Date.now() + 30_000);
   });
 });
 
-describe("bulkhead", () => {
-  it("a busy but healthy QuestDB never opens the breaker: attempts wait for a free connection outside the attempt's clock", async () => {
-    const { p, transitions } = policy({ maxConcurrent: 2, attemptTimeoutMs: 2_000, breakerThreshold: 2 });
-    // A stand-in for a pool of two connections, each query taking 1.5 s.
-    let free = 2;
-    const waiting: Array<() => void> = [];
-    const query = async () => {
-      if (free === 0) await new Promise<void>((resolve) => waiting.push(resolve));
-      else free--;
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-      return "rows";
-    };
-    const calls = Array.from({ length: 8 }, () => outcome(p.execute(query)));
-    await vi.advanceTimersByTimeAsync(4 * 1_500);
-    const results = await Promise.all(calls);
-    expect(results.every((r) => r.ok)).toBe(true);
-    expect(transitions).toEqual([]);
+describe("slow calls and each operation's own breaker", () => {
+  it("a slow call is tried again once, never more, and the endpoint breaker never counts it", async () => {
+    const { p, retries, transitions } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 1 });
+    const fn = vi.fn(async () => Promise.reject(slow()));
+    const result = outcome(p.execute(OP, fn));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const settled = await result;
+    expect(fn).toHaveBeenCalledTimes(2);
+    expect(retries).toHaveLength(1);
+    expect(!settled.ok && describeFailure("get candles", settled.error)).toBe(
+      "Failed to get candles: query slow: no answer within 2000 ms while QuestDB answers other queries",
+    );
     expect(p.breakerState()).toBe("closed");
+    expect(transitions).toEqual([]);
   });
 
-  it("a full queue is answered at once, not retried and not counted by the breaker", async () => {
-    const { p, retries } = policy({ maxConcurrent: 1, maxQueued: 1, retryDelaysMs: [100], breakerThreshold: 1 });
-    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve("rows"), 500));
-    const running = outcome(p.execute(slow));
-    const queued = outcome(p.execute(slow));
-    const rejected = await outcome(p.execute(slow));
-    expect(rejected.ok).toBe(false);
-    expect(!rejected.ok && describeFailure("get active sessions", rejected.error)).toBe(
-      "Failed to get active sessions: too many queries waiting for a connection",
-    );
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect((await running).ok && (await queued).ok).toBe(true);
-    expect(retries).toEqual([]);
+  it("an operation slow at least half of its last calls opens its own breaker: it fails fast, the others go on", async () => {
+    const { p, events } = policy({ retryDelaysMs: [], operationBreaker: { window: 10, minimumCalls: 4, slowRate: 0.5, recoveryMs: 30_000 } });
+    const heavy = vi.fn(async () => Promise.reject(slow()));
+    for (let i = 0; i < 4; i++) await outcome(p.execute("market.candles", heavy));
+    expect(p.operationState("market.candles")).toBe("open");
+    expect(events).toContainEqual(expect.objectContaining({ type: "operation_breaker_changed", operation: "market.candles", state: "open" }));
+    heavy.mockClear();
+    const fast = await outcome(p.execute("market.candles", heavy));
+    expect(heavy).not.toHaveBeenCalled();
+    expect(!fast.ok && fast.error).toBeInstanceOf(OperationOpenError);
+    expect(describeFailure("get candles", !fast.ok && fast.error)).toMatch(/^Failed to get candles: query slow: /);
+    expect(p.retryAt("market.candles")?.getTime()).toBe(Date.now() + 30_000);
+    // Another operation and the endpoint are untouched.
+    expect(await outcome(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
     expect(p.breakerState()).toBe("closed");
+    expect(p.operationState(OP)).toBe("closed");
+  });
+
+  it("the health check releases the endpoint breaker only, never an operation's", async () => {
+    const { p } = policy({ retryDelaysMs: [], operationBreaker: { window: 4, minimumCalls: 2, slowRate: 0.5, recoveryMs: 30_000 } });
+    for (let i = 0; i < 2; i++) await outcome(p.execute("market.candles", async () => Promise.reject(slow())));
+    expect(p.operationState("market.candles")).toBe("open");
+    expect(p.releaseBreaker()).toBe(false);
+    expect((await outcome(p.execute("market.candles", async () => "rows"))).ok).toBe(false);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(await outcome(p.execute("market.candles", async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    expect(p.operationState("market.candles")).toBe("closed");
+  });
+
+  it("rejected credentials are not retried, and count towards the endpoint breaker", async () => {
+    const { p, retries } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 2 });
+    const rejected = () => Object.assign(new Error("password authentication failed for user admin"), { code: "28P01", severity: "FATAL" });
+    const fn = vi.fn(async () => Promise.reject(rejected()));
+    await outcome(p.execute(OP, fn));
+    expect(fn).toHaveBeenCalledTimes(1);
+    expect(retries).toEqual([]);
+    await outcome(p.execute(OP, fn));
+    expect(p.breakerState()).toBe("open");
   });
 });

@@ -1,44 +1,49 @@
 import {
-  BulkheadRejectedError,
   CircuitState,
   ConsecutiveBreaker,
+  CountBreaker,
   IterableBackoff,
-  TaskCancelledError,
-  TimeoutStrategy,
-  bulkhead,
   circuitBreaker,
   handleWhen,
   isBrokenCircuitError,
   retry,
-  timeout,
-  wrap,
+  type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
 } from "cockatiel";
-import { AttemptTimeoutError, BreakerOpenError, classifyFailure, isConnectionFailure } from "./errors";
+import { BreakerOpenError, ClassifiedError, OperationOpenError, classifyFailure, traitsOf } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 
 /**
- * The resilience policy shared by every procedure on one QuestDB endpoint:
- * bulkhead ∘ retry(connection failures) ∘ circuit breaker ∘ per-attempt timeout.
- * The timeout sits inside the breaker because cockatiel makes other callers wait for a half-open
- * probe: an unbounded probe would hold them all. The bulkhead lets at most as many attempts run as
- * the pool has connections, so the attempt's clock never runs while it waits for a free connection:
- * a busy but healthy QuestDB must not look like a dead one and open the breaker for everyone.
- * The caller's deadline (server/lib/with-deadline.ts) sits outside everything, so no caller waits longer than it
- * while the attempt may go on.
+ * The resilience policy of one QuestDB endpoint, for every operation on it:
+ * retry ∘ endpoint breaker ∘ the operation's own breaker ∘ the attempt.
+ * - retry: failures whose kind says so (connection failures always, a slow call once);
+ * - the endpoint breaker counts connection failures only (5 in a row → open 30 s → one probe),
+ *   and a successful health check may end its wait early (`releaseBreaker`);
+ * - each operation's breaker (a registry keyed by operation, as resilience4j keeps one per name)
+ *   counts slow calls — attempts that ran out of time while QuestDB answered other queries — over
+ *   a sliding window, and degrades only that operation; the health check never releases it.
+ * The attempt itself (pool.ts) bounds its own time, connect included, so a half-open probe, which
+ * other callers wait for, can never hang them. The caller's deadline sits outside everything.
  */
 
 export type BreakerState = "closed" | "open" | "half-open";
+
+export interface OperationBreakerOptions {
+  /** The last this many calls of one operation are looked at… */
+  window: number;
+  /** …once there are at least this many… */
+  minimumCalls: number;
+  /** …and when at least this share of them were slow, the operation's breaker opens. */
+  slowRate: number;
+  recoveryMs: number;
+}
 
 export interface PolicyOptions {
   retryDelaysMs: readonly number[];
   breakerThreshold: number;
   breakerRecoveryMs: number;
-  attemptTimeoutMs: number;
-  /** Attempts that may run at once (the pool's size); more wait in a queue of `maxQueued`. */
-  maxConcurrent?: number;
-  maxQueued?: number;
+  operationBreaker?: OperationBreakerOptions;
   emit?: EmitQuestdbEvent;
   now?: () => number;
 }
@@ -86,87 +91,120 @@ function toBreakerState(state: CircuitState): BreakerState {
 }
 
 export interface QuestdbPolicy {
-  /** Runs `fn` under retry ∘ breaker ∘ timeout; `signal` aborts when the attempt's time is up. */
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Runs one attempt of `operation` (or more, if its failures are retried) under both breakers. */
+  execute<T>(operation: string, attempt: () => Promise<T>): Promise<T>;
+  /** The endpoint breaker's state. */
   breakerState(): BreakerState;
-  /** When the breaker will let the next probe through, while it is open. */
-  retryAt(): Date | null;
+  /** The state of one operation's own breaker. */
+  operationState(operation: string): BreakerState;
+  /** When the next probe may go through: the endpoint breaker's, else the operation's, while open. */
+  retryAt(operation?: string): Date | null;
   /** Health check saw QuestDB answer: let the next call probe now instead of after the full wait. */
   releaseBreaker(): boolean;
+}
+
+export const DEFAULT_OPERATION_BREAKER: Omit<OperationBreakerOptions, "recoveryMs"> = { window: 10, minimumCalls: 4, slowRate: 0.5 };
+
+interface OperationBreaker {
+  breaker: CircuitBreakerPolicy;
+  openedAt: number | null;
 }
 
 export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
   const now = options.now ?? Date.now;
   const emit = options.emit ?? ignoreEvents;
-  // A full queue is the app's own limit, not QuestDB failing: never retried, never counted.
-  const isConnection = (error: Error) => !(error instanceof BulkheadRejectedError) && isConnectionFailure(classifyFailure(error));
-  // cockatiel's own cancellation error says nothing; name the limit instead.
-  const named = (error: unknown) => (error instanceof TaskCancelledError ? new AttemptTimeoutError(options.attemptTimeoutMs) : error);
-  const lastFailure = () => {
-    const last = breaker.lastFailure;
-    return last && "error" in last ? named(last.error) : undefined;
+  const counts = (scope: "endpoint" | "operation") => (error: Error) => traitsOf(classifyFailure(error)).counts === scope;
+  const lastFailureOf = (policy: CircuitBreakerPolicy) => {
+    const last = policy.lastFailure;
+    return last && "error" in last ? last.error : undefined;
   };
 
   const halfOpenDelay = new ReleasableDelayFactory(options.breakerRecoveryMs);
   let openedAt: number | null = null;
-
-  const breaker = circuitBreaker(handleWhen(isConnection), {
+  const endpoint = circuitBreaker(handleWhen(counts("endpoint")), {
     halfOpenAfter: halfOpenDelay,
     breaker: new ConsecutiveBreaker(options.breakerThreshold),
   });
-
-  const retryPolicy = retry(
-    handleWhen((error) => isConnection(error) && !isBrokenCircuitError(error)),
-    {
-      maxAttempts: options.retryDelaysMs.length,
-      backoff: new IterableBackoff([...options.retryDelaysMs]),
-    },
-  );
-
-  const attemptTimeout = timeout(options.attemptTimeoutMs, TimeoutStrategy.Aggressive);
-  const maxConcurrent = options.maxConcurrent ?? Number.MAX_SAFE_INTEGER;
-  const slots = bulkhead(maxConcurrent, options.maxQueued ?? maxConcurrent * 100);
-  const policy = wrap(slots, retryPolicy, breaker, attemptTimeout);
-
-  retryPolicy.onRetry((event) => {
-    const cause = "error" in event ? classifyFailure(named(event.error)).cause : "unexpected result";
-    emit({ type: "retry", attempt: event.attempt, delayMs: event.delay, cause });
-  });
-
-  breaker.onStateChange((circuit) => {
+  endpoint.onStateChange((circuit) => {
     const state = toBreakerState(circuit);
-    if (state === "open") openedAt = now();
-    if (state === "closed") openedAt = null;
+    openedAt = state === "open" ? now() : state === "closed" ? null : openedAt;
     if (state !== "open") return emit({ type: "breaker_changed", state });
-    const failure = lastFailure();
+    const failure = lastFailureOf(endpoint);
     const cause = failure === undefined ? "consecutive failures" : classifyFailure(failure).cause;
     emit({ type: "breaker_changed", state, cause, retryInMs: options.breakerRecoveryMs });
   });
 
+  const operationOptions = { ...DEFAULT_OPERATION_BREAKER, recoveryMs: options.breakerRecoveryMs, ...options.operationBreaker };
+  const operations = new Map<string, OperationBreaker>();
+  function operationBreaker(operation: string): OperationBreaker {
+    let entry = operations.get(operation);
+    if (entry) return entry;
+    const breaker = circuitBreaker(handleWhen(counts("operation")), {
+      halfOpenAfter: operationOptions.recoveryMs,
+      breaker: new CountBreaker({ threshold: operationOptions.slowRate, size: operationOptions.window, minimumNumberOfCalls: operationOptions.minimumCalls }),
+    });
+    const created: OperationBreaker = { breaker, openedAt: null };
+    breaker.onStateChange((circuit) => {
+      const state = toBreakerState(circuit);
+      created.openedAt = state === "open" ? now() : state === "closed" ? null : created.openedAt;
+      const failure = state === "open" ? lastFailureOf(breaker) : undefined;
+      emit({ type: "operation_breaker_changed", operation, state, ...(failure !== undefined ? { cause: classifyFailure(failure).cause } : {}) });
+    });
+    operations.set(operation, created);
+    entry = created;
+    return entry;
+  }
+
+  const retryPolicy = retry(
+    handleWhen((error) => !(error instanceof ClassifiedError && error.final) && traitsOf(classifyFailure(error)).retry !== "never"),
+    { maxAttempts: options.retryDelaysMs.length, backoff: new IterableBackoff([...options.retryDelaysMs]) },
+  );
+  retryPolicy.onRetry((event) => {
+    const cause = "error" in event ? classifyFailure(event.error).cause : "unexpected result";
+    emit({ type: "retry", attempt: event.attempt, delayMs: event.delay, cause });
+  });
+
   return {
-    execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-      // A signal of its own per call: cockatiel would otherwise hang every call's listener on one
-      // shared signal (MaxListenersExceededWarning under load).
-      return policy.execute(async ({ signal }) => {
+    execute<T>(operation: string, attempt: () => Promise<T>): Promise<T> {
+      const own = operationBreaker(operation);
+      let slowCalls = 0;
+      const once = async (): Promise<T> => {
         try {
-          return await fn(signal);
+          return await attempt();
         } catch (error) {
-          if (signal.aborted) throw new AttemptTimeoutError(options.attemptTimeoutMs);
+          const failure = classifyFailure(error);
+          // A slow call is tried again once; the second is final.
+          if (traitsOf(failure).retry === "once" && ++slowCalls > 1) throw new ClassifiedError(failure, error, { final: true });
           throw error;
         }
-      }, new AbortController().signal).catch((error: unknown) => {
-        if (isBrokenCircuitError(error as Error)) throw new BreakerOpenError(lastFailure());
-        throw named(error);
-      });
+      };
+      const underOperation = () =>
+        own.breaker.execute(once).catch((error: unknown) => {
+          if (isBrokenCircuitError(error as Error)) throw new OperationOpenError(operation, lastFailureOf(own.breaker));
+          throw error;
+        });
+      return retryPolicy
+        .execute(() => endpoint.execute(underOperation))
+        .catch((error: unknown) => {
+          if (isBrokenCircuitError(error as Error)) throw new BreakerOpenError(lastFailureOf(endpoint));
+          throw error;
+        });
     },
-    breakerState: () => toBreakerState(breaker.state),
-    retryAt() {
-      if (breaker.state !== CircuitState.Open || openedAt === null) return null;
-      const wait = halfOpenDelay.current?.duration ?? options.breakerRecoveryMs;
-      return new Date(Math.max(now(), openedAt + wait));
+    breakerState: () => toBreakerState(endpoint.state),
+    operationState: (operation) => toBreakerState(operations.get(operation)?.breaker.state ?? CircuitState.Closed),
+    retryAt(operation) {
+      if (endpoint.state === CircuitState.Open && openedAt !== null) {
+        const wait = halfOpenDelay.current?.duration ?? options.breakerRecoveryMs;
+        return new Date(Math.max(now(), openedAt + wait));
+      }
+      const own = operation ? operations.get(operation) : undefined;
+      if (own && own.breaker.state === CircuitState.Open && own.openedAt !== null) {
+        return new Date(Math.max(now(), own.openedAt + operationOptions.recoveryMs));
+      }
+      return null;
     },
     releaseBreaker() {
-      if (breaker.state !== CircuitState.Open || !halfOpenDelay.current) return false;
+      if (endpoint.state !== CircuitState.Open || !halfOpenDelay.current) return false;
       if (halfOpenDelay.current.duration === 0) return false;
       halfOpenDelay.current.release();
       emit({ type: "breaker_released", reason: "health check succeeded" });

@@ -1,15 +1,29 @@
-import { Pool, types as pgTypes, type PoolClient, type QueryResultRow } from "pg";
-import { classifyFailure, describeFailure, isConnectionFailure, toClassifiedError, type FailureInfo } from "./errors";
+import { Pool, types as pgTypes, type PoolClient, type PoolConfig, type QueryResultRow } from "pg";
+import { startAttempt } from "./attempt";
+import { ConnectionGate, GateBusyError, type ReleaseSlot } from "./connection-gate";
+import {
+  AttemptTimeoutError,
+  PoolBusyError,
+  SlowCallError,
+  classifyFailure,
+  describeFailure,
+  isConnectionFailure,
+  toClassifiedError,
+  type ClassifiedError,
+  type FailureInfo,
+} from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 
 /**
  * One pg pool per QuestDB endpoint, hardened against what we measured with a raw pool:
  * - an `error` listener on the pool and on every client, so a connection that dies while idle or
  *   between queries is dropped instead of crashing the process;
- * - `connectionTimeoutMillis` and `query_timeout`, so a frozen QuestDB cannot hold a caller
- *   (pg's defaults wait forever);
- * - a `SELECT 1` health check on the idle connections every interval: a connection that fails is
- *   evicted, a new one is made when needed, and each result is remembered for /api/health.
+ * - every attempt bounded by the attempt limit, connect included (pg's defaults wait forever);
+ * - a gate of as many slots as connections, each held until its connection is released or
+ *   destroyed (health probes included), with a bounded queue and a bounded wait;
+ * - an attempt that runs out of time mid-query is stopped on QuestDB's side (its connection is
+ *   closed) and called slow — not a dead QuestDB — when QuestDB answers other queries or a probe;
+ * - one `SELECT 1` health probe per interval; idle connections expire and old ones are recycled.
  */
 
 export interface PoolStats {
@@ -32,8 +46,16 @@ export interface QuestdbPoolOptions {
   /** One attempt's limit: bounds both the connect and the query. */
   attemptTimeoutMs: number;
   healthIntervalMs: number;
+  /** Longest wait for a free connection, and most callers waiting; past either: PoolBusyError. */
+  maxWaitMs?: number;
+  maxQueued?: number;
+  /** Idle connections close after this; every connection is recycled after `maxLifetimeSeconds`. */
+  idleTimeoutMs?: number;
+  maxLifetimeSeconds?: number;
   /** Health checks, lost idle connections: the service listens (and releases the breaker). */
   emit?: EmitQuestdbEvent;
+  /** Unit tests hand in a stand-in for pg's Pool. */
+  createPool?: (config: PoolConfig) => Pool;
 }
 
 export interface Queryable {
@@ -63,11 +85,16 @@ const questdbTypes = {
 export class QuestdbPool implements Queryable {
   readonly endpoint: string;
   private readonly pool: Pool;
+  private readonly gate: ConnectionGate;
   private readonly secrets: string[];
   private readonly emit: EmitQuestdbEvent;
   private readonly healthTimer: NodeJS.Timeout;
+  private readonly probeTimeoutMs: number;
   private checking = false;
   private closed = false;
+  /** When QuestDB last answered anything on this endpoint (a query or a probe), epoch ms. */
+  private lastAnswerAt = 0;
+  private lastProbeError: unknown;
   private state: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
 
   constructor(private readonly options: QuestdbPoolOptions) {
@@ -75,12 +102,15 @@ export class QuestdbPool implements Queryable {
     this.endpoint = endpointOf(options.connectionString);
     this.secrets = url.password ? [decodeURIComponent(url.password)] : [];
     this.emit = options.emit ?? ignoreEvents;
-    this.pool = new Pool({
+    this.probeTimeoutMs = Math.min(1_000, options.attemptTimeoutMs);
+    this.gate = new ConnectionGate(options.max, options.maxQueued ?? options.max * 20, options.maxWaitMs ?? options.attemptTimeoutMs);
+    this.pool = (options.createPool ?? ((config) => new Pool(config)))({
       connectionString: options.connectionString,
       max: options.max,
+      // Backstops only: the attempt's own timer (query) decides, and closes the connection.
       connectionTimeoutMillis: options.attemptTimeoutMs,
-      query_timeout: options.attemptTimeoutMs,
-      idleTimeoutMillis: 30_000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      maxLifetimeSeconds: options.maxLifetimeSeconds ?? 300,
       keepAlive: true,
       allowExitOnIdle: true,
       application_name: "questdb-dashboard",
@@ -110,7 +140,7 @@ export class QuestdbPool implements Queryable {
   }
 
   stats(): PoolStats {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.gate.waiting + this.pool.waitingCount };
   }
 
   health(): PoolHealth {
@@ -127,89 +157,94 @@ export class QuestdbPool implements Queryable {
     this.state.reachable = false;
   }
 
+  /** Whether QuestDB answered anything at or after `since` (epoch ms). */
+  answeredSince(since: number): boolean {
+    return this.lastAnswerAt >= since;
+  }
+
   /**
-   * Runs one query on a pooled connection. A connection that failed is destroyed, not returned.
-   * `signal` (the policy's per-attempt timeout) releases the caller at once; the connection is
-   * destroyed when the abandoned query ends so it never serves another caller half-used.
-   * What it throws is classified here, once (a `ClassifiedError` naming this endpoint).
+   * Runs one attempt: a slot, a connection, the query, all within the attempt limit. What it
+   * throws is classified here, once. A connection that failed is destroyed, not returned; so is
+   * one whose query ran out of time, which also stops the query on QuestDB.
    */
-  async query<R extends QueryResultRow = QueryResultRow>(
-    sql: string,
-    params: readonly unknown[] = [],
-    signal?: AbortSignal,
-  ): Promise<R[]> {
+  async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
     if (this.closed) throw new Error("the QuestDB pool is closed");
-    let client: PoolClient;
+    const releaseSlot = await this.gate.acquire().catch((error: unknown) => {
+      throw this.classified(error instanceof GateBusyError ? new PoolBusyError(error.message) : error);
+    });
+    const startedAt = Date.now();
+    const limitMs = this.options.attemptTimeoutMs;
+    const attempt = startAttempt(this.pool, sql, params, limitMs);
     try {
-      client = await this.pool.connect();
+      const rows = (await attempt.result) as R[];
+      this.lastAnswerAt = Date.now();
+      releaseSlot();
+      return rows;
     } catch (error) {
-      throw toClassifiedError(error, { endpoint: this.endpoint, secrets: this.secrets });
-    }
-    if (signal?.aborted) {
-      client.release(true);
-      throw signal.reason ?? new Error("aborted");
-    }
-    let failed: ReturnType<typeof toClassifiedError> | undefined;
-    try {
-      const result = await client.query<R>(sql, params as unknown[]);
-      return result.rows;
-    } catch (error) {
-      failed = toClassifiedError(error, { endpoint: this.endpoint, secrets: this.secrets });
+      if (attempt.phase() === "connect-timeout") {
+        // The slot is held until the late connection, if any, is closed.
+        void attempt.discard().finally(releaseSlot);
+        throw this.classified(new AttemptTimeoutError(limitMs));
+      }
+      if (attempt.phase() === "query-timeout") {
+        void attempt.discard(); // closing the connection stops the query on QuestDB
+        const alive = this.answeredSince(startedAt) || (await this.probe());
+        releaseSlot();
+        throw this.classified(alive ? new SlowCallError(limitMs) : new AttemptTimeoutError(limitMs));
+      }
+      const failed = this.classified(error);
+      attempt.finish(isConnectionFailure(failed.failure) ? failed : undefined);
+      releaseSlot();
       throw failed;
-    } finally {
-      // Query errors leave the connection usable; connection failures and aborts do not.
-      const broken = failed !== undefined && (isConnectionFailure(failed.failure) || signal?.aborted);
-      client.release(broken ? failed : undefined);
+    }
+  }
+
+  private classified(error: unknown): ClassifiedError {
+    return toClassifiedError(error, { endpoint: this.endpoint, secrets: this.secrets });
+  }
+
+  /** `SELECT 1` on a pooled connection within the probe limit: does QuestDB answer? */
+  private async probe(): Promise<boolean> {
+    const attempt = startAttempt(this.pool, "SELECT 1", [], this.probeTimeoutMs);
+    try {
+      await attempt.result;
+      this.lastAnswerAt = Date.now();
+      return true;
+    } catch (error) {
+      this.lastProbeError = attempt.phase() === "failed" ? error : new AttemptTimeoutError(this.probeTimeoutMs);
+      if (attempt.phase() === "failed") attempt.finish(this.classified(error));
+      else void attempt.discard();
+      return false;
     }
   }
 
   /**
-   * `SELECT 1` on every idle connection (or on a new one when none is idle and there is room).
-   * A busy pool at its limit is left alone: its own queries tell us whether QuestDB answers.
+   * One `SELECT 1` per interval for the endpoint (on a free slot only: a pool busy to its limit
+   * is told about by its own queries). A failure on a connection that went dead while idle is
+   * tried once more on a fresh one before QuestDB is called unreachable.
    */
   async checkHealth(): Promise<boolean | null> {
     if (this.checking || this.closed) return null;
+    const releaseSlot: ReleaseSlot | null = this.gate.tryAcquire();
+    if (!releaseSlot) return null;
     this.checking = true;
     try {
-      const { total, idle } = this.stats();
-      const count = idle > 0 ? idle : total < this.options.max ? 1 : 0;
-      if (count === 0) return null;
-      const clients = await Promise.allSettled(Array.from({ length: count }, () => this.pool.connect()));
-      const checks = clients.map(async (acquired) => {
-        if (acquired.status === "rejected") throw acquired.reason;
-        const client: PoolClient = acquired.value;
-        try {
-          await client.query("SELECT 1");
-          client.release();
-        } catch (error) {
-          client.release(error as Error); // evict
-          throw error;
-        }
-      });
-      const results = await Promise.allSettled(checks);
-      const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      const since = Date.now();
+      const ok = (await this.probe()) || (await this.probe());
       this.state.lastCheckAt = new Date();
-      if (failures.length === 0) {
+      if (ok) {
         this.noteSuccess(this.state.lastCheckAt);
         this.emit({ type: "health_checked", ok: true });
         return true;
       }
-      const description = this.describe("run the health check", failures[0]!.reason);
-      // Some connections answered: QuestDB is up, only the dead ones were evicted.
-      const answered = failures.length < count;
-      if (answered) this.noteSuccess(this.state.lastCheckAt);
-      else this.noteFailure(description);
-      this.emit({
-        type: "health_check_failed",
-        answered,
-        error: description,
-        errorType: this.classify(failures[0]!.reason).errorType,
-        evicted: failures.length,
-        checked: count,
-      });
+      const answered = this.answeredSince(since);
+      const description = this.describe("run the health check", this.lastProbeError ?? new Error("no answer"));
+      if (!answered) this.noteFailure(description);
+      this.emit({ type: "health_check_failed", answered, error: description, errorType: this.classify(this.lastProbeError).errorType, evicted: 1, checked: 2 });
       return answered;
     } finally {
       this.checking = false;
+      releaseSlot();
     }
   }
 
