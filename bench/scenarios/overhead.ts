@@ -72,7 +72,7 @@ function openPaths(ctx: BenchContext): Paths {
     layers: [
       ["plain pg.Pool", callPlain],
       ["QuestdbPool.query (hardened pool)", () => service.pool.query(sql, params)],
-      ["+ policy (retry ∘ breaker ∘ attempt timeout)", () => service.policy.execute((signal) => service.pool.query(sql, params, signal))],
+      ["+ policy (retry ∘ breaker ∘ attempt timeout)", () => service.policy.execute("sessions.active", () => service.pool.query(sql, params))],
       ["+ resilient query (cache, single-flight, deadline, metrics)", () => service.run(spec)],
       ["+ tRPC caller (zod input, middleware, router)", callOurs],
     ],

@@ -105,13 +105,26 @@ describe("describeFailure", () => {
 });
 
 describe("classification table", () => {
-  it("derives connection failure from the kind: every kind but query_failed is one", () => {
+  it("says for each kind what the caller is told, whether it is retried and which breaker counts it", () => {
+    const rows = Object.fromEntries(Object.entries(FAILURE_KINDS).map(([kind, t]) => [kind, `${t.reason} · retry ${t.retry} · ${t.counts ?? "no breaker"}`]));
+    expect(rows).toEqual({
+      connection_refused: "database_unavailable · retry always · endpoint",
+      connection_reset: "database_unavailable · retry always · endpoint",
+      host_unreachable: "database_unavailable · retry always · endpoint",
+      connection_terminated: "database_unavailable · retry always · endpoint",
+      connection_failed: "database_unavailable · retry always · endpoint",
+      connection_timeout: "database_unavailable · retry always · endpoint",
+      credentials_rejected: "database_unavailable · retry never · endpoint",
+      slow_call: "query_slow · retry once · operation",
+      operation_open: "query_slow · retry never · no breaker",
+      breaker_open: "database_unavailable · retry never · no breaker",
+      pool_busy: "busy · retry never · no breaker",
+      deadline_exceeded: "database_unavailable · retry never · no breaker",
+      query_failed: "query_failed · retry never · no breaker",
+    });
     for (const kind of Object.keys(FAILURE_KINDS) as Array<keyof typeof FAILURE_KINDS>) {
-      expect(isConnectionFailure(kind), kind).toBe(kind !== "query_failed");
+      expect(isConnectionFailure(kind), kind).toBe(FAILURE_KINDS[kind].counts === "endpoint");
     }
-    expect(FAILURE_KINDS.connection_timeout.outcome).toBe("timeout");
-    expect(FAILURE_KINDS.breaker_open.outcome).toBe("breaker_open");
-    expect(FAILURE_KINDS.query_failed.outcome).toBe("query_failure");
   });
 
   it("names every system error code by its kind, in words, with the endpoint", () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LastKnownGoodCache } from "./cache";
-import { classifyFailure } from "./errors";
+import { PoolBusyError, SlowCallError, classifyFailure } from "./errors";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
@@ -41,7 +41,7 @@ const spec = (input: unknown = { limit: 10 }): QuerySpec<number[]> => ({
   query,
 });
 
-function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelaysMs?: number[]; attemptTimeoutMs?: number } = {}) {
+function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelaysMs?: number[]; staleAfterMs?: number; softDeadlineMs?: number } = {}) {
   const target = fakeTarget();
   const events: QuestdbEvent[] = [];
   const emit = (event: QuestdbEvent) => events.push(event);
@@ -49,7 +49,6 @@ function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelay
     retryDelaysMs: overrides.retryDelaysMs ?? [100, 500, 1000],
     breakerThreshold: 5,
     breakerRecoveryMs: 30_000,
-    attemptTimeoutMs: overrides.attemptTimeoutMs ?? 2_000,
     emit,
   });
   const run = createResilientQuery({
@@ -57,6 +56,8 @@ function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelay
     policy,
     cache: new LastKnownGoodCache(100),
     deadlineMs: overrides.deadlineMs ?? 3_000,
+    staleAfterMs: overrides.staleAfterMs ?? 250,
+    softDeadlineMs: overrides.softDeadlineMs ?? 1_000,
     freshForMs: overrides.freshForMs ?? 1_000,
     emit,
   });
@@ -160,26 +161,91 @@ describe("resilient query", () => {
     expect(await run(spec({ limit: 1 }))).toMatchObject({ status: "ok", data: [1] });
   });
 
-  it("answers within the deadline while QuestDB hangs, and the late result refreshes the cache", async () => {
-    const { run, target } = setup({ deadlineMs: 3_000, attemptTimeoutMs: 60_000, freshForMs: 0 });
+  it("with data cached, a hanging QuestDB is answered at the soft deadline, and the late result refreshes the cache", async () => {
+    const { run, target } = setup({ freshForMs: 0 });
     await run(spec());
     let release!: () => void;
     target.answer(() => new Promise((resolve) => (release = () => resolve([{ n: 42 }]))));
     vi.setSystemTime(new Date("2026-11-27T12:00:10Z"));
     const pending = run(spec());
-    await vi.advanceTimersByTimeAsync(3_000);
+    await vi.advanceTimersByTimeAsync(999);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
     expect(await pending).toMatchObject({
       status: "degraded",
       data: [1],
-      message: "Failed to get active sessions: no answer within the 3000 ms deadline (127.0.0.1:8812)",
+      message: "Failed to get active sessions: no answer within the 1000 ms deadline (127.0.0.1:8812)",
     });
     release();
     await vi.advanceTimersByTimeAsync(0);
     target.answer(() => new Promise(() => undefined));
     const next = run(spec());
-    await vi.advanceTimersByTimeAsync(3_000);
-    // The background attempt finished after the deadline: its data is what is served now.
-    expect(await next).toMatchObject({ status: "degraded", data: [42], cachedAt: "2026-11-27T12:00:13.000Z" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    // The background attempt finished after the caller was answered: its data is what is served now.
+    expect(await next).toMatchObject({ status: "degraded", data: [42], cachedAt: "2026-11-27T12:00:11.000Z" });
+  });
+
+  it("with nothing cached, a hanging QuestDB is answered at the full deadline", async () => {
+    const { run, target } = setup({ deadlineMs: 3_000 });
+    target.answer(() => new Promise(() => undefined));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(2_999);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await pending).toMatchObject({ status: "error", reason: "database_unavailable", message: "Failed to get active sessions: no answer within the 3000 ms deadline (127.0.0.1:8812)" });
+  });
+
+  it("with data cached, the caller gets degraded staleAfterMs after the first refusal while retries go on and refresh the cache", async () => {
+    const { run, target, events } = setup({ freshForMs: 0, staleAfterMs: 250 });
+    await run(spec());
+    let refusals = 0;
+    target.answer(async () => (++refusals < 3 ? Promise.reject(refused()) : [{ n: 9 }]));
+    const started = Date.now();
+    const answer = await Promise.race([run(spec()), vi.advanceTimersByTimeAsync(250).then(() => "not yet")]);
+    expect(answer).toMatchObject({ status: "degraded", data: [1], cause: "connection refused (127.0.0.1:8812)" });
+    expect(Date.now() - started).toBe(250);
+    expect(refusals).toBe(2); // the first retry came 100 ms after the first refusal
+    // The retries (100 ms, then 500 ms) go on in the background; the third try answers.
+    await vi.advanceTimersByTimeAsync(400);
+    expect(refusals).toBe(3);
+    expect(events.filter((e) => e.type === "query_succeeded")).toHaveLength(2);
+    target.answer(async () => Promise.reject(refused()));
+    const later = run(spec());
+    await vi.advanceTimersByTimeAsync(250);
+    expect(await later).toMatchObject({ status: "degraded", data: [9] });
+  });
+
+  it("with nothing cached, the caller waits out the retries for a refused connection", async () => {
+    const { run, target } = setup();
+    target.answer(async () => Promise.reject(refused()));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(1_599);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await pending).toMatchObject({ status: "error", reason: "database_unavailable" });
+    expect(target.calls).toHaveLength(4);
+  });
+
+  it("a slow query is degraded with its own reason, a full queue as busy; neither touches the endpoint breaker", async () => {
+    const { run, target, policy } = setup({ freshForMs: 0 });
+    await run(spec());
+    target.answer(async () => Promise.reject(new SlowCallError(2_000)));
+    const slowAnswer = run(spec());
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(await slowAnswer).toMatchObject({ status: "degraded", reason: "query_slow", cause: "query slow: no answer within 2000 ms while QuestDB answers other queries" });
+    target.answer(async () => Promise.reject(new PoolBusyError("no free connection within 2000 ms")));
+    expect(await run(spec())).toMatchObject({ status: "degraded", reason: "busy", message: "Failed to get active sessions: no free connection within 2000 ms (127.0.0.1:8812)" });
+    expect(await run(spec({ limit: 99 }))).toMatchObject({ status: "error", reason: "busy" });
+    expect(policy.breakerState()).toBe("closed");
   });
 
   it("opens the breaker after repeated connection failures and says when it will retry", async () => {
@@ -213,7 +279,7 @@ describe("resilient query", () => {
     expect(answers).toEqual([
       { type: "answered", operation: "sessions.active", status: "ok" },
       { type: "answered", operation: "sessions.active", status: "ok", fromCache: "fresh" },
-      { type: "answered", operation: "sessions.active", status: "degraded", fromCache: "stale", ageSeconds: 5.6 },
+      { type: "answered", operation: "sessions.active", status: "degraded", fromCache: "stale", ageSeconds: 4.25 },
     ]);
     const failures = events.filter((e) => e.type === "query_failed");
     expect(failures).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { cacheKey, type LastKnownGoodCache } from "./cache";
 import { withDeadline } from "../lib/with-deadline";
-import { ClassifiedError, DeadlineExceededError, failureMessage, isConnectionFailure, type FailureInfo } from "./errors";
+import { ClassifiedError, DeadlineExceededError, failureMessage, isConnectionFailure, traitsOf, type FailureInfo } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 import type { BreakerState, QuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
@@ -18,7 +18,8 @@ export type Resilient<T> =
       status: "degraded";
       data: T;
       cachedAt: string;
-      reason: "database_unavailable";
+      /** QuestDB unreachable; this query slow (its own breaker or limit, QuestDB otherwise fine); the app's queue full. */
+      reason: "database_unavailable" | "query_slow" | "busy";
       message: string;
       /** The failure in words without the operation, e.g. "connection refused (127.0.0.1:8812)". */
       cause: string;
@@ -28,7 +29,7 @@ export type Resilient<T> =
   | {
       status: "error";
       data: null;
-      reason: "database_unavailable" | "query_failed";
+      reason: "database_unavailable" | "query_slow" | "busy" | "query_failed";
       message: string;
       cause: string;
       breaker: BreakerState;
@@ -37,7 +38,8 @@ export type Resilient<T> =
 /** What the resilient query needs of the pool: run a query, classify failures, remember them. */
 export interface QueryTarget {
   readonly endpoint: string;
-  query(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+  /** One attempt, bounded in time by the target itself (connect included). */
+  query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Kind and cause of a failure, naming the endpoint, without secrets. */
   classify(error: unknown): FailureInfo;
   noteSuccess(at?: Date): void;
@@ -48,7 +50,12 @@ export interface ResilientQueryDeps {
   target: QueryTarget;
   policy: QuestdbPolicy;
   cache: LastKnownGoodCache;
+  /** Longest a caller with nothing cached waits, retries included. */
   deadlineMs: number;
+  /** A caller with a cached answer gets it (degraded) this long after the first connection failure… */
+  staleAfterMs: number;
+  /** …and in any case once this long has passed with no answer (a frozen QuestDB gives no failure). */
+  softDeadlineMs: number;
   /** A success younger than this is reused as is: a room of viewers costs about one query per second. */
   freshForMs: number;
   emit?: EmitQuestdbEvent;
@@ -69,22 +76,44 @@ interface Fetched<T> {
   fetchedAt: number;
 }
 
+/** One query under way for one input, shared by every caller of that input (single-flight). */
+interface Flight<T> {
+  done: Promise<Fetched<T>>;
+  /** Settles with the first connection failure of its attempts, if there is one. */
+  firstConnectionFailure: Promise<ClassifiedError>;
+}
+
+/** Resolves with `value()` after `ms`, unless cancelled; `cancel` clears the timer. */
+function after<T>(ms: number, value: () => T): { promise: Promise<T>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value()), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
 export function createResilientQuery(deps: ResilientQueryDeps) {
   const now = deps.now ?? Date.now;
   const emit = deps.emit ?? ignoreEvents;
-  const inFlight = new Map<string, Promise<Fetched<unknown>>>();
+  const inFlight = new Map<string, Flight<unknown>>();
 
   /** Classified once: a failure that already is a ClassifiedError keeps its classification. */
   const classify = (error: unknown): ClassifiedError =>
     error instanceof ClassifiedError ? error : new ClassifiedError(deps.target.classify(error), error);
 
-  async function attempt<T>(key: string, spec: QuerySpec<T>): Promise<Fetched<T>> {
+  async function attempt<T>(key: string, spec: QuerySpec<T>, onConnectionFailure: (error: ClassifiedError) => void): Promise<Fetched<T>> {
     const started = performance.now();
     const { sql, params, map } = spec.query;
     try {
-      const rows = await deps.policy.execute((signal) => {
+      const rows = await deps.policy.execute(spec.operation, async () => {
         emit({ type: "query_started", operation: spec.operation });
-        return deps.target.query(sql, params, signal);
+        try {
+          return await deps.target.query(sql, params);
+        } catch (error) {
+          const failed = classify(error);
+          if (isConnectionFailure(failed.failure)) onConnectionFailure(failed);
+          throw failed;
+        }
       });
       const value = map(rows);
       const fetchedAt = now();
@@ -112,15 +141,40 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     }
   }
 
-  function fetchUnderPolicy<T>(key: string, spec: QuerySpec<T>): Promise<Fetched<T>> {
-    const flight = attempt(key, spec);
+  function fetchUnderPolicy<T>(key: string, spec: QuerySpec<T>): Flight<T> {
+    let noteFailure!: (error: ClassifiedError) => void;
+    const firstConnectionFailure = new Promise<ClassifiedError>((resolve) => (noteFailure = resolve));
+    const done = attempt(key, spec, noteFailure);
+    const flight: Flight<T> = { done, firstConnectionFailure };
     inFlight.set(key, flight);
     // Past the caller's deadline nobody may be listening: the rejection is handled here.
-    flight.then(
+    done.then(
       () => inFlight.delete(key),
       () => inFlight.delete(key),
     );
     return flight;
+  }
+
+  /**
+   * The latency budget: a caller with a cached answer waits for the flight at most until
+   * `staleAfterMs` after its first connection failure, or `softDeadlineMs` in all; one with
+   * nothing cached waits up to the full deadline. The flight goes on and refreshes the cache.
+   */
+  async function answerWithin<T>(flight: Flight<T>, hasCache: boolean): Promise<Fetched<T>> {
+    if (!hasCache) return withDeadline(flight.done, deps.deadlineMs, () => new DeadlineExceededError(deps.deadlineMs));
+    const soft = after(deps.softDeadlineMs, () => new DeadlineExceededError(deps.softDeadlineMs));
+    let stale: { cancel(): void } | undefined;
+    const staleAfterFailure = flight.firstConnectionFailure.then((failed) => {
+      const timer = after(deps.staleAfterMs, () => failed);
+      stale = timer;
+      return timer.promise;
+    });
+    try {
+      return await Promise.race([flight.done, Promise.race([soft.promise, staleAfterFailure]).then((error) => Promise.reject(error))]);
+    } finally {
+      soft.cancel();
+      stale?.cancel();
+    }
   }
 
   function answerFailure<T>(key: string, spec: QuerySpec<T>, error: unknown): Resilient<T> {
@@ -128,20 +182,21 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     const message = failureMessage(spec.action, failure);
     const { cause } = failure;
     const breaker = deps.policy.breakerState();
-    if (!isConnectionFailure(failure)) {
-      return { status: "error", data: null, reason: "query_failed", message, cause, breaker };
+    const { reason } = traitsOf(failure);
+    if (reason === "query_failed") {
+      return { status: "error", data: null, reason, message, cause, breaker };
     }
     const cached = deps.cache.get<T>(key);
     if (!cached) {
-      return { status: "error", data: null, reason: "database_unavailable", message, cause, breaker };
+      return { status: "error", data: null, reason, message, cause, breaker };
     }
     emit({ type: "answered", operation: spec.operation, status: "degraded", fromCache: "stale", ageSeconds: (now() - cached.fetchedAt) / 1000 });
-    const retryAt = deps.policy.retryAt();
+    const retryAt = deps.policy.retryAt(spec.operation);
     return {
       status: "degraded",
       data: cached.value,
       cachedAt: new Date(cached.fetchedAt).toISOString(),
-      reason: "database_unavailable",
+      reason,
       message,
       cause,
       breaker,
@@ -156,12 +211,12 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
       emit({ type: "answered", operation: spec.operation, status: "ok", fromCache: "fresh" });
       return { status: "ok", data: cached.value, fetchedAt: new Date(cached.fetchedAt).toISOString() };
     }
-    let flight = inFlight.get(key) as Promise<Fetched<T>> | undefined;
+    let flight = inFlight.get(key) as Flight<T> | undefined;
     if (flight) emit({ type: "single_flight_joined", operation: spec.operation });
     else flight = fetchUnderPolicy(key, spec);
 
     try {
-      const { value, fetchedAt } = await withDeadline(flight, deps.deadlineMs, () => new DeadlineExceededError(deps.deadlineMs));
+      const { value, fetchedAt } = await answerWithin(flight, cached !== undefined);
       emit({ type: "answered", operation: spec.operation, status: "ok" });
       return { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
     } catch (error) {

@@ -69,7 +69,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     // QuestDB answers again: probe now instead of after the full recovery time, and without
     // waiting for a caller, so the breaker closes even when nobody is polling.
     if (answered && earlyRelease && policy.releaseBreaker()) {
-      policy.execute((signal) => pool.query("SELECT 1", [], signal)).catch(() => undefined);
+      policy.execute("health.probe", () => pool.query("SELECT 1", [])).catch(() => undefined);
     }
   };
 
@@ -77,8 +77,6 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     retryDelaysMs: config.QUESTDB_RETRY_DELAYS_MS,
     breakerThreshold: config.QUESTDB_BREAKER_THRESHOLD,
     breakerRecoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS,
-    attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
-    maxConcurrent: config.QUESTDB_POOL_MAX,
     emit,
     now: deps.now,
   });
@@ -99,6 +97,8 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     policy,
     cache,
     deadlineMs: config.QUESTDB_DEADLINE_MS,
+    staleAfterMs: config.QUESTDB_STALE_AFTER_MS,
+    softDeadlineMs: config.QUESTDB_SOFT_DEADLINE_MS,
     freshForMs: deps.freshForMs ?? FRESH_FOR_MS,
     emit,
     now: deps.now,
