@@ -172,7 +172,7 @@ function serverStateKind(code: string): { kind: FailureKind; words?: string } | 
 }
 // What pg raises on the client side with no code at all: matched by its own words, and only then.
 const CLIENT_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind }> = [
-  { pattern: /timeout exceeded when trying to connect|connection timeout|Query read timeout/i, kind: "connection_timeout" },
+  { pattern: /timeout exceeded when trying to connect|connection timeout|timeout expired|Query read timeout/i, kind: "connection_timeout" },
   {
     pattern:
       /connection terminated|terminating connection|server closed the connection|not queryable|socket hang up|Connection ended|the database system is (starting up|shutting down)/i,

@@ -5,7 +5,7 @@ import { questdbEventRecorder } from "../observability/questdb-events";
 import { LastKnownGoodCache } from "./cache";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type BreakerState, type QuestdbPolicy } from "./policy";
-import { QuestdbPool, endpointOf, type PoolStats } from "./pool";
+import { QuestdbPool, endpointOf, type PoolStats, type QuestdbPoolOptions } from "./pool";
 import { createResilientQuery, type ResilientQuery } from "./resilient-query";
 
 /**
@@ -54,6 +54,8 @@ export interface ServiceDeps {
   earlyBreakerRelease?: boolean;
   /** How long a success is reused as is (default FRESH_FOR_MS); 0 sends every call to QuestDB. */
   freshForMs?: number;
+  /** Unit tests hand in a stand-in for pg's Pool. */
+  createPool?: QuestdbPoolOptions["createPool"];
 }
 
 export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbParts {
@@ -88,6 +90,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     attemptTimeoutMs: config.QUESTDB_QUERY_TIMEOUT_MS,
     healthIntervalMs: config.QUESTDB_HEALTH_INTERVAL_MS,
     emit,
+    createPool: deps.createPool,
   });
   metrics.watchPool(endpoint, () => pool.stats());
 

@@ -1,0 +1,77 @@
+import pino from "pino";
+import { Registry } from "prom-client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseEnv } from "../env";
+import { createMetrics } from "../observability/metrics";
+import { activeSessionsQuery } from "./queries";
+import { composeQuestdb, createQuestdbService, type ServiceDeps } from "./service";
+import { FakePgPool, refusedError } from "./testing/fake-pg-pool";
+
+const silent = pino({ level: "silent" });
+const sessions = { operation: "sessions.active", action: "get active sessions", input: { limit: 5 }, query: activeSessionsQuery(5) };
+
+function setup(deps: ServiceDeps = {}) {
+  const fake = new FakePgPool();
+  const config = parseEnv({ QUESTDB_URL: "postgresql://admin:quest@127.0.0.1:8812/qdb", QUESTDB_RETRY_DELAYS_MS: "", QUESTDB_BREAKER_THRESHOLD: "2", QUESTDB_HEALTH_INTERVAL_MS: "2000" });
+  const service = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, ...deps });
+  return { fake, service };
+}
+
+async function openTheBreaker(fake: FakePgPool, run: () => Promise<unknown>) {
+  fake.connectWith = async () => Promise.reject(refusedError());
+  for (let i = 0; i < 2; i++) {
+    const answer = run();
+    await vi.advanceTimersByTimeAsync(3_000); // the retries and the deadline
+    await answer;
+  }
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("the QuestDB service (composition root)", () => {
+  it("a health check that sees QuestDB answer closes the endpoint breaker by itself, with no caller", async () => {
+    const { fake, service } = setup();
+    await openTheBreaker(fake, () => service.run({ ...sessions, input: { limit: Math.random() } }));
+    expect(service.health().questdb.breaker).toBe("open");
+    fake.connectWith = async () => undefined;
+    await vi.advanceTimersByTimeAsync(2_000); // next health check → release → probe
+    expect(service.health()).toMatchObject({ status: "ok", questdb: { breaker: "closed" } });
+    await service.close();
+  });
+
+  it("without the early release (the benchmark's seed design) the breaker waits its whole recovery time", async () => {
+    const { fake, service } = setup({ earlyBreakerRelease: false });
+    await openTheBreaker(fake, () => service.run({ ...sessions, input: { limit: Math.random() } }));
+    fake.connectWith = async () => undefined;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(service.health().questdb.breaker).toBe("open");
+    await service.close();
+  });
+
+  it("health is read from memory: the breaker, the pool's counts, the last error in words", async () => {
+    const { fake, service } = setup();
+    await openTheBreaker(fake, () => service.run({ ...sessions, input: { limit: Math.random() } }));
+    expect(service.health()).toEqual({
+      status: "degraded",
+      questdb: {
+        breaker: "open",
+        pool: { total: 1, idle: 1, waiting: 0 }, // the start-up health check's connection
+        lastSuccessAt: expect.any(String),
+        lastError: expect.stringMatching(/^Failed to .+: connection refused \(127\.0\.0\.1:8812\)$/),
+      },
+    });
+    await service.close();
+  });
+
+  it("hands routers run, health and close only", async () => {
+    const fake = new FakePgPool();
+    const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory });
+    expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "run"]);
+    await service.close();
+  });
+});
