@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { CACHE_MAX_ENTRIES } from "../server/questdb/service";
+import { DISTINCT_INPUTS_NOTED } from "./settings";
 import type { Check } from "./checks";
 import type { Figures, SoakRun } from "./figures";
 import { APP_ENV, CONNECTION_SAMPLE_MS, FAILED_LOG_FILE, INTERVAL_MS, RECOVERY_LIMIT_MS, REQUEST_TIMEOUT_MS } from "./settings";
@@ -47,9 +47,10 @@ export function buildReport(run: SoakRun, figures: Figures, checks: Check[]) {
     },
     memory: figures.memory,
     cache: {
-      maxEntries: CACHE_MAX_ENTRIES,
+      boundedBy: "QUESTDB_CACHE_MAX_MB (bytes), protected segment for inputs asked more than once",
       distinctInputsAnsweredOk: stats.okKeys.size,
-      fullAtS: stats.cacheFullAtS,
+      distinctInputsNoted: DISTINCT_INPUTS_NOTED,
+      notedAtS: stats.cacheFullAtS,
     },
     recovery: {
       lastRestartAtS: (run.restartDoneAt - chaosStart) / 1000,

@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CACHE_MAX_ENTRIES } from "../server/questdb/service";
+import { DISTINCT_INPUTS_NOTED } from "./settings";
 import { startApp, type AppProcess } from "../harness/app-process";
 import { killLiveChildren, killWithThisProcess } from "../harness/child-cleanup";
 import { Rng } from "../harness/prng";
@@ -155,7 +155,7 @@ type ChaosOutcome = Pick<SoakRun, "stats" | "schedule" | "chaosEnd" | "restartDo
  */
 async function runClientsUnderChaos(options: Options, app: AppProcess, questdb: QuestdbProcess, chaosStart: number): Promise<ChaosOutcome | null> {
   const schedule = new ChaosSchedule(questdb, chaosStart, sleep);
-  const stats = new ClientStats(chaosStart, CACHE_MAX_ENTRIES, () => schedule.upSince);
+  const stats = new ClientStats(chaosStart, DISTINCT_INPUTS_NOTED, () => schedule.upSince);
   const master = new Rng(options.seed);
   // The schedule's generator is forked first, so a seed gives the same chaos whatever --clients is.
   const scheduleRng = master.fork();

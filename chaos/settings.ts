@@ -25,3 +25,6 @@ export const APP_ENV = {
   QUESTDB_HEALTH_INTERVAL_MS: "500",
   LOG_LEVEL: "info",
 };
+
+/** The chaos report notes when the clients have had this many distinct inputs answered ok. */
+export const DISTINCT_INPUTS_NOTED = 1000;

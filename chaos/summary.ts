@@ -1,5 +1,5 @@
 import path from "node:path";
-import { CACHE_MAX_ENTRIES } from "../server/questdb/service";
+import { DISTINCT_INPUTS_NOTED } from "./settings";
 import { DATA_PROCEDURES } from "./clients";
 import type { Figures, SoakRun } from "./figures";
 import type { Report } from "./report";
@@ -29,8 +29,8 @@ export function summaryText(run: SoakRun, figures: Figures, report: Report): str
       `last third of the chaos ${fmt(m.rssLastThirdMinMb)}–${fmt(m.rssLastThirdMaxMb)}`,
     `V8 heap used (from /api/metrics every ${HEAP_SAMPLE_MS / 1000} s): lowest in each third of the chaos ` +
       `${figures.heapFloors.map(fmt).join(" / ")}, peak ${fmt(m.heapUsedPeakMb)}`,
-    `Cache: ${stats.okKeys.size} distinct inputs answered ok (limit ${CACHE_MAX_ENTRIES})` +
-      (stats.cacheFullAtS === null ? ", never full" : `, full at +${stats.cacheFullAtS.toFixed(0)} s (RSS then ${fmt(m.rssAtCacheFullMb)})`),
+    `Cache: ${stats.okKeys.size} distinct inputs answered ok` +
+      (stats.cacheFullAtS === null ? `, fewer than ${DISTINCT_INPUTS_NOTED}` : `, ${DISTINCT_INPUTS_NOTED} reached at +${stats.cacheFullAtS.toFixed(0)} s (RSS then ${fmt(m.rssAtCacheFullMb)})`),
     `App log: ${logScan.lines} lines, unhandled ${logScan.unhandled.length}, http 5xx ${logScan.http5xx}, trpc.unexpected_error ${logScan.unexpectedErrors}`,
     `Breaker: opened ${logScan.breakerOpenedAt.length} times, ${breakerOpenedWhileUp.length} while QuestDB had been up for over 3 s` +
       `${breakerOpenedWhileUp.length ? ` (at +${breakerOpenedWhileUp.join(", +")} s)` : ""}; ` +

@@ -1,6 +1,12 @@
 /**
- * Last-known-good answers, keyed by procedure and input, bounded (least recently used goes first),
- * each with the time it was fetched: `degraded` answers carry that time as `cachedAt`.
+ * Last-known-good answers, keyed by procedure and input, each with the time it was fetched
+ * (`degraded` answers carry it as `cachedAt`), bounded in bytes.
+ *
+ * Why two segments (a segmented LRU): the answers worth keeping are the ones viewers ask for
+ * again and again — the dashboard's own panels poll every few seconds. An entry starts on
+ * probation; asked for again, it moves to the protected segment (most of the budget). A flood of
+ * distinct inputs, each asked once, only churns probation, so it cannot push the panels' answers
+ * out: an outage still finds them. Protected entries that fall out of use go back to probation.
  */
 
 export interface CachedValue<T> {
@@ -8,36 +14,105 @@ export interface CachedValue<T> {
   fetchedAt: number;
 }
 
+interface Entry extends CachedValue<unknown> {
+  bytes: number;
+  segment: "probation" | "protected";
+}
+
+export interface CacheOptions {
+  maxBytes: number;
+  /** Share of the budget for entries asked for more than once. */
+  protectedShare?: number;
+}
+
+/**
+ * About how many bytes a value holds in memory: a sample row's JSON size times the row count,
+ * times two (UTF-16 strings, object overhead). Cheap enough for every fetch: one row is measured.
+ */
+export function estimateBytes(value: unknown): number {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 64;
+    return 64 + value.length * 2 * (JSON.stringify(value[0])?.length ?? 16);
+  }
+  return 64 + 2 * (JSON.stringify(value)?.length ?? 16);
+}
+
 export class LastKnownGoodCache {
-  private readonly entries = new Map<string, CachedValue<unknown>>();
+  // Map keeps insertion order: the first entry of each is the least recently used.
+  private readonly probation = new Map<string, Entry>();
+  private readonly protectedEntries = new Map<string, Entry>();
+  private probationBytes = 0;
+  private protectedBytes = 0;
+  readonly maxBytes: number;
+  private readonly maxProtectedBytes: number;
 
-  constructor(readonly maxEntries: number) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error("maxEntries must be a positive integer");
+  constructor(options: CacheOptions) {
+    if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1) throw new Error("maxBytes must be a positive number");
+    this.maxBytes = options.maxBytes;
+    this.maxProtectedBytes = Math.floor(options.maxBytes * (options.protectedShare ?? 0.8));
   }
 
+  /** A viewer asks for `key`: counts as a use (a second use protects the entry). */
   get<T>(key: string): CachedValue<T> | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.protectedEntries.get(key) ?? this.probation.get(key);
     if (!entry) return undefined;
-    // Map keeps insertion order: re-inserting marks the entry as most recently used.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry as CachedValue<T>;
+    this.remove(key, entry);
+    this.insert(key, { ...entry, segment: "protected" });
+    return { value: entry.value as T, fetchedAt: entry.fetchedAt };
   }
 
-  set<T>(key: string, value: T, fetchedAt: number): void {
-    const current = this.entries.get(key);
+  /** Reads without counting a use (the layer's own second look within one call). */
+  peek<T>(key: string): CachedValue<T> | undefined {
+    const entry = this.protectedEntries.get(key) ?? this.probation.get(key);
+    return entry ? { value: entry.value as T, fetchedAt: entry.fetchedAt } : undefined;
+  }
+
+  set<T>(key: string, value: T, fetchedAt: number, bytes = estimateBytes(value)): void {
+    const current = this.protectedEntries.get(key) ?? this.probation.get(key);
     // A slow attempt that finishes after a newer one must not overwrite fresher data.
     if (current && current.fetchedAt > fetchedAt) return;
-    this.entries.delete(key);
-    this.entries.set(key, { value, fetchedAt });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    if (current) this.remove(key, current);
+    // One answer larger than what probation may hold would evict everything else: not kept.
+    if (bytes > this.maxBytes - this.maxProtectedBytes && !current) return;
+    this.insert(key, { value, fetchedAt, bytes, segment: current?.segment ?? "probation" });
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.probation.size + this.protectedEntries.size;
+  }
+
+  get bytes(): number {
+    return this.probationBytes + this.protectedBytes;
+  }
+
+  private insert(key: string, entry: Entry): void {
+    if (entry.segment === "protected") {
+      this.protectedEntries.set(key, entry);
+      this.protectedBytes += entry.bytes;
+      // Protected entries out of use make room by going back to probation.
+      while (this.protectedBytes > this.maxProtectedBytes && this.protectedEntries.size > 1) {
+        const [oldKey, old] = this.protectedEntries.entries().next().value as [string, Entry];
+        this.remove(oldKey, old);
+        this.insert(oldKey, { ...old, segment: "probation" });
+      }
+    } else {
+      this.probation.set(key, entry);
+      this.probationBytes += entry.bytes;
+    }
+    while (this.bytes > this.maxBytes && this.probation.size > 0) {
+      const [oldKey, old] = this.probation.entries().next().value as [string, Entry];
+      this.remove(oldKey, old);
+    }
+  }
+
+  private remove(key: string, entry: Entry): void {
+    if (entry.segment === "protected") {
+      this.protectedEntries.delete(key);
+      this.protectedBytes -= entry.bytes;
+    } else {
+      this.probation.delete(key);
+      this.probationBytes -= entry.bytes;
+    }
   }
 }
 

@@ -54,7 +54,7 @@ function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelay
   const run = createResilientQuery({
     target,
     policy,
-    cache: new LastKnownGoodCache(100),
+    cache: new LastKnownGoodCache({ maxBytes: 1_000_000 }),
     deadlineMs: overrides.deadlineMs ?? 3_000,
     staleAfterMs: overrides.staleAfterMs ?? 250,
     softDeadlineMs: overrides.softDeadlineMs ?? 1_000,

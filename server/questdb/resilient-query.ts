@@ -186,7 +186,7 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     if (reason === "query_failed") {
       return { status: "error", data: null, reason, message, cause, breaker };
     }
-    const cached = deps.cache.get<T>(key);
+    const cached = deps.cache.peek<T>(key);
     if (!cached) {
       return { status: "error", data: null, reason, message, cause, breaker };
     }

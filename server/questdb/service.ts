@@ -40,7 +40,6 @@ export interface QuestdbParts extends QuestdbService {
   readonly cache: LastKnownGoodCache;
 }
 
-export const CACHE_MAX_ENTRIES = 1000;
 export const FRESH_FOR_MS = 1000;
 
 export interface ServiceDeps {
@@ -94,7 +93,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
   });
   metrics.watchPool(endpoint, () => pool.stats());
 
-  const cache = new LastKnownGoodCache(CACHE_MAX_ENTRIES);
+  const cache = new LastKnownGoodCache({ maxBytes: config.QUESTDB_CACHE_MAX_MB * 1024 * 1024 });
   const run = createResilientQuery({
     target: pool,
     policy,
