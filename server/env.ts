@@ -19,6 +19,7 @@ const DEFAULTS = {
   QUESTDB_STALE_AFTER_MS: "250",
   QUESTDB_SOFT_DEADLINE_MS: "1000",
   QUESTDB_CACHE_MAX_MB: "64",
+  RATE_LIMIT_PER_MINUTE: "1200",
   PORT: "3000",
 } as const;
 
@@ -73,6 +74,7 @@ const schema = z.object({
   QUESTDB_STALE_AFTER_MS: integer(0, 600_000),
   QUESTDB_SOFT_DEADLINE_MS: integer(1, 600_000),
   QUESTDB_CACHE_MAX_MB: integer(1, 65_536),
+  RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000),
   PORT: integer(1, 65_535),
 });
 

@@ -165,3 +165,35 @@ describe("classification table", () => {
     expect(classifyFailure(new BreakerOpenError(new AttemptTimeoutError(2000))).cause).toBe("circuit breaker open after attempt timed out after 2000 ms");
   });
 });
+
+describe("QuestDB's own answers (SQLSTATE 00000 for everything)", () => {
+  it.each([
+    ["invalid username/password", "credentials_rejected", "credentials rejected: invalid username/password (q:8812)"],
+    ["timeout, query aborted [fd=12, runtime=3011ms, timeout=3000ms]", "slow_call", "query slow: timeout, query aborted [fd=12, runtime=3011ms, timeout=3000ms] (q:8812)"],
+    ["table does not exist [table=nope]", "query_failed", "query failed: table does not exist [table=nope]"],
+    ["cancelled by user [fd=7]", "query_failed", "query failed: cancelled by user [fd=7]"],
+  ])("%s → %s", (message, kind, cause) => {
+    expect(classifyFailure(pgError(message, "00000"), { endpoint: "q:8812" })).toMatchObject({ kind, cause });
+  });
+
+  it("text decides only for errors without a real code: a client error that mentions a timeout is not a connection failure by its words alone", () => {
+    expect(classifyFailure(Object.assign(new Error("upstream timeout in parser"), { code: "ERR_PARSER" })).kind).toBe("query_failed");
+    expect(classifyFailure(new Error("timeout exceeded when trying to connect")).kind).toBe("connection_timeout");
+    expect(classifyFailure(new Error("timeout expired")).kind).toBe("connection_timeout");
+    expect(classifyFailure(new Error("my own timeout")).kind).toBe("query_failed");
+  });
+
+  it.each([
+    ["53300", "too many connections", "connection_failed"],
+    ["28P01", "password authentication failed", "credentials_rejected"],
+    ["28000", "role does not exist", "credentials_rejected"],
+    ["57P03", "the database system is starting up", "connection_failed"],
+  ])("server SQLSTATE %s (%s) → %s", (code, message, kind) => {
+    const error = Object.assign(new Error(message), { code, severity: "FATAL" });
+    expect(classifyFailure(error).kind).toBe(kind);
+  });
+
+  it.each(["EADDRNOTAVAIL", "ENETRESET", "ENETUNREACH", "ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"])("%s is a connection failure", (code) => {
+    expect(isConnectionFailure(classifyFailure(sysError(code, "")))).toBe(true);
+  });
+});

@@ -170,6 +170,11 @@ function serverStateKind(code: string): { kind: FailureKind; words?: string } | 
   if (/^(08...|57P0[123])$/.test(code)) return { kind: "connection_failed" };
   return undefined;
 }
+// QuestDB answers every error with SQLSTATE 00000 (no code to go by): these are told by their words.
+const QUESTDB_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind; words: string }> = [
+  { pattern: /invalid username\/password|password authentication failed/i, kind: "credentials_rejected", words: "credentials rejected" },
+  { pattern: /timeout, query aborted/i, kind: "slow_call", words: "query slow" },
+];
 // What pg raises on the client side with no code at all: matched by its own words, and only then.
 const CLIENT_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind }> = [
   { pattern: /timeout exceeded when trying to connect|connection timeout|timeout expired|Query read timeout/i, kind: "connection_timeout" },
@@ -280,8 +285,13 @@ function classifyUnredacted(error: unknown, options: ClassifyOptions): FailureIn
     const words = serverState.words ? `${serverState.words}: ` : "";
     return { kind: serverState.kind, cause: `${words}${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`, errorType, code };
   }
-  // A pg DatabaseError carries a severity: the server answered, so the query itself failed.
+  // A pg DatabaseError carries a severity: the server answered, so the query itself failed…
   const fromServer = typeof e.severity === "string";
+  if (fromServer && (!code || code === "00000")) {
+    // …unless QuestDB's words say otherwise.
+    const said = message ? QUESTDB_TEXTS.find((row) => row.pattern.test(message)) : undefined;
+    if (said) return { kind: said.kind, cause: `${said.words}: ${message}${at}`, errorType, code };
+  }
   if (!fromServer && !code) {
     const matched = message ? CLIENT_TEXTS.find((row) => row.pattern.test(message)) : undefined;
     if (matched) return { kind: matched.kind, cause: `${message}${at}`, errorType, code };
