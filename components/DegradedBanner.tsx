@@ -4,6 +4,8 @@ import { formatAgo, formatClock, formatDuration, useNow } from "./time";
 
 export interface DegradedBannerProps {
   cachedAt: string;
+  /** Why the data is cached: QuestDB unreachable, this query slow, or the dashboard busy. */
+  reason: "database_unavailable" | "query_slow" | "busy";
   /** The failure in a few words, e.g. "connection refused (127.0.0.1:8812)". */
   cause: string;
   /** The whole message ("Failed to get active sessions: …"), shown on hover. */
@@ -12,11 +14,18 @@ export interface DegradedBannerProps {
   testId?: string;
 }
 
-export function DegradedBanner({ cachedAt, cause, message, retryAt, testId = "degraded-banner" }: DegradedBannerProps) {
+/** What the operator reads first: whose problem it is. */
+const HEADLINE: Record<DegradedBannerProps["reason"], string> = {
+  database_unavailable: "QuestDB unreachable",
+  query_slow: "Slow query — showing cached data",
+  busy: "Dashboard busy — showing cached data",
+};
+
+export function DegradedBanner({ cachedAt, reason, cause, message, retryAt, testId = "degraded-banner" }: DegradedBannerProps) {
   const now = useNow();
   const retryIn = retryAt ? new Date(retryAt).getTime() - now : null;
   return (
-    <div className="banner banner-degraded" role="status" aria-live="polite" data-testid={testId}>
+    <div className="banner banner-degraded" role="status" aria-live="polite" data-testid={testId} data-reason={reason}>
       <strong>
         Data as of{" "}
         <time dateTime={cachedAt} title={cachedAt} suppressHydrationWarning>
@@ -25,7 +34,7 @@ export function DegradedBanner({ cachedAt, cause, message, retryAt, testId = "de
         <span suppressHydrationWarning>({formatAgo(cachedAt, now)})</span>
       </strong>
       <span className="banner-cause" title={message}>
-        QuestDB unreachable: {cause || message}
+        {HEADLINE[reason]}: {cause || message}
       </span>
       {retryIn !== null && (
         <span className="banner-retry" suppressHydrationWarning>

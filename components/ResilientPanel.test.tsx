@@ -158,6 +158,23 @@ describe("ResilientPanel", () => {
     expect(screen.getByTestId("error-state").textContent).toBe("Cannot reach the dashboard server: Failed to fetch");
   });
 
+  it("a slow query and a busy dashboard say so in the banner, not that QuestDB is down", () => {
+    const cachedAt = NOW.toISOString();
+    const slow = render(
+      <ResilientPanel title="Candles" query={query({ status: "degraded", data: ["a"], cachedAt, reason: "query_slow", message: "Failed to get 1h candles for BTC-USD: query slow: no answer within 2000 ms while QuestDB answers other queries", cause: "query slow: no answer within 2000 ms while QuestDB answers other queries", breaker: "closed" })}>
+        {(rows) => rows.map((r) => <p key={r} data-testid="row">{r}</p>)}
+      </ResilientPanel>,
+    );
+    const banner = screen.getByTestId("degraded-banner");
+    expect(banner.textContent).toContain("Data as of");
+    expect(banner.textContent).toContain("Slow query — showing cached data: query slow: no answer within 2000 ms");
+    expect(banner.textContent).not.toContain("QuestDB unreachable");
+    expect(banner.getAttribute("data-reason")).toBe("query_slow");
+    slow.unmount();
+    panel(query({ status: "degraded", data: ["a"], cachedAt, reason: "busy", message: "Failed to get active sessions: no free connection within 2000 ms", cause: "no free connection within 2000 ms", breaker: "closed" }));
+    expect(screen.getByTestId("degraded-banner").textContent).toContain("Dashboard busy — showing cached data: no free connection within 2000 ms");
+  });
+
   it("leaves degraded mode by itself when an ok answer arrives", () => {
     const degraded: Resilient<string[]> = {
       status: "degraded",

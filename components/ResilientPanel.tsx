@@ -117,6 +117,7 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, children }: Pan
       {answer.status === "degraded" && (
         <DegradedBanner
           cachedAt={answer.cachedAt}
+          reason={answer.reason}
           cause={answer.cause}
           message={answer.message}
           retryAt={answer.retryAt}

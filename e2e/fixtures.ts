@@ -19,6 +19,8 @@ export const APP_ENV = {
   QUESTDB_HEALTH_INTERVAL_MS: "500",
   QUESTDB_QUERY_TIMEOUT_MS: "2000",
   QUESTDB_DEADLINE_MS: "3000",
+  // Low on purpose: every spec's page polls under it, so each proves the page never hits the limit.
+  RATE_LIMIT_PER_MINUTE: "300",
 };
 
 /** QuestDB for one test: `kill` (SIGKILL), `freeze` / `thaw` (SIGSTOP / SIGCONT), `restart`. */
@@ -50,6 +52,8 @@ export interface Stack {
 interface StackOptions {
   /** Start the test with QuestDB down (cold start). */
   questdbDown: boolean;
+  /** More environment for the app, over APP_ENV. */
+  appEnv: Record<string, string>;
 }
 
 async function createQuestdb(testDir: string, startNow: boolean): Promise<QuestdbHandle> {
@@ -97,6 +101,7 @@ async function createQuestdb(testDir: string, startNow: boolean): Promise<Questd
 
 export const test = base.extend<StackOptions & { stack: Stack }>({
   questdbDown: [false, { option: true }],
+  appEnv: [{}, { option: true }],
   // The page must never throw: an uncaught error in the browser fails the test.
   page: async ({ page }, use) => {
     const errors: string[] = [];
@@ -104,7 +109,7 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
     await use(page);
     expect(errors, "uncaught errors in the page").toEqual([]);
   },
-  stack: async ({ questdbDown }, use, testInfo) => {
+  stack: async ({ questdbDown, appEnv }, use, testInfo) => {
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
     const questdb = await createQuestdb(testDir, !questdbDown);
     let app: AppProcess | undefined;
@@ -113,7 +118,7 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
       startApp({
         port,
         logFile: path.join(testDir, "app.log"),
-        env: { ...APP_ENV, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
+        env: { ...APP_ENV, ...appEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
       });
     try {
       app = await launchApp();

@@ -2,6 +2,9 @@ import type { APIRequestContext } from "@playwright/test";
 import { Rng } from "../harness/prng";
 import { expect, test, type Stack } from "./fixtures";
 
+// Hundreds of requests from one address: the per-client limit has its own spec (rate-limit.spec.ts).
+test.use({ appEnv: { RATE_LIMIT_PER_MINUTE: "0" } });
+
 /**
  * Malformed input against the production app over HTTP: every answer is a 4xx whose message names
  * the problem (for zod failures: "Invalid input: <field>: …"), never a 500, never a hang. Ends with
