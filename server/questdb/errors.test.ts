@@ -120,6 +120,7 @@ describe("classification table", () => {
       breaker_open: "database_unavailable · retry never · no breaker",
       pool_busy: "busy · retry never · no breaker",
       deadline_exceeded: "database_unavailable · retry never · no breaker",
+      deadline_slow: "query_slow · retry never · no breaker",
       query_failed: "query_failed · retry never · no breaker",
     });
     for (const kind of Object.keys(FAILURE_KINDS) as Array<keyof typeof FAILURE_KINDS>) {

@@ -45,6 +45,8 @@ export const FAILURE_KINDS = {
   // The app's own queue is full or was waited on too long: nothing is known about QuestDB.
   pool_busy: { reason: "busy", retry: "never", counts: null, outcome: "pool_busy" },
   deadline_exceeded: { reason: "database_unavailable", retry: "never", counts: null, outcome: "timeout" },
+  // The caller's time ran out while QuestDB kept answering other queries.
+  deadline_slow: { reason: "query_slow", retry: "never", counts: null, outcome: "timeout" },
   query_failed: { reason: "query_failed", retry: "never", counts: null, outcome: "query_failure" },
 } as const satisfies Record<string, KindTraits>;
 
@@ -76,10 +78,13 @@ export function isServedFromCache(failure: FailureInfo | FailureKind): boolean {
 /** Thrown to a caller whose deadline passed while the attempt goes on in the background. */
 export class DeadlineExceededError extends Error {
   readonly deadlineMs: number;
-  constructor(deadlineMs: number) {
-    super(`no answer within the ${deadlineMs} ms deadline`);
+  /** Whether QuestDB answered other queries meanwhile: then this query is slow, not QuestDB down. */
+  readonly questdbAnswering: boolean;
+  constructor(deadlineMs: number, questdbAnswering = false) {
+    super(questdbAnswering ? `no answer within ${deadlineMs} ms while QuestDB answers other queries` : `no answer within the ${deadlineMs} ms deadline`);
     this.name = "DeadlineExceededError";
     this.deadlineMs = deadlineMs;
+    this.questdbAnswering = questdbAnswering;
   }
 }
 
@@ -250,7 +255,9 @@ function policyFailure(error: unknown, at: string, options: ClassifyOptions): Om
     const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, options);
     return { kind: "operation_open", cause: `query slow: paused after repeated slow answers${last ? ` (${last.cause.replace(/^query slow: /, "")})` : ""}` };
   }
-  if (error instanceof DeadlineExceededError) return { kind: "deadline_exceeded", cause: `${error.message}${at}` };
+  if (error instanceof DeadlineExceededError) {
+    return error.questdbAnswering ? { kind: "deadline_slow", cause: `query slow: ${error.message}` } : { kind: "deadline_exceeded", cause: `${error.message}${at}` };
+  }
   if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout", cause: `${error.message}${at}` };
   if (error instanceof TaskCancelledError) return { kind: "connection_timeout", cause: `attempt cancelled${at}` };
   return null;

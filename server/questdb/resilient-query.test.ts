@@ -11,8 +11,9 @@ const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:88
 /** A QuestDB stand-in whose next answers the test decides; unit tests only (integration tests use the real one). */
 function fakeTarget() {
   let behaviour: () => Promise<Record<string, unknown>[]> = async () => [{ n: 1 }];
+  let lastAnswerAt = 0;
   const calls: string[] = [];
-  const target: QueryTarget & { calls: string[]; answer(fn: () => Promise<Record<string, unknown>[]>): void } = {
+  const target: QueryTarget & { calls: string[]; answer(fn: () => Promise<Record<string, unknown>[]>): void; answeredElsewhere(): void } = {
     endpoint: "127.0.0.1:8812",
     calls,
     answer(fn) {
@@ -20,9 +21,16 @@ function fakeTarget() {
     },
     query: async (sql) => {
       calls.push(sql);
-      return behaviour();
+      const rows = await behaviour();
+      lastAnswerAt = Date.now();
+      return rows;
+    },
+    /** Another panel's query answered just now. */
+    answeredElsewhere() {
+      lastAnswerAt = Date.now();
     },
     classify: (error) => classifyFailure(error, { endpoint: "127.0.0.1:8812", secrets: ["quest"] }),
+    answeredSince: (since) => lastAnswerAt >= since,
     noteSuccess: () => undefined,
     noteFailure: () => undefined,
   };
@@ -186,6 +194,21 @@ describe("resilient query", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     // The background attempt finished after the caller was answered: its data is what is served now.
     expect(await next).toMatchObject({ status: "degraded", data: [42], cachedAt: "2026-11-27T12:00:11.000Z" });
+  });
+
+  it("past the soft deadline, a query is called slow — not QuestDB down — when QuestDB answered other queries meanwhile", async () => {
+    const { run, target } = setup({ freshForMs: 0 });
+    await run(spec());
+    target.answer(() => new Promise(() => undefined));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(500);
+    target.answeredElsewhere();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await pending).toMatchObject({
+      status: "degraded",
+      reason: "query_slow",
+      cause: "query slow: no answer within 1000 ms while QuestDB answers other queries",
+    });
   });
 
   it("with nothing cached, a hanging QuestDB is answered at the full deadline", async () => {
