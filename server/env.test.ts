@@ -13,6 +13,10 @@ describe("parseEnv", () => {
       QUESTDB_DEADLINE_MS: 3_000,
       QUESTDB_HEALTH_INTERVAL_MS: 2_000,
       QUESTDB_POOL_MAX: 10,
+      QUESTDB_STALE_AFTER_MS: 250,
+      QUESTDB_SOFT_DEADLINE_MS: 1_000,
+      QUESTDB_CACHE_MAX_MB: 64,
+      RATE_LIMIT_PER_MINUTE: 1_200,
       PORT: 3000,
     });
   });
@@ -28,6 +32,10 @@ describe("parseEnv", () => {
     ["QUESTDB_RETRY_DELAYS_MS", "-100,500"],
     ["QUESTDB_RETRY_DELAYS_MS", "100,abc"],
     ["QUESTDB_BREAKER_THRESHOLD", "0"],
+    ["QUESTDB_SOFT_DEADLINE_MS", "0"],
+    ["QUESTDB_STALE_AFTER_MS", "-1"],
+    ["QUESTDB_CACHE_MAX_MB", "0"],
+    ["RATE_LIMIT_PER_MINUTE", "lots"],
     ["QUESTDB_BREAKER_RECOVERY_MS", "-1"],
     ["QUESTDB_QUERY_TIMEOUT_MS", "1.5"],
     ["QUESTDB_DEADLINE_MS", "soon"],

@@ -14,6 +14,12 @@ export function createMetrics(registry: Registry) {
     labelNames: ["endpoint"],
     registers: [registry],
   });
+  const operationBreakerState = new Gauge({
+    name: "questdb_operation_breaker_state",
+    help: "Each operation's own (slow-call) breaker: 0 closed, 1 half-open, 2 open",
+    labelNames: ["operation"],
+    registers: [registry],
+  });
   const breakerTransitions = new Counter({
     name: "questdb_breaker_transitions_total",
     help: "Circuit breaker transitions, by the state entered",
@@ -94,6 +100,7 @@ export function createMetrics(registry: Registry) {
   return {
     registry,
     breakerState,
+    operationBreakerState,
     breakerTransitions,
     queryDuration,
     retries,
@@ -110,6 +117,9 @@ export function createMetrics(registry: Registry) {
     },
     setBreaker(endpoint: string, state: keyof typeof BREAKER_VALUE) {
       breakerState.set({ endpoint }, BREAKER_VALUE[state]);
+    },
+    setOperationBreaker(operation: string, state: keyof typeof BREAKER_VALUE) {
+      operationBreakerState.set({ operation }, BREAKER_VALUE[state]);
     },
   };
 }

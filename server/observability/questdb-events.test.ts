@@ -43,6 +43,14 @@ describe("QuestDB events → logs and metrics", () => {
     expect(lines[0]).toMatchObject({ cause: "connection refused (127.0.0.1:8812)", retry_in_ms: 30_000 });
   });
 
+  it("an operation's own breaker: its gauge by operation and one line naming it", async () => {
+    const { record, lines, metrics, value } = recorder();
+    record({ type: "operation_breaker_changed", operation: "market.candles", state: "open", cause: "query slow: no answer within 2000 ms while QuestDB answers other queries" });
+    expect(await value(metrics.operationBreakerState, { operation: "market.candles" })).toBe(2);
+    expect(lines[0]).toMatchObject({ event: "questdb.operation_breaker_opened", operation: "market.candles", cause: expect.stringMatching(/^query slow/) });
+    expect(await value(metrics.breakerState)).toBe(0);
+  });
+
   it("answers: counted by status, stale ones as degraded with the oldest age served, reset by the next success", async () => {
     const { record, metrics, value } = recorder();
     record({ type: "answered", operation: "sessions.active", status: "ok", fromCache: "fresh" });

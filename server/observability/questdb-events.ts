@@ -26,6 +26,14 @@ export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metr
         metrics.breakerTransitions.inc({ endpoint, state: event.state });
         return;
       }
+      case "operation_breaker_changed":
+        logEvent(log, event.state === "open" ? "warn" : "info", `questdb.operation_breaker_${event.state === "half-open" ? "half_open" : event.state === "open" ? "opened" : "closed"}`, {
+          operation: event.operation,
+          state: event.state,
+          ...(event.cause ? { cause: event.cause } : {}),
+        });
+        metrics.setOperationBreaker(event.operation, event.state);
+        return;
       case "breaker_released":
         logEvent(log, "info", "questdb.breaker_released", { reason: event.reason });
         return;
