@@ -240,7 +240,7 @@ export class QuestdbPool implements Queryable {
       const answered = this.answeredSince(since);
       const description = this.describe("run the health check", this.lastProbeError ?? new Error("no answer"));
       if (!answered) this.noteFailure(description);
-      this.emit({ type: "health_check_failed", answered, error: description, errorType: this.classify(this.lastProbeError).errorType, evicted: 1, checked: 2 });
+      this.emit({ type: "health_check_failed", answered, error: description, errorType: this.classify(this.lastProbeError).errorType, evicted: 2, checked: 2 });
       return answered;
     } finally {
       this.checking = false;
