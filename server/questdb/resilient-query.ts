@@ -1,8 +1,8 @@
 import { cacheKey, type LastKnownGoodCache } from "./cache";
-import { withDeadline } from "../lib/with-deadline";
-import { ClassifiedError, DeadlineExceededError, failureMessage, isConnectionFailure, traitsOf, type FailureInfo } from "./errors";
+import { ClassifiedError, failureMessage, isConnectionFailure, traitsOf, type FailureInfo } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 import type { BreakerState, QuestdbPolicy } from "./policy";
+import { answerWithin, type Fetched, type Flight, type LatencyBudget } from "./latency-budget";
 import type { PreparedQuery } from "./queries";
 
 /**
@@ -73,31 +73,16 @@ export interface QuerySpec<T> {
   query: PreparedQuery<T>;
 }
 
-interface Fetched<T> {
-  value: T;
-  fetchedAt: number;
-}
-
-/** One query under way for one input, shared by every caller of that input (single-flight). */
-interface Flight<T> {
-  done: Promise<Fetched<T>>;
-  /** Settles with the first connection failure of its attempts, if there is one. */
-  firstConnectionFailure: Promise<ClassifiedError>;
-}
-
-/** Resolves with `value()` after `ms`, unless cancelled; `cancel` clears the timer. */
-function after<T>(ms: number, value: () => T): { promise: Promise<T>; cancel(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(value()), ms);
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
-}
-
 export function createResilientQuery(deps: ResilientQueryDeps) {
   const now = deps.now ?? Date.now;
   const emit = deps.emit ?? ignoreEvents;
   const inFlight = new Map<string, Flight<unknown>>();
+  const budget: LatencyBudget = {
+    deadlineMs: deps.deadlineMs,
+    softDeadlineMs: deps.softDeadlineMs,
+    staleAfterMs: deps.staleAfterMs,
+    answeredSince: (since) => deps.target.answeredSince(since),
+  };
 
   /** Classified once: a failure that already is a ClassifiedError keeps its classification. */
   const classify = (error: unknown): ClassifiedError =>
@@ -157,31 +142,6 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     return flight;
   }
 
-  /**
-   * The latency budget: a caller with a cached answer waits for the flight at most until
-   * `staleAfterMs` after its first connection failure, or `softDeadlineMs` in all; one with
-   * nothing cached waits up to the full deadline. The flight goes on and refreshes the cache.
-   */
-  async function answerWithin<T>(flight: Flight<T>, hasCache: boolean): Promise<Fetched<T>> {
-    const since = Date.now();
-    // Past a deadline, QuestDB having answered others meanwhile makes this query slow, not QuestDB down.
-    const expired = (ms: number) => () => new DeadlineExceededError(ms, deps.target.answeredSince(since));
-    if (!hasCache) return withDeadline(flight.done, deps.deadlineMs, expired(deps.deadlineMs));
-    const soft = after(deps.softDeadlineMs, expired(deps.softDeadlineMs));
-    let stale: { cancel(): void } | undefined;
-    const staleAfterFailure = flight.firstConnectionFailure.then((failed) => {
-      const timer = after(deps.staleAfterMs, () => failed);
-      stale = timer;
-      return timer.promise;
-    });
-    try {
-      return await Promise.race([flight.done, Promise.race([soft.promise, staleAfterFailure]).then((error) => Promise.reject(error))]);
-    } finally {
-      soft.cancel();
-      stale?.cancel();
-    }
-  }
-
   function answerFailure<T>(key: string, spec: QuerySpec<T>, error: unknown): Resilient<T> {
     const { failure } = classify(error);
     const message = failureMessage(spec.action, failure);
@@ -221,7 +181,7 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     else flight = fetchUnderPolicy(key, spec);
 
     try {
-      const { value, fetchedAt } = await answerWithin(flight, cached !== undefined);
+      const { value, fetchedAt } = await answerWithin(flight, cached !== undefined, budget);
       emit({ type: "answered", operation: spec.operation, status: "ok" });
       return { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
     } catch (error) {
