@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AttemptTimeoutError, BreakerOpenError, OperationOpenError, SlowCallError, describeFailure } from "./errors";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type PolicyOptions } from "./policy";
+import { useFakeClock, settle } from "./testing/fake-clock";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED" });
 const queryError = () => Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
@@ -27,20 +28,8 @@ function policy(overrides: Partial<PolicyOptions> = {}) {
   return { p, transitions, retries, events };
 }
 
-/** Settles a promise under fake timers, returning its outcome instead of throwing. */
-async function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe("retry", () => {
   it("retries connection failures with the configured delays: the first try plus three retries", async () => {
@@ -51,7 +40,7 @@ describe("retry", () => {
       calls.push(Date.now() - start);
       throw refused();
     });
-    const result = outcome(p.execute(OP, fn));
+    const result = settle(p.execute(OP, fn));
     await vi.advanceTimersByTimeAsync(99);
     expect(fn).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1600);
@@ -71,7 +60,7 @@ describe("retry", () => {
     const fn = vi.fn(async () => {
       throw queryError();
     });
-    const settled = await outcome(p.execute(OP, fn));
+    const settled = await settle(p.execute(OP, fn));
     expect(settled.ok).toBe(false);
     expect(fn).toHaveBeenCalledTimes(1);
     expect(retries).toEqual([]);
@@ -80,7 +69,7 @@ describe("retry", () => {
   it("recovers when a retry succeeds", async () => {
     const { p } = policy({ retryDelaysMs: [100, 500, 1000] });
     let n = 0;
-    const result = outcome(p.execute(OP, async () => (++n < 3 ? Promise.reject(refused()) : "rows")));
+    const result = settle(p.execute(OP, async () => (++n < 3 ? Promise.reject(refused()) : "rows")));
     await vi.advanceTimersByTimeAsync(700);
     expect(await result).toEqual({ ok: true, value: "rows" });
     expect(n).toBe(3);
@@ -88,11 +77,11 @@ describe("retry", () => {
 
   it("never retries a broken circuit", async () => {
     const { p } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 1 });
-    const first = outcome(p.execute(OP, async () => Promise.reject(refused())));
+    const first = settle(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(2000);
     await first;
     const fn = vi.fn(async () => "rows");
-    const settled = await outcome(p.execute(OP, fn));
+    const settled = await settle(p.execute(OP, fn));
     expect(settled.ok).toBe(false);
     expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
     expect(fn).not.toHaveBeenCalled();
@@ -102,14 +91,14 @@ describe("retry", () => {
 describe("circuit breaker", () => {
   it("opens after the threshold of consecutive connection failures and then fails fast", async () => {
     const { p, transitions } = policy();
-    for (let i = 0; i < 4; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    for (let i = 0; i < 4; i++) await settle(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("closed");
-    await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    await settle(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("open");
     expect(transitions).toEqual(["open"]);
 
     const fn = vi.fn(async () => "rows");
-    const settled = await outcome(p.execute(OP, fn));
+    const settled = await settle(p.execute(OP, fn));
     expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
     // Failing fast still says why: the failure that opened the breaker.
     expect(describeFailure("get active sessions", !settled.ok && settled.error)).toBe(
@@ -121,16 +110,16 @@ describe("circuit breaker", () => {
 
   it("after the recovery time lets exactly one probe through while others wait; success closes it", async () => {
     const { p, transitions } = policy();
-    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await settle(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(29_999);
-    expect(await outcome(p.execute(OP, async () => "too early"))).toMatchObject({ ok: false });
+    expect(await settle(p.execute(OP, async () => "too early"))).toMatchObject({ ok: false });
     await vi.advanceTimersByTimeAsync(1);
 
     let releaseProbe!: (rows: string) => void;
     const probe = vi.fn(() => new Promise<string>((resolve) => (releaseProbe = resolve)));
     const waiter = vi.fn(async () => "second");
-    const first = outcome(p.execute(OP, probe));
-    const second = outcome(p.execute(OP, waiter));
+    const first = settle(p.execute(OP, probe));
+    const second = settle(p.execute(OP, waiter));
     await vi.advanceTimersByTimeAsync(10);
     expect(p.breakerState()).toBe("half-open");
     expect(probe).toHaveBeenCalledTimes(1);
@@ -145,9 +134,9 @@ describe("circuit breaker", () => {
 
   it("a failed probe opens it again for another full recovery time", async () => {
     const { p, transitions } = policy();
-    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await settle(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(30_000);
-    await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    await settle(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("open");
     expect(transitions).toEqual(["open", "half-open", "open"]);
     expect(p.retryAt()?.getTime()).toBe(Date.now() + 30_000);
@@ -155,15 +144,15 @@ describe("circuit breaker", () => {
 
   it("does not count query failures", async () => {
     const { p } = policy();
-    for (let i = 0; i < 20; i++) await outcome(p.execute(OP, async () => Promise.reject(queryError())));
+    for (let i = 0; i < 20; i++) await settle(p.execute(OP, async () => Promise.reject(queryError())));
     expect(p.breakerState()).toBe("closed");
   });
 
   it("a breaker opened by timed-out attempts names the timeout, in its event and when failing fast", async () => {
     const { p, events } = policy({ breakerThreshold: 1 });
-    await outcome(p.execute(OP, async () => Promise.reject(new AttemptTimeoutError(2_000))));
+    await settle(p.execute(OP, async () => Promise.reject(new AttemptTimeoutError(2_000))));
     expect(events).toContainEqual({ type: "breaker_changed", state: "open", cause: "attempt timed out after 2000 ms", retryInMs: 30_000 });
-    const fast = await outcome(p.execute(OP, async () => "rows"));
+    const fast = await settle(p.execute(OP, async () => "rows"));
     expect(describeFailure("get active sessions", !fast.ok && fast.error)).toBe(
       "Failed to get active sessions: circuit breaker open after attempt timed out after 2000 ms",
     );
@@ -172,19 +161,19 @@ describe("circuit breaker", () => {
   it("lets the next call probe at once when the health check says QuestDB is back", async () => {
     const { p } = policy();
     expect(p.releaseBreaker()).toBe(false); // closed: nothing to release
-    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await settle(p.execute(OP, async () => Promise.reject(refused())));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(p.releaseBreaker()).toBe(true);
     expect(p.retryAt()?.getTime()).toBe(Date.now());
-    expect(await outcome(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    expect(await settle(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
     expect(p.breakerState()).toBe("closed");
   });
 
   it("after a released probe fails, waits the full recovery time again", async () => {
     const { p } = policy();
-    for (let i = 0; i < 5; i++) await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    for (let i = 0; i < 5; i++) await settle(p.execute(OP, async () => Promise.reject(refused())));
     p.releaseBreaker();
-    await outcome(p.execute(OP, async () => Promise.reject(refused())));
+    await settle(p.execute(OP, async () => Promise.reject(refused())));
     expect(p.breakerState()).toBe("open");
     expect(p.retryAt()?.getTime()).toBe(Date.now() + 30_000);
   });
@@ -194,7 +183,7 @@ describe("slow calls and each operation's own breaker", () => {
   it("a slow call is tried again once, never more, and the endpoint breaker never counts it", async () => {
     const { p, retries, transitions } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 1 });
     const fn = vi.fn(async () => Promise.reject(slow()));
-    const result = outcome(p.execute(OP, fn));
+    const result = settle(p.execute(OP, fn));
     await vi.advanceTimersByTimeAsync(2_000);
     const settled = await result;
     expect(fn).toHaveBeenCalledTimes(2);
@@ -209,29 +198,29 @@ describe("slow calls and each operation's own breaker", () => {
   it("an operation slow at least half of its last calls opens its own breaker: it fails fast, the others go on", async () => {
     const { p, events } = policy({ retryDelaysMs: [], operationBreaker: { window: 10, minimumCalls: 4, slowRate: 0.5, recoveryMs: 30_000 } });
     const heavy = vi.fn(async () => Promise.reject(slow()));
-    for (let i = 0; i < 4; i++) await outcome(p.execute("market.candles", heavy));
+    for (let i = 0; i < 4; i++) await settle(p.execute("market.candles", heavy));
     expect(p.operationState("market.candles")).toBe("open");
     expect(events).toContainEqual(expect.objectContaining({ type: "operation_breaker_changed", operation: "market.candles", state: "open" }));
     heavy.mockClear();
-    const fast = await outcome(p.execute("market.candles", heavy));
+    const fast = await settle(p.execute("market.candles", heavy));
     expect(heavy).not.toHaveBeenCalled();
     expect(!fast.ok && fast.error).toBeInstanceOf(OperationOpenError);
     expect(describeFailure("get candles", !fast.ok && fast.error)).toMatch(/^Failed to get candles: query slow: /);
     expect(p.retryAt("market.candles")?.getTime()).toBe(Date.now() + 30_000);
     // Another operation and the endpoint are untouched.
-    expect(await outcome(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    expect(await settle(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
     expect(p.breakerState()).toBe("closed");
     expect(p.operationState(OP)).toBe("closed");
   });
 
   it("the health check releases the endpoint breaker only, never an operation's", async () => {
     const { p } = policy({ retryDelaysMs: [], operationBreaker: { window: 4, minimumCalls: 2, slowRate: 0.5, recoveryMs: 30_000 } });
-    for (let i = 0; i < 2; i++) await outcome(p.execute("market.candles", async () => Promise.reject(slow())));
+    for (let i = 0; i < 2; i++) await settle(p.execute("market.candles", async () => Promise.reject(slow())));
     expect(p.operationState("market.candles")).toBe("open");
     expect(p.releaseBreaker()).toBe(false);
-    expect((await outcome(p.execute("market.candles", async () => "rows"))).ok).toBe(false);
+    expect((await settle(p.execute("market.candles", async () => "rows"))).ok).toBe(false);
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(await outcome(p.execute("market.candles", async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    expect(await settle(p.execute("market.candles", async () => "rows"))).toEqual({ ok: true, value: "rows" });
     expect(p.operationState("market.candles")).toBe("closed");
   });
 
@@ -239,10 +228,10 @@ describe("slow calls and each operation's own breaker", () => {
     const { p, retries } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 2 });
     const rejected = () => Object.assign(new Error("password authentication failed for user admin"), { code: "28P01", severity: "FATAL" });
     const fn = vi.fn(async () => Promise.reject(rejected()));
-    await outcome(p.execute(OP, fn));
+    await settle(p.execute(OP, fn));
     expect(fn).toHaveBeenCalledTimes(1);
     expect(retries).toEqual([]);
-    await outcome(p.execute(OP, fn));
+    await settle(p.execute(OP, fn));
     expect(p.breakerState()).toBe("open");
   });
 });

@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ClassifiedError, classifyFailure } from "./errors";
 import type { QuestdbEvent } from "./events";
 import { QuestdbPool, type QuestdbPoolOptions } from "./pool";
 import { FakePgPool, never, queryError, refusedError, resetError } from "./testing/fake-pg-pool";
+import { useFakeClock, settle } from "./testing/fake-clock";
 
 function setup(overrides: Partial<QuestdbPoolOptions> = {}) {
   const fake = new FakePgPool();
@@ -19,19 +20,8 @@ function setup(overrides: Partial<QuestdbPoolOptions> = {}) {
   return { fake, pool, events };
 }
 
-async function settle<T>(promise: Promise<T>) {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe("hardened pool", () => {
   it("returns a connection whose query failed, and destroys one whose connection failed", async () => {

@@ -5,6 +5,7 @@ import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 import { createResilientQuery, type QueryTarget, type QuerySpec } from "./resilient-query";
+import { expectSettledAt, useFakeClock } from "./testing/fake-clock";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 8812 });
 
@@ -176,12 +177,7 @@ describe("resilient query", () => {
     target.answer(() => new Promise((resolve) => (release = () => resolve([{ n: 42 }]))));
     vi.setSystemTime(new Date("2026-11-27T12:00:10Z"));
     const pending = run(spec());
-    await vi.advanceTimersByTimeAsync(999);
-    let settled = false;
-    void pending.then(() => (settled = true));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(settled).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
+    await expectSettledAt(pending, 1_000);
     expect(await pending).toMatchObject({
       status: "degraded",
       data: [1],
@@ -215,12 +211,7 @@ describe("resilient query", () => {
     const { run, target } = setup({ deadlineMs: 3_000 });
     target.answer(() => new Promise(() => undefined));
     const pending = run(spec());
-    await vi.advanceTimersByTimeAsync(2_999);
-    let settled = false;
-    void pending.then(() => (settled = true));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(settled).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
+    await expectSettledAt(pending, 3_000);
     expect(await pending).toMatchObject({ status: "error", reason: "database_unavailable", message: "Failed to get active sessions: no answer within the 3000 ms deadline (127.0.0.1:8812)" });
   });
 
@@ -248,12 +239,7 @@ describe("resilient query", () => {
     const { run, target } = setup();
     target.answer(async () => Promise.reject(refused()));
     const pending = run(spec());
-    await vi.advanceTimersByTimeAsync(1_599);
-    let settled = false;
-    void pending.then(() => (settled = true));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(settled).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
+    await expectSettledAt(pending, 1_600);
     expect(await pending).toMatchObject({ status: "error", reason: "database_unavailable" });
     expect(target.calls).toHaveLength(4);
   });

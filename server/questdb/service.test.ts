@@ -1,11 +1,12 @@
 import pino from "pino";
 import { Registry } from "prom-client";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
 import { activeSessionsQuery } from "./queries";
 import { composeQuestdb, createQuestdbService, type ServiceDeps } from "./service";
 import { FakePgPool, refusedError } from "./testing/fake-pg-pool";
+import { useFakeClock } from "./testing/fake-clock";
 
 const silent = pino({ level: "silent" });
 const sessions = { operation: "sessions.active", action: "get active sessions", input: { limit: 5 }, query: activeSessionsQuery(5) };
@@ -26,12 +27,7 @@ async function openTheBreaker(fake: FakePgPool, run: () => Promise<unknown>) {
   }
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe("the QuestDB service (composition root)", () => {
   it("a health check that sees QuestDB answer closes the endpoint breaker by itself, with no caller", async () => {
