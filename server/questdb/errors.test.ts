@@ -168,13 +168,20 @@ describe("classification table", () => {
 });
 
 describe("QuestDB's own answers (SQLSTATE 00000 for everything)", () => {
-  it.each([
-    ["invalid username/password", "credentials_rejected", "credentials rejected: invalid username/password (q:8812)"],
-    ["timeout, query aborted [fd=12, runtime=3011ms, timeout=3000ms]", "slow_call", "query slow: timeout, query aborted [fd=12, runtime=3011ms, timeout=3000ms] (q:8812)"],
-    ["table does not exist [table=nope]", "query_failed", "query failed: table does not exist [table=nope]"],
-    ["cancelled by user [fd=7]", "query_failed", "query failed: cancelled by user [fd=7]"],
-  ])("%s → %s", (message, kind, cause) => {
-    expect(classifyFailure(pgError(message, "00000"), { endpoint: "q:8812" })).toMatchObject({ kind, cause });
+  it("tells each server answer by its code, or by QuestDB's words when the code is 00000", () => {
+    const rows: Array<[code: string, message: string, kind: string]> = [
+      ["00000", "invalid username/password", "credentials_rejected"],
+      ["00000", "timeout, query aborted [fd=12, runtime=3011ms, timeout=3000ms]", "slow_call"],
+      ["00000", "table does not exist [table=nope]", "query_failed"],
+      ["00000", "cancelled by user [fd=7]", "query_failed"],
+      ["53300", "too many connections", "connection_failed"],
+      ["28P01", "password authentication failed", "credentials_rejected"],
+      ["28000", "role does not exist", "credentials_rejected"],
+      ["57P03", "the database system is starting up", "connection_failed"],
+    ];
+    for (const [code, message, kind] of rows) expect(classifyFailure(pgError(message, code), { endpoint: "q:8812" }).kind, message).toBe(kind);
+    expect(classifyFailure(pgError("invalid username/password", "00000"), { endpoint: "q:8812" }).cause).toBe("credentials rejected: invalid username/password (q:8812)");
+    expect(classifyFailure(pgError("cancelled by user [fd=7]", "00000")).cause).toBe("query failed: cancelled by user [fd=7]");
   });
 
   it("text decides only for errors without a real code: a client error that mentions a timeout is not a connection failure by its words alone", () => {
@@ -182,16 +189,6 @@ describe("QuestDB's own answers (SQLSTATE 00000 for everything)", () => {
     expect(classifyFailure(new Error("timeout exceeded when trying to connect")).kind).toBe("connection_timeout");
     expect(classifyFailure(new Error("timeout expired")).kind).toBe("connection_timeout");
     expect(classifyFailure(new Error("my own timeout")).kind).toBe("query_failed");
-  });
-
-  it.each([
-    ["53300", "too many connections", "connection_failed"],
-    ["28P01", "password authentication failed", "credentials_rejected"],
-    ["28000", "role does not exist", "credentials_rejected"],
-    ["57P03", "the database system is starting up", "connection_failed"],
-  ])("server SQLSTATE %s (%s) → %s", (code, message, kind) => {
-    const error = Object.assign(new Error(message), { code, severity: "FATAL" });
-    expect(classifyFailure(error).kind).toBe(kind);
   });
 
   it.each(["EADDRNOTAVAIL", "ENETRESET", "ENETUNREACH", "ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"])("%s is a connection failure", (code) => {
