@@ -9,9 +9,9 @@ import { seedDemoData } from "../domain/seed";
 import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";
 import { ROOT, buildApp, startApp, startBaselineServer, type Build, type ServerProcess } from "./lib/processes";
-import { FIGURE_KEYS, buildReport, writeReport, type FigureKey, type Machine } from "./lib/report";
+import { FIGURE_KEYS, buildReport, writeReadmeFigures, writeReport, type FigureKey, type Machine } from "./lib/report";
 import type { BenchContext, FigureResult } from "./lib/types";
-import { overheadRatio } from "./scenarios/overhead";
+import { overheadFigures } from "./scenarios/overhead";
 import { hangFigure, killFigures } from "./scenarios/outage";
 import { throughputRps } from "./scenarios/throughput";
 import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
@@ -19,12 +19,12 @@ import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
 /**
  * `npm run bench`: builds the app, starts its own QuestDB (seeded), the app (`next start`) and the
  * plain-pg baseline server, runs every scenario, and writes bench/results/latest.json and
- * latest.md. Every child process and temporary directory is removed at the end, however it ends.
+ * latest.md, and the figures table into README.md between its bench:figures markers. Every child process and temporary directory is removed at the end, however it ends.
  *
  * BENCH_SKIP_BUILD=1 uses the repository's existing `.next`; BENCH_QUICK=1 makes fewer, shorter
  * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself);
  * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze) runs only those, also to
- * the .tmp files.
+ * the .tmp files. Neither touches README.md.
  *
  * The phases, in order: build → QuestDB (seeded) → app and baseline → scenarios → report → stop.
  */
@@ -43,9 +43,9 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   {
     name: "overhead",
-    keys: ["overheadRatio"],
-    title: "overheadRatio (in-process, interleaved)",
-    run: async (ctx) => ({ overheadRatio: await overheadRatio(ctx) }),
+    keys: ["addedLatencyP50Us", "overheadRatio"],
+    title: "addedLatencyP50Us and overheadRatio (in-process, layers interleaved)",
+    run: overheadFigures,
   },
   {
     name: "throughput",
@@ -63,7 +63,7 @@ const SCENARIOS: Scenario[] = [
     name: "kill",
     keys: ["killToDegradedMs", "breakerOpenP99Ms", "recoveryMs"],
     title: "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)",
-    run: async (ctx) => ({ ...(await killFigures(ctx)) }),
+    run: killFigures,
   },
   {
     name: "freeze",
@@ -199,7 +199,10 @@ function machine(questdbBuildInfo: string, loadAverageAtStart: number[]): Machin
   };
 }
 
-/** Writes latest.* (or quick.*.tmp for a partial run), prints the markdown; true when every figure was measured. */
+/**
+ * Writes latest.* and README's table (or only quick.*.tmp for a partial run), prints the markdown;
+ * true when every figure was measured.
+ */
 function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof runScenarios>>, loadAverageAtStart: number[]): boolean {
   const { build, seeded, app } = started;
   const appLog = app.log();
@@ -220,6 +223,10 @@ function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof run
   });
   const written = writeReport(path.join(ROOT, "bench", "results"), report, all);
   progress(`wrote ${path.relative(ROOT, written.json)} and ${path.relative(ROOT, written.md)}`);
+  if (!partial) {
+    const wroteReadme = writeReadmeFigures(path.join(ROOT, "README.md"), report, all);
+    progress(wroteReadme ? "wrote the figures table into README.md" : "README.md has no bench:figures markers: its table was left as it is");
+  }
   console.log("");
   console.log(readFileSync(written.md, "utf8"));
   return FIGURE_KEYS.every((key) => report.figures[key] !== null);

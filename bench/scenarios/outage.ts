@@ -16,9 +16,11 @@ import type { BenchContext, FigureResult } from "../lib/types";
  * killed (SIGKILL) or frozen (SIGSTOP) for real.
  *
  * One kill episode gives one sample of three figures, in this order:
- * 1. killToDegradedMs — a fresh `ok` answer more than 1 s before (so the next answer cannot be
- *    the 1 s reuse of a success), SIGKILL, then one request to the app and one to the plain-pg
- *    route, side by side; each time is from the SIGKILL to the end of the answer.
+ * 1. killToDegradedMs — a fresh `ok` answer more than 1 s before (so the next answer, for the same
+ *    input, has a cached answer but cannot be the 1 s reuse of a success), SIGKILL, then one
+ *    request to the app and one to the plain-pg route, side by side; each time is from the SIGKILL
+ *    to the end of the answer. With data cached, the app answers `degraded` QUESTDB_STALE_AFTER_MS
+ *    after the first refused connection while its retries go on in the background.
  * 2. breakerOpenP99Ms — the app's breaker is opened (concurrent calls with other inputs), then
  *    ≥ 1,000 sequential requests, each timed from the client on loopback (an upper bound of the
  *    server's time), every answer checked to be `degraded` with the breaker open.
@@ -30,11 +32,15 @@ import type { BenchContext, FigureResult } from "../lib/types";
  *
  * One hang episode gives one sample of hangToDegradedMs: a fresh `ok` more than 1 s before,
  * SIGSTOP, one request to the app and one to the plain-pg route (default pg settings: no
- * timeouts), the latter abandoned at a 30 s cap ("∞"). Then SIGCONT.
+ * timeouts), the latter abandoned at a 30 s cap ("∞"). A frozen QuestDB refuses nothing, so the
+ * app answers `degraded` at QUESTDB_SOFT_DEADLINE_MS. Then SIGCONT.
  */
 
 const silent = pino({ level: "silent" });
 const HANG_CAP_MS = 30_000;
+/** The app runs with the defaults: the latency budget and retry settings the notes quote. */
+const DEFAULTS = parseEnv({});
+const RETRIES = DEFAULTS.QUESTDB_RETRY_DELAYS_MS.join(", ");
 const RECOVERY_CAP_MS = 45_000;
 
 type SeedDesign = QuestdbService;
@@ -286,15 +292,19 @@ function killFigure(samples: KillSample[]): FigureResult {
     ratio: round(killValue / killBaseValue, 1),
     ratioDisplay: fmt(killValue / killBaseValue),
     notes: [
-      `killToDegradedMs: the app answers once its retries of the refused connection (100 + 500 + 1000 ms) are spent; ` +
-        `the plain route errors as soon as QuestDB's process is gone (${fmtMs(median(samples.map((s) => s.exitAfterMs)))} after the SIGKILL) — with no cached data to show.`,
+      `killToDegradedMs: with the last good answer cached, the app answers degraded ${fmtMs(DEFAULTS.QUESTDB_STALE_AFTER_MS)} after the first refused ` +
+        `connection (QUESTDB_STALE_AFTER_MS) while its retries go on in the background; the plain route errors as soon as QuestDB's ` +
+        `process is gone (${fmtMs(median(samples.map((s) => s.exitAfterMs)))} after the SIGKILL) — with no cached data to show.`,
     ],
     details: {
       measuredFrom: "the SIGKILL; the request is sent once the process is gone",
       answers: samples.map((s) => s.killStatus),
       processGoneAfterMs: samples.map((s) => round(s.exitAfterMs, 1)),
       baselineErrors: [...new Set(samples.map((s) => s.baselineError))],
-      settings: "defaults: retries after 100, 500, 1000 ms; attempt timeout 2000 ms; deadline 3000 ms",
+      settings:
+        `defaults: degraded ${DEFAULTS.QUESTDB_STALE_AFTER_MS} ms after the first connection failure when cached, soft deadline ` +
+        `${DEFAULTS.QUESTDB_SOFT_DEADLINE_MS} ms; retries after ${RETRIES} ms in the background; attempt timeout ` +
+        `${DEFAULTS.QUESTDB_QUERY_TIMEOUT_MS} ms; deadline ${DEFAULTS.QUESTDB_DEADLINE_MS} ms with nothing cached`,
     },
   };
 }
@@ -357,13 +367,14 @@ function recoveryFigure(samples: KillSample[]): FigureResult {
     ratio: recoveryValue !== null && seedValue ? round(recoveryValue / seedValue, 4) : null,
     ratioDisplay: recoveryValue !== null && seedValue ? (recoveryValue / seedValue).toFixed(3) : "—",
     notes: [
-      "recoveryMs: the app's breaker is released by the pool's health check (every 2 s) as soon as QuestDB answers, so recovery " +
-        "takes 0–2 s plus one query; the seed design waits out the 30 s counted from the breaker's opening.",
+      `recoveryMs: the app's breaker is released by the pool's health check (every ${fmtMs(DEFAULTS.QUESTDB_HEALTH_INTERVAL_MS)}) as soon as ` +
+        `QuestDB answers, so recovery takes up to one health interval plus one query; the seed design waits out the ` +
+        `${fmtMs(DEFAULTS.QUESTDB_BREAKER_RECOVERY_MS)} breaker recovery counted from the breaker's opening.`,
     ],
     details: {
       measuredFrom: "the start of the first SELECT 1 probe (every 25 ms) that QuestDB answered after the restart, to the end of the app's first ok answer (client polling every 50 ms)",
       questdbRestartMsPerRun: samples.map((s) => round(s.questdbRestartMs, 0)),
-      settings: "defaults: breaker recovery 30000 ms, health check every 2000 ms",
+      settings: `defaults: breaker recovery ${DEFAULTS.QUESTDB_BREAKER_RECOVERY_MS} ms, health check every ${DEFAULTS.QUESTDB_HEALTH_INTERVAL_MS} ms`,
       unrecoveredRuns: samples.length - recovered.length,
     },
   };
@@ -412,12 +423,19 @@ export async function hangFigure(ctx: BenchContext): Promise<FigureResult> {
     },
     ratio: infinite ? 0 : round(value / baseMedian, 3),
     ratioDisplay: infinite ? "0 (÷ ∞)" : (value / baseMedian).toFixed(3),
+    notes: [
+      `hangToDegradedMs: a frozen QuestDB refuses nothing, so with the last good answer cached the app answers degraded at its ` +
+        `soft deadline, ${fmtMs(DEFAULTS.QUESTDB_SOFT_DEADLINE_MS)} after the request (QUESTDB_SOFT_DEADLINE_MS), while the attempt ` +
+        `and its retries go on in the background; the plain route, with pg's defaults, does not answer at all.`,
+    ],
     details: {
       measuredFrom: "the SIGSTOP; the requests are sent right after it",
       answers: samples.map((s) => s.status),
       baselineFiniteRuns: finite,
       capMs: HANG_CAP_MS,
-      settings: "defaults: attempt timeout 2000 ms, retry after 100 ms, deadline 3000 ms",
+      settings:
+        `defaults: soft deadline ${DEFAULTS.QUESTDB_SOFT_DEADLINE_MS} ms when cached (a frozen QuestDB refuses nothing); attempt timeout ` +
+        `${DEFAULTS.QUESTDB_QUERY_TIMEOUT_MS} ms, retries after ${RETRIES} ms in the background; deadline ${DEFAULTS.QUESTDB_DEADLINE_MS} ms with nothing cached`,
     },
   };
 }

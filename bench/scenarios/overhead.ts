@@ -11,35 +11,49 @@ import { fmt, fmtMs, median, percentile, round, spread } from "../../harness/sta
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**
- * overheadRatio: the median latency of `sessions.active` through the whole resilient path, called
- * in-process with the tRPC server-side caller (zod input → router → resilient query → policy:
- * retry ∘ breaker ∘ attempt timeout → hardened pool → QuestDB), divided by the median latency of
- * the same SQL with the same parameter through a plain `pg.Pool` — calls interleaved one by one
- * (ours, plain, ours, plain, …), one at a time, in the same process.
+ * The cost of the resilient layer on a healthy call, in-process, one call at a time, every layer
+ * interleaved call by call (plain pg.Pool, QuestdbPool.query, + policy, + resilient query, + tRPC
+ * caller, plain, …) in the same process, so machine noise falls on all of them alike.
  *
- * Every call of ours must reach QuestDB, or the figure would measure the 1 s reuse of a success
- * instead of the path. The router's input is bounded (limit 1..500), so the cache key cannot be
- * varied per call; instead the service is composed with a reuse window of 0 (`freshForMs`) —
- * everything else is the code the app runs. The app's instrumentation confirms it: `questdb_queries_started_total` grows by
- * exactly one per call.
+ * - addedLatencyP50Us: p50 of `service.run` (pool, policies, cache, single-flight, deadline,
+ *   metrics; no reuse) minus p50 of the same SQL with the same parameter on a plain `pg.Pool`, in
+ *   µs, per run. tRPC's own cost (p50 tRPC caller − p50 resilient query) is reported beside it.
+ * - overheadRatio (kept for continuity): p50 of `sessions.active` through the tRPC server-side
+ *   caller (zod input → router → resilient query → policy → pool) ÷ p50 of the plain pg.Pool.
+ *
+ * Every call through the resilient query must reach QuestDB, or the figures would measure the 1 s
+ * reuse of a success instead of the path. The router's input is bounded (limit 1..500), so the
+ * cache key cannot be varied per call; instead the service is composed with a reuse window of 0
+ * (`freshForMs`) — everything else is the code the app runs. The app's instrumentation confirms
+ * it: `questdb_queries_started_total` grows by exactly one per call through the resilient query.
  */
 
 const silent = pino({ level: "silent" });
 const LIMIT = 100;
 
-/** The paths one call can take, each a function making one call. */
+/** The layers one call can travel, in the order a call travels (each includes the ones above it). */
+const LAYERS = ["plain", "pool", "policy", "resilient", "trpc"] as const;
+type Layer = (typeof LAYERS)[number];
+
+const LAYER_TITLES: Record<Layer, string> = {
+  plain: "plain pg.Pool",
+  pool: "QuestdbPool.query (hardened pool)",
+  policy: "+ policy (retry ∘ breaker ∘ attempt timeout)",
+  resilient: "+ resilient query (cache, single-flight, deadline, metrics)",
+  trpc: "+ tRPC caller (zod input, middleware, router)",
+};
+
+/** The layers that go through the resilient query, so the app's query counter sees each call. */
+const COUNTED: readonly Layer[] = ["resilient", "trpc"];
+
 interface Paths {
-  /** The tRPC caller over the resilient layer, reuse window 0: every call reaches QuestDB. */
-  ours(): Promise<void>;
-  /** The same SQL through a default pg.Pool. */
-  plain(): Promise<void>;
+  /** One call through each layer; `trpc` and `resilient` run with a reuse window of 0. */
+  call: Record<Layer, () => Promise<unknown>>;
   /** The tRPC caller as shipped, where a success under 1 s old is reused. */
   asShipped(): Promise<unknown>;
-  /** Each layer on its own, in the order a call travels (each includes the ones above it). */
-  layers: [string, () => Promise<unknown>][];
-  /** `sessions.active` queries ours has started so far (the app's own counter). */
+  /** `sessions.active` queries the resilient query has started so far (the app's own counter). */
   queriesStarted(): Promise<number>;
-  /** Answers of ours that were not `ok`. */
+  /** Answers through the resilient query or the tRPC caller that were not `ok`. */
   notOk(): number;
   close(): Promise<void>;
 }
@@ -55,27 +69,21 @@ function openPaths(ctx: BenchContext): Paths {
   const plain = new pg.Pool({ connectionString: ctx.questdb.pgUrl });
   plain.on("error", () => undefined);
   const { sql, params } = activeSessionsQuery(LIMIT);
+  const spec = { operation: "sessions.active", action: "get active sessions", input: { limit: LIMIT }, query: activeSessionsQuery(LIMIT) };
 
   let notOk = 0;
-  const callOurs = async () => {
-    const answer = await ours.sessions.active({ limit: LIMIT });
+  const countNotOk = (answer: { status: string }) => {
     if (answer.status !== "ok") notOk++;
   };
-  const callPlain = async () => {
-    await plain.query(sql, params as unknown[]);
-  };
-  const spec = { operation: "sessions.active", action: "get active sessions", input: { limit: LIMIT }, query: activeSessionsQuery(LIMIT) };
   return {
-    ours: callOurs,
-    plain: callPlain,
+    call: {
+      plain: () => plain.query(sql, params as unknown[]),
+      pool: () => service.pool.query(sql, params),
+      policy: () => service.policy.execute("sessions.active", () => service.pool.query(sql, params)),
+      resilient: async () => countNotOk(await service.run(spec)),
+      trpc: async () => countNotOk(await ours.sessions.active({ limit: LIMIT })),
+    },
     asShipped: () => asShipped.sessions.active({ limit: LIMIT }),
-    layers: [
-      ["plain pg.Pool", callPlain],
-      ["QuestdbPool.query (hardened pool)", () => service.pool.query(sql, params)],
-      ["+ policy (retry ∘ breaker ∘ attempt timeout)", () => service.policy.execute("sessions.active", () => service.pool.query(sql, params))],
-      ["+ resilient query (cache, single-flight, deadline, metrics)", () => service.run(spec)],
-      ["+ tRPC caller (zod input, middleware, router)", callOurs],
-    ],
     queriesStarted: async () =>
       (await metrics.dbQueries.get()).values.find((v) => v.labels.operation === "sessions.active")?.value ?? 0,
     notOk: () => notOk,
@@ -93,125 +101,181 @@ async function timed(call: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
+/** The p50 of each layer in each run, and every call's time (ms). */
 interface InterleavedRuns {
-  ratios: number[];
-  oursMedians: number[];
-  plainMedians: number[];
-  oursAll: number[];
-  plainAll: number[];
+  p50Ms: Record<Layer, number[]>;
+  allMs: Record<Layer, number[]>;
+  /** Queries the app's counter saw during the runs, and how many it should have seen. */
   queriesSent: number;
+  queriesExpected: number;
 }
 
-/** `runs` runs of `calls` calls each, ours and plain alternating call by call. */
+const perLayer = <T>(make: (layer: Layer) => T) => Object.fromEntries(LAYERS.map((layer) => [layer, make(layer)])) as Record<Layer, T>;
+
+/** `runs` runs of `calls` calls through each layer, the layers alternating call by call. */
 async function interleavedRuns(ctx: BenchContext, paths: Paths, runs: number, calls: number): Promise<InterleavedRuns> {
-  const measured: InterleavedRuns = { ratios: [], oursMedians: [], plainMedians: [], oursAll: [], plainAll: [], queriesSent: 0 };
+  const measured: InterleavedRuns = { p50Ms: perLayer(() => []), allMs: perLayer(() => []), queriesSent: 0, queriesExpected: runs * calls * COUNTED.length };
   const queriesBefore = await paths.queriesStarted();
   for (let run = 0; run < runs; run++) {
-    const a: number[] = [];
-    const b: number[] = [];
+    const times = perLayer(() => [] as number[]);
     for (let i = 0; i < calls; i++) {
-      a.push(await timed(paths.ours));
-      b.push(await timed(paths.plain));
+      for (const layer of LAYERS) times[layer].push(await timed(paths.call[layer]));
     }
-    const ma = median(a);
-    const mb = median(b);
-    measured.ratios.push(ma / mb);
-    measured.oursMedians.push(ma);
-    measured.plainMedians.push(mb);
-    measured.oursAll.push(...a);
-    measured.plainAll.push(...b);
-    ctx.progress(`  overhead run ${run + 1}/${runs}: ours ${ma.toFixed(3)} ms, plain pg ${mb.toFixed(3)} ms, ratio ${(ma / mb).toFixed(3)}`);
+    for (const layer of LAYERS) {
+      measured.p50Ms[layer].push(median(times[layer]));
+      measured.allMs[layer].push(...times[layer]);
+    }
+    const p50 = perLayer((layer) => median(times[layer]));
+    ctx.progress(
+      `  overhead run ${run + 1}/${runs} (p50 µs): ${LAYERS.map((layer) => `${layer} ${(p50[layer] * 1000).toFixed(1)}`).join(" · ")} → ` +
+        `added ${((p50.resilient - p50.plain) * 1000).toFixed(1)} µs, tRPC ${((p50.trpc - p50.resilient) * 1000).toFixed(1)} µs, ratio ${(p50.trpc / p50.plain).toFixed(3)}`,
+    );
   }
   measured.queriesSent = (await paths.queriesStarted()) - queriesBefore;
   return measured;
 }
 
-/** Where the added time goes: the median of each layer on its own, interleaved call by call. */
-async function layerMedians(ctx: BenchContext, paths: Paths): Promise<Record<string, number>> {
-  const layerTimes = paths.layers.map(() => [] as number[]);
-  for (let i = 0; i < (ctx.quick ? 300 : 2_000); i++) {
-    for (let l = 0; l < paths.layers.length; l++) layerTimes[l]!.push(await timed(paths.layers[l]![1]));
-  }
-  const medians = Object.fromEntries(paths.layers.map(([name], l) => [name, round(median(layerTimes[l]!), 4)]));
-  ctx.progress(`  layers (median ms): ${Object.entries(medians).map(([n, v]) => `${n.split(" (")[0]} ${v}`).join(" · ")}`);
-  return medians;
+export interface OverheadFigures {
+  overheadRatio: FigureResult;
+  addedLatencyP50Us: FigureResult;
 }
 
-export async function overheadRatio(ctx: BenchContext): Promise<FigureResult> {
+export async function overheadFigures(ctx: BenchContext): Promise<OverheadFigures> {
   const runs = ctx.quick ? 2 : 5;
   const calls = ctx.quick ? 500 : 2_000;
   const warmup = ctx.quick ? 200 : 1_000;
   const paths = openPaths(ctx);
   try {
     for (let i = 0; i < warmup; i++) {
-      await paths.ours();
-      await paths.plain();
+      for (const layer of LAYERS) await paths.call[layer]();
     }
     const measured = await interleavedRuns(ctx, paths, runs, calls);
-    const layers = await layerMedians(ctx, paths);
     // For reference only: the path as shipped, where a success under 1 s old is reused.
     const reuse: number[] = [];
     for (let i = 0; i < calls; i++) reuse.push(await timed(paths.asShipped));
-    return overheadFigure({ runs, calls, warmup, measured, layers, reuse, notOk: paths.notOk() });
+    const m: Measurements = { runs, calls, warmup, measured, reuse, notOk: paths.notOk() };
+    return { overheadRatio: ratioFigure(m), addedLatencyP50Us: addedLatencyFigure(m) };
   } finally {
     await paths.close();
   }
 }
 
-function overheadFigure(m: {
+interface Measurements {
   runs: number;
   calls: number;
   warmup: number;
   measured: InterleavedRuns;
-  layers: Record<string, number>;
   reuse: number[];
   notOk: number;
-}): FigureResult {
-  const { runs, calls, layers, reuse } = m;
-  const { ratios, oursMedians, plainMedians, queriesSent } = m.measured;
-  const value = median(ratios);
-  const oursMs = median(oursMedians);
-  const plainMs = median(plainMedians);
+}
+
+/** Per run, `f` of the layers' p50s (ms). */
+function perRun(measured: InterleavedRuns, f: (p50: Record<Layer, number>) => number): number[] {
+  return measured.p50Ms.plain.map((_, run) => f(perLayer((layer) => measured.p50Ms[layer][run]!)));
+}
+
+/** Every layer's p50 over the runs (the median of the runs' p50s), in ms. */
+function layerP50s(measured: InterleavedRuns): Record<string, number> {
+  return Object.fromEntries(LAYERS.map((layer) => [LAYER_TITLES[layer], round(median(measured.p50Ms[layer]), 4)]));
+}
+
+/** What both figures' details share: the method, the counts and the check that every call reached QuestDB. */
+function sharedDetails(m: Measurements): Record<string, unknown> {
+  const { queriesSent, queriesExpected } = m.measured;
   return {
-    value: round(value, 3),
+    method:
+      "in-process, sequential, every layer interleaved call by call; the resilient query and the tRPC caller use the app's service composed with freshForMs 0 so every call reaches QuestDB",
+    callsPerRunPerLayer: m.calls,
+    warmupCallsPerLayer: m.warmup,
+    layersP50Ms: layerP50s(m.measured),
+    layersNote: "the same SQL through each layer, interleaved call by call; each row includes the layers above it; p50 per run, median over the runs",
+    callsThroughResilientQuery: queriesExpected,
+    notOkAnswers: m.notOk,
+    queriesStartedByResilientQuery: queriesSent,
+    everyCallReachedQuestdb: queriesSent === queriesExpected,
+  };
+}
+
+function ratioFigure(m: Measurements): FigureResult {
+  const { runs, calls, measured, reuse } = m;
+  const ratios = perRun(measured, (p50) => p50.trpc / p50.plain).map((r) => round(r, 3));
+  const value = median(ratios);
+  const oursMs = median(measured.p50Ms.trpc);
+  const plainMs = median(measured.p50Ms.plain);
+  return {
+    value,
     unit: "ratio",
-    runs: ratios.map((r) => round(r, 3)),
-    spread: spread(ratios.map((r) => round(r, 3))),
+    runs: ratios,
+    spread: spread(ratios),
     runsLabel: `${runs} × ${fmt(calls)} calls each`,
     display: `${value.toFixed(3)} (${oursMs.toFixed(3)} ms vs ${plainMs.toFixed(3)} ms per call)`,
     baseline: {
       value: 1,
       display: `plain pg: 1.000 (${plainMs.toFixed(3)} ms per call)`,
       what: "the same SQL and parameter through a default pg.Pool, interleaved call by call in the same process",
-      runs: plainMedians.map(() => 1),
+      runs: ratios.map(() => 1),
     },
-    ratio: round(value, 3),
+    ratio: value,
     ratioDisplay: value.toFixed(3),
     notes: [
-      `overheadRatio: the layer adds ${fmtMs(oursMs - plainMs)} per call to a query QuestDB answers in ${fmtMs(plainMs)}; ` +
-        `by layer (median, each including the ones before): ${Object.entries(layers).map(([n, v]) => `${n} ${v} ms`).join(", ")}. ` +
+      `overheadRatio: the tRPC caller over the layer takes ${fmtMs(oursMs)} per call where a plain pg.Pool takes ${fmtMs(plainMs)}; ` +
+        `by layer (p50, each including the ones before): ${Object.entries(layerP50s(measured)).map(([n, v]) => `${n} ${v} ms`).join(", ")}. ` +
         `As shipped, a success under 1 s old is reused: ${fmtMs(median(reuse))} per call.`,
     ],
     details: {
-      method:
-        "in-process, sequential, interleaved ours/plain per call; ours = tRPC server-side caller over the app's resilient layer with freshForMs 0 so every call reaches QuestDB",
-      callsPerRun: calls,
-      warmupCalls: m.warmup,
-      oursMedianMsPerRun: oursMedians.map((v) => round(v, 4)),
-      plainMedianMsPerRun: plainMedians.map((v) => round(v, 4)),
+      ...sharedDetails(m),
+      oursMedianMsPerRun: measured.p50Ms.trpc.map((v) => round(v, 4)),
+      plainMedianMsPerRun: measured.p50Ms.plain.map((v) => round(v, 4)),
       oursMedianMs: round(oursMs, 4),
       plainMedianMs: round(plainMs, 4),
       addedMedianMs: round(oursMs - plainMs, 4),
-      oursP99Ms: round(percentile(m.measured.oursAll, 99), 3),
-      plainP99Ms: round(percentile(m.measured.plainAll, 99), 3),
-      oursCalls: runs * calls,
-      oursNotOk: m.notOk,
-      queriesStartedByOurs: queriesSent,
-      everyCallReachedQuestdb: queriesSent === runs * calls,
-      layersMedianMs: layers,
-      layersNote: "the same SQL through each layer on its own, interleaved call by call after the runs; each row includes the layers above it",
+      oursP99Ms: round(percentile(measured.allMs.trpc, 99), 3),
+      plainP99Ms: round(percentile(measured.allMs.plain, 99), 3),
       asShippedWithReuseMedianMs: round(median(reuse), 4),
       asShippedWithReuseNote: `${fmtMs(median(reuse))} median when a success under 1 s old is reused (the app's default), for reference`,
+    },
+  };
+}
+
+function addedLatencyFigure(m: Measurements): FigureResult {
+  const { runs, calls, measured } = m;
+  const us = (ms: number) => round(ms * 1000, 1);
+  const added = perRun(measured, (p50) => us(p50.resilient - p50.plain));
+  const trpcCost = perRun(measured, (p50) => us(p50.trpc - p50.resilient));
+  const plainUs = measured.p50Ms.plain.map(us);
+  const value = median(added);
+  const trpcValue = median(trpcCost);
+  const plainValue = median(plainUs);
+  return {
+    value,
+    unit: "µs",
+    runs: added,
+    spread: spread(added),
+    runsLabel: `${runs} × ${fmt(calls)} calls per layer`,
+    display: `${fmt(value)} µs (p50 ${fmt(us(median(measured.p50Ms.resilient)))} µs vs ${fmt(plainValue)} µs per call)`,
+    baseline: {
+      value: plainValue,
+      display: `plain pg p50: ${fmt(plainValue)} µs; tRPC's own cost beside it: ${fmt(trpcValue)} µs (not in the figure)`,
+      what: "the same SQL and parameter through a default pg.Pool, interleaved call by call in the same process; beside it, p50 tRPC caller − p50 resilient query",
+      runs: plainUs,
+    },
+    ratio: null,
+    ratioDisplay: "—",
+    notes: [
+      `addedLatencyP50Us: the resilient layer (hardened pool, retry ∘ breaker ∘ attempt timeout, cache, single-flight, deadlines, metrics; no reuse) ` +
+        `adds ${fmt(value)} µs at p50 to a query a plain pg.Pool answers in ${fmt(plainValue)} µs; ` +
+        `tRPC's own cost (zod input, middleware, router), not in the figure: ${fmt(trpcValue)} µs.`,
+    ],
+    details: {
+      ...sharedDetails(m),
+      addedUsPerRun: added,
+      trpcCostUs: trpcValue,
+      trpcCostUsPerRun: trpcCost,
+      plainP50UsPerRun: plainUs,
+      resilientP50UsPerRun: measured.p50Ms.resilient.map(us),
+      trpcP50UsPerRun: measured.p50Ms.trpc.map(us),
+      resilientP99Us: us(percentile(measured.allMs.resilient, 99)),
+      plainP99Us: us(percentile(measured.allMs.plain, 99)),
     },
   };
 }
