@@ -179,6 +179,33 @@ describe("circuit breaker", () => {
   });
 });
 
+describe("order of retry and breaker", () => {
+  it("counts every retried attempt towards the endpoint breaker, and stops retrying once it opens", async () => {
+    const { p, transitions } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 2 });
+    const fn = vi.fn(async () => Promise.reject(refused()));
+    const result = settle(p.execute(OP, fn));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const settled = await result;
+    expect(fn).toHaveBeenCalledTimes(2);
+    expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
+    expect(p.breakerState()).toBe("open");
+    expect(transitions).toEqual(["open"]);
+  });
+
+  it("once closed again, says no retry time, and a release on a closed breaker does nothing", async () => {
+    const { p, events } = policy({ breakerThreshold: 1 });
+    await settle(p.execute(OP, async () => Promise.reject(refused())));
+    expect(p.retryAt()).not.toBeNull();
+    expect(p.releaseBreaker()).toBe(true);
+    expect(await settle(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    expect(p.breakerState()).toBe("closed");
+    expect(p.retryAt()).toBeNull();
+    const before = events.length;
+    expect(p.releaseBreaker()).toBe(false);
+    expect(events).toHaveLength(before);
+  });
+});
+
 describe("slow calls and each operation's own breaker", () => {
   it("a slow call is tried again once, never more, and the endpoint breaker never counts it", async () => {
     const { p, retries, transitions } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 1 });

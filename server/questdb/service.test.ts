@@ -64,6 +64,20 @@ describe("the QuestDB service (composition root)", () => {
     await service.close();
   });
 
+  it("health is ok only with the breaker closed and QuestDB answering", async () => {
+    const { fake, service } = setup();
+    await vi.advanceTimersByTimeAsync(0); // the start-up health check answers
+    expect(service.health().status).toBe("ok");
+    fake.behaviour = async () => Promise.reject(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+    fake.connectWith = async () => Promise.reject(refusedError());
+    await vi.advanceTimersByTimeAsync(10);
+    const checked = service.pool.checkHealth();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await checked).toBe(false);
+    expect(service.health()).toMatchObject({ status: "degraded", questdb: { breaker: "closed" } });
+    await service.close();
+  });
+
   it("hands routers run, health and close only", async () => {
     const fake = new FakePgPool();
     const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory });
