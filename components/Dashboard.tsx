@@ -44,6 +44,7 @@ export function Dashboard() {
           title={`Market · ${symbol} · ${interval}`}
           query={candles}
           id="market"
+          inputKey={`${symbol}/${interval}`}
           testIdPrefix="market-"
           controls={
             <MarketControls symbol={symbol} interval={interval} onSymbol={setSymbol} onInterval={setCandleInterval} />

@@ -196,3 +196,20 @@ describe("ResilientPanel", () => {
     expect(screen.getByTestId("row").textContent).toBe("new");
   });
 });
+
+describe("rows already on screen", () => {
+  it("stay when the next answer is an error (another instance with nothing cached), under the older time", () => {
+    const cachedAt = new Date(NOW.getTime() - 60_000).toISOString();
+    const degraded: Resilient<string[]> = { status: "degraded", data: ["kept"], cachedAt, ...REFUSED, breaker: "open" };
+    const view = panel(query(degraded));
+    expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["kept"]);
+    view.rerender(
+      <ResilientPanel title="Active sessions" query={query({ status: "error", data: null, ...REFUSED, breaker: "closed" })}>
+        {(rows) => rows.map((r) => <p key={r} data-testid="row">{r}</p>)}
+      </ResilientPanel>,
+    );
+    expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["kept"]);
+    expect(screen.queryByTestId("error-state")).toBeNull();
+    expect(screen.getByTestId("degraded-banner").textContent).toContain("(1 min ago)");
+  });
+});

@@ -3,6 +3,7 @@
 import { useId, type ReactNode } from "react";
 import type { Resilient } from "@/server/questdb/resilient-query";
 import { DegradedBanner } from "./DegradedBanner";
+import { useKeptAnswer } from "./kept-answer";
 import { ErrorState } from "./ErrorState";
 import { PanelFrame } from "./PanelFrame";
 
@@ -28,6 +29,8 @@ export interface ResilientPanelProps<T> {
   testIdPrefix?: string;
   /** The section's id, also the stem of its heading's id (a generated one when absent). */
   id?: string;
+  /** Identifies the input asked for: rows kept on screen belong to one input only. */
+  inputKey?: string;
 }
 
 /** The latest poll failed before reaching QuestDB: the browser could not reach the app itself. */
@@ -51,13 +54,16 @@ export function networkErrorMessage(error: unknown): string {
  */
 export function ResilientPanel<T>({
   title,
-  query,
+  query: panelQuery,
   children,
   skeleton,
   controls,
   testIdPrefix = "",
   id,
+  inputKey,
 }: ResilientPanelProps<T>) {
+  const shown = useKeptAnswer(panelQuery.data, inputKey);
+  const query: PanelQuery<T> = shown === panelQuery.data ? panelQuery : { ...panelQuery, data: shown };
   const appUnreachable = isAppUnreachable(query);
   const state = panelState(query);
   const generatedId = useId();

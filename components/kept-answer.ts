@@ -1,0 +1,42 @@
+import { useRef } from "react";
+import type { Resilient } from "@/server/questdb/resilient-query";
+
+/**
+ * The browser never loses data it has. Behind a load balancer the next answer may come from an
+ * instance with nothing cached (an `error`) or an older cache (an older `cachedAt`): neither may
+ * replace rows already on screen. The panel keeps showing them, as cached data "as of" their time.
+ */
+
+type Shown<T> = Extract<Resilient<T>, { status: "ok" | "degraded" }>;
+
+/** When the data of an answer was fetched from QuestDB. */
+export function dataTime(answer: Shown<unknown>): number {
+  return Date.parse(answer.status === "ok" ? answer.fetchedAt : answer.cachedAt);
+}
+
+/** What to show, given what is shown (`kept`) and what just arrived (`next`). */
+export function keptAnswer<T>(kept: Shown<T> | undefined, next: Resilient<T> | undefined): Resilient<T> | undefined {
+  if (!next || !kept) return next;
+  if (next.status !== "error" && dataTime(next) >= dataTime(kept)) return next;
+  // Older data, or none: keep the rows on screen, under the failure that just arrived.
+  const failure = next.status === "ok" ? null : next;
+  return {
+    status: "degraded",
+    data: kept.data,
+    cachedAt: new Date(dataTime(kept)).toISOString(),
+    reason: failure && failure.reason !== "query_failed" ? failure.reason : "database_unavailable",
+    message: failure?.message ?? "Failed to refresh: an older answer arrived",
+    cause: failure?.cause ?? "an older answer arrived",
+    breaker: failure?.breaker ?? "closed",
+    ...(failure?.status === "degraded" && failure.retryAt ? { retryAt: failure.retryAt } : {}),
+  };
+}
+
+/** `answer`, unless it would take rows off the screen or turn their time backwards; reset by `inputKey`. */
+export function useKeptAnswer<T>(answer: Resilient<T> | undefined, inputKey?: string): Resilient<T> | undefined {
+  const kept = useRef<{ inputKey?: string; answer?: Shown<T> }>({});
+  if (kept.current.inputKey !== inputKey) kept.current = { inputKey };
+  const shown = keptAnswer(kept.current.answer, answer);
+  if (shown && shown.status !== "error") kept.current.answer = shown;
+  return shown;
+}
