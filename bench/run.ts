@@ -146,7 +146,7 @@ async function startEverything(work: string, running: Running): Promise<Started>
   progress(`QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`);
 
   const [appPort, baselinePort] = await findFreePorts(2);
-  const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl };
+  const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl, DASHBOARD_DATA_DIR: path.join(work, "data") };
   const [app, baseline] = ([running.app, running.baseline] = await Promise.all([
     startApp(build, appPort!, appEnv, path.join(work, "app.log")),
     startBaselineServer(questdb.pgUrl, baselinePort!, path.join(work, "baseline.log")),

@@ -138,6 +138,7 @@ async function startSoakApp(questdb: QuestdbProcess, options: Options, poolMax: 
     QUESTDB_POOL_MAX: String(poolMax),
     QUESTDB_URL: questdb.pgUrl,
     QUESTDB_HTTP_URL: questdb.httpUrl,
+    DASHBOARD_DATA_DIR: path.join(running.tempDir!, "data"),
   };
   const app = await startApp({ root: ROOT, port: await findFreePort(), env: appEnv, logFile: path.join(running.tempDir!, "app.log") });
   running.app = app;

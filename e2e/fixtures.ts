@@ -118,7 +118,8 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
       startApp({
         port,
         logFile: path.join(testDir, "app.log"),
-        env: { ...APP_ENV, ...appEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
+        // Each test's app keeps its last-known-good snapshot in the test's own directory.
+        env: { ...APP_ENV, DASHBOARD_DATA_DIR: path.join(testDir, "data"), ...appEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
       });
     try {
       app = await launchApp();

@@ -17,6 +17,7 @@ describe("parseEnv", () => {
       QUESTDB_SOFT_DEADLINE_MS: 1_000,
       QUESTDB_CACHE_MAX_MB: 64,
       RATE_LIMIT_PER_MINUTE: 1_200,
+      DASHBOARD_DATA_DIR: ".data",
       PORT: 3000,
     });
   });

@@ -20,6 +20,7 @@ const DEFAULTS = {
   QUESTDB_SOFT_DEADLINE_MS: "1000",
   QUESTDB_CACHE_MAX_MB: "64",
   RATE_LIMIT_PER_MINUTE: "1200",
+  DASHBOARD_DATA_DIR: ".data",
   PORT: "3000",
 } as const;
 
@@ -75,6 +76,7 @@ const schema = z.object({
   QUESTDB_SOFT_DEADLINE_MS: integer(1, 600_000),
   QUESTDB_CACHE_MAX_MB: integer(1, 65_536),
   RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000),
+  DASHBOARD_DATA_DIR: z.string().trim().min(1, "a directory path"),
   PORT: integer(1, 65_535),
 });
 

@@ -48,7 +48,7 @@ type SeedDesign = QuestdbService;
 /** The service as it was before the early release: the breaker waits its full recovery time. */
 function seedDesign(pgUrl: string, httpUrl: string): SeedDesign {
   const config = parseEnv({ QUESTDB_URL: pgUrl, QUESTDB_HTTP_URL: httpUrl });
-  return createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), earlyBreakerRelease: false });
+  return createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), earlyBreakerRelease: false, dataDir: null });
 }
 
 function seedCall(seed: SeedDesign, limit = 100) {

@@ -61,8 +61,8 @@ interface Paths {
 function openPaths(ctx: BenchContext): Paths {
   const config = parseEnv({ QUESTDB_URL: ctx.questdb.pgUrl, QUESTDB_HTTP_URL: ctx.questdb.httpUrl });
   const metrics = createMetrics(new Registry());
-  const service = composeQuestdb(config, { log: silent, metrics, freshForMs: 0 });
-  const shipped = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()) });
+  const service = composeQuestdb(config, { log: silent, metrics, freshForMs: 0, dataDir: null });
+  const shipped = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()), dataDir: null });
   const ours = createCaller(createContextInner({ questdb: service }));
   const asShipped = createCaller(createContextInner({ questdb: shipped }));
 

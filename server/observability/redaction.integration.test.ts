@@ -47,7 +47,7 @@ it("never logs or answers the connection password, and never an empty error", as
   ]) {
     const service = createQuestdbService(
       parseEnv({ QUESTDB_URL: url, QUESTDB_HEALTH_INTERVAL_MS: "100", QUESTDB_RETRY_DELAYS_MS: "10,10,10", QUESTDB_BREAKER_THRESHOLD: "3" }),
-      { log, metrics: createMetrics(new Registry()) },
+      { log, metrics: createMetrics(new Registry()), dataDir: null },
     );
     const api = createCaller(createContextInner({ questdb: service }));
     for (let i = 0; i < 5; i++) {

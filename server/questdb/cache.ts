@@ -25,6 +25,9 @@ export interface CacheOptions {
   protectedShare?: number;
 }
 
+/** Told of each answer the cache accepted (the disk snapshot mirrors them). */
+export type CacheListener = (key: string, value: unknown, fetchedAt: number) => void;
+
 /**
  * About how many bytes a value holds in memory: a sample row's JSON size times the row count,
  * times two (UTF-16 strings, object overhead). Cheap enough for every fetch: one row is measured.
@@ -45,6 +48,8 @@ export class LastKnownGoodCache {
   private protectedBytes = 0;
   readonly maxBytes: number;
   private readonly maxProtectedBytes: number;
+  /** Set after start-up loading, so loading does not write the snapshot back. */
+  onSet: CacheListener | undefined;
 
   constructor(options: CacheOptions) {
     if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1) throw new Error("maxBytes must be a positive number");
@@ -75,6 +80,7 @@ export class LastKnownGoodCache {
     // One answer larger than what probation may hold would evict everything else: not kept.
     if (bytes > this.maxBytes - this.maxProtectedBytes && !current) return;
     this.insert(key, { value, fetchedAt, bytes, segment: current?.segment ?? "probation" });
+    this.onSet?.(key, value, fetchedAt);
   }
 
   get size(): number {

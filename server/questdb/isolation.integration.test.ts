@@ -25,6 +25,7 @@ function service(overrides: Record<string, string> = {}) {
   const s = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl, QUESTDB_HEALTH_INTERVAL_MS: "500", ...overrides }), {
     log: silent,
     metrics: createMetrics(new Registry()),
+    dataDir: null,
   });
   services.push(s);
   return { service: s, api: createCaller(createContextInner({ questdb: s })) };

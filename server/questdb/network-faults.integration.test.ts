@@ -34,7 +34,7 @@ type Row = Record<string, unknown>;
 /** A service through the proxy; every call goes to QuestDB (no fresh-reuse window). */
 function service(overrides: Record<string, string> = {}) {
   const config = parseEnv({ QUESTDB_URL: pgUrlFor(proxy.listenPort), QUESTDB_HEALTH_INTERVAL_MS: "500", ...overrides });
-  const s = createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), freshForMs: 0 });
+  const s = createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), freshForMs: 0, dataDir: null });
   services.push(s);
   return { service: s, api: createCaller(createContextInner({ questdb: s })), config };
 }

@@ -1,4 +1,6 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -29,7 +31,7 @@ function service(pgUrl: string, overrides: Record<string, string> = {}) {
       QUESTDB_HEALTH_INTERVAL_MS: "500",
       ...overrides,
     }),
-    { log: silent, metrics: createMetrics(new Registry()) },
+    { log: silent, metrics: createMetrics(new Registry()), dataDir: null },
   );
   services.push(s);
   return { service: s, api: createCaller(createContextInner({ questdb: s })) };
@@ -189,6 +191,49 @@ describe("against a real QuestDB", () => {
       measured.coldStartToOkMs = Date.now() - up;
     } finally {
       await late.stop();
+    }
+  });
+});
+
+describe("a restart during an outage (the embedded snapshot)", () => {
+  it("answers degraded with the original cachedAt, from the snapshot the previous run left on disk", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "lkg-"));
+    try {
+      const first = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), { log: silent, metrics: createMetrics(new Registry()), dataDir });
+      const before = await createCaller(createContextInner({ questdb: first })).sessions.active({ limit: 100 });
+      expect(before.status).toBe("ok");
+      await first.close(); // the app goes down (its snapshot is written on the way)
+      await questdb.kill(); // …and QuestDB too, before the app comes back
+
+      const { api } = service(questdb.pgUrl, {});
+      const empty = await api.sessions.active({ limit: 100 });
+      expect(empty.status).toBe("error"); // a run without the snapshot has nothing to show
+
+      const second = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), { log: silent, metrics: createMetrics(new Registry()), dataDir });
+      services.push(second);
+      const after = await createCaller(createContextInner({ questdb: second })).sessions.active({ limit: 100 });
+      expect(after).toMatchObject({ status: "degraded", reason: "database_unavailable" });
+      expect(after.status === "degraded" && after.cachedAt).toBe(before.status === "ok" && before.fetchedAt);
+      expect(after.data).toEqual(before.status === "ok" ? before.data : null);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a corrupt snapshot is logged once and ignored: the app starts and answers", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "lkg-"));
+    try {
+      writeFileSync(path.join(dataDir, "last-known-good.json"), "{ not json");
+      const lines: string[] = [];
+      const log = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+      const s = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), { log, metrics: createMetrics(new Registry()), dataDir });
+      services.push(s);
+      expect((await createCaller(createContextInner({ questdb: s })).sessions.active({ limit: 3 })).status).toBe("ok");
+      const unreadable = lines.filter((l) => l.includes("store.unreadable"));
+      expect(unreadable).toHaveLength(1);
+      expect(JSON.parse(unreadable[0]!).error).toMatch(/\S/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -14,7 +14,7 @@ const sessions = { operation: "sessions.active", action: "get active sessions", 
 function setup(deps: ServiceDeps = {}) {
   const fake = new FakePgPool();
   const config = parseEnv({ QUESTDB_URL: "postgresql://admin:quest@127.0.0.1:8812/qdb", QUESTDB_RETRY_DELAYS_MS: "", QUESTDB_BREAKER_THRESHOLD: "2", QUESTDB_HEALTH_INTERVAL_MS: "2000" });
-  const service = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, ...deps });
+  const service = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null, ...deps });
   return { fake, service };
 }
 
@@ -80,7 +80,7 @@ describe("the QuestDB service (composition root)", () => {
 
   it("hands routers run, health and close only", async () => {
     const fake = new FakePgPool();
-    const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory });
+    const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null });
     expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "run"]);
     await service.close();
   });

@@ -1,7 +1,9 @@
+import path from "node:path";
 import type { Env } from "../env";
 import { logger as processLogger, logEvent, type Logger } from "../observability/logger";
 import { processMetrics, type Metrics } from "../observability/metrics";
 import { questdbEventRecorder } from "../observability/questdb-events";
+import { SnapshotStore } from "../store/snapshot-store";
 import { LastKnownGoodCache } from "./cache";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type BreakerState, type QuestdbPolicy } from "./policy";
@@ -55,6 +57,8 @@ export interface ServiceDeps {
   freshForMs?: number;
   /** Unit tests hand in a stand-in for pg's Pool. */
   createPool?: QuestdbPoolOptions["createPool"];
+  /** Where the last-known-good snapshot lives (default DASHBOARD_DATA_DIR); null keeps none on disk. */
+  dataDir?: string | null;
 }
 
 export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbParts {
@@ -94,6 +98,9 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
   metrics.watchPool(endpoint, () => pool.stats());
 
   const cache = new LastKnownGoodCache({ maxBytes: config.QUESTDB_CACHE_MAX_MB * 1024 * 1024 });
+  const dataDir = deps.dataDir === undefined ? config.DASHBOARD_DATA_DIR : deps.dataDir;
+  const store = dataDir === null ? null : openSnapshot(dataDir, config, log);
+  if (store) restoreSnapshot(store, cache, deps.now ?? Date.now);
   const run = createResilientQuery({
     target: pool,
     policy,
@@ -137,8 +144,28 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
         },
       };
     },
-    close: () => pool.close(),
+    close: async () => {
+      await Promise.all([pool.close(), store?.close()]);
+    },
   };
+}
+
+function openSnapshot(dir: string, config: Env, log: Logger): SnapshotStore {
+  return new SnapshotStore({
+    dir: path.resolve(dir),
+    maxBytes: config.QUESTDB_CACHE_MAX_MB * 1024 * 1024,
+    log: (event, fields) => logEvent(log, event === "store.write_recovered" ? "info" : "warn", event, fields),
+  });
+}
+
+/**
+ * The last-known-good answers of the previous run, so a restart during an outage still answers
+ * `degraded` with the original `cachedAt`; from then on every answer the cache accepts is written
+ * behind to disk. An entry stamped in the future (the clock went back) is not trusted.
+ */
+function restoreSnapshot(store: SnapshotStore, cache: LastKnownGoodCache, now: () => number): void {
+  for (const entry of store.load()) if (entry.fetchedAt <= now()) cache.set(entry.key, entry.value, entry.fetchedAt);
+  cache.onSet = (key, value, fetchedAt) => store.record(key, value, fetchedAt);
 }
 
 /** What routers see: run, health, close — the parts stay inside. */
