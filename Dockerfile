@@ -16,7 +16,8 @@ RUN npx next build
 FROM node:20-bookworm-slim AS run
 WORKDIR /app
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0
-RUN useradd --system --uid 1001 dashboard
+RUN useradd --system --uid 1001 dashboard && mkdir -p /data && chown dashboard /data
+ENV DASHBOARD_DATA_DIR=/data
 COPY --from=build /app/.next/standalone ./
 COPY --from=build /app/.next/static ./.next/static
 USER dashboard
