@@ -134,6 +134,14 @@ export class OperationOpenError extends Error {
   }
 }
 
+/** Another instance of the fleet opened its breaker; `cause` is the failure it saw, in words. */
+export class FleetBreakerError extends Error {
+  constructor(readonly remoteCause: string) {
+    super(`another instance: ${remoteCause}`);
+    this.name = "FleetBreakerError";
+  }
+}
+
 /** No connection could be had in time: the app's own queue, not QuestDB. */
 export class PoolBusyError extends Error {
   constructor(detail: string) {
@@ -249,6 +257,7 @@ function policyFailure(error: unknown, at: string, options: ClassifyOptions): Om
   }
   if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) return { kind: "breaker_open", cause: `circuit breaker open${at}` };
   if (error instanceof BulkheadRejectedError) return { kind: "pool_busy", cause: `too many queries waiting for a connection${at}` };
+  if (error instanceof FleetBreakerError) return { kind: "connection_failed", cause: `${error.remoteCause}, seen by another instance` };
   if (error instanceof PoolBusyError) return { kind: "pool_busy", cause: `${error.message}${at}` };
   if (error instanceof SlowCallError) return { kind: "slow_call", cause: `query slow: ${error.message}` };
   if (error instanceof OperationOpenError) {

@@ -9,7 +9,7 @@ import type { FailureInfo } from "./errors";
 export type QuestdbEvent =
   // policy
   | { type: "retry"; attempt: number; delayMs: number; cause: string }
-  | { type: "breaker_changed"; state: BreakerState; cause?: string; retryInMs?: number }
+  | { type: "breaker_changed"; state: BreakerState; cause?: string; retryInMs?: number; fromFleet?: boolean }
   | { type: "breaker_released"; reason: string }
   | { type: "operation_breaker_changed"; operation: string; state: BreakerState; cause?: string }
   // pool

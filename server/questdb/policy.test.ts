@@ -262,3 +262,32 @@ describe("slow calls and each operation's own breaker", () => {
     expect(p.breakerState()).toBe("open");
   });
 });
+
+describe("the fleet's breaker", () => {
+  it("told another instance opened, fails fast with that cause until released, then closes; its own events say they came from the fleet", async () => {
+    const { p, events } = policy();
+    const release = p.isolate({ cause: "connection refused (10.0.0.9:8812)", retryAt: Date.now() + 30_000, maxMs: 60_000 });
+    expect(p.breakerState()).toBe("open");
+    expect(events).toContainEqual(expect.objectContaining({ type: "breaker_changed", state: "open", fromFleet: true }));
+    const fn = vi.fn(async () => "rows");
+    const fast = await settle(p.execute(OP, fn));
+    expect(fn).not.toHaveBeenCalled();
+    expect(describeFailure("get active sessions", !fast.ok && fast.error)).toBe(
+      "Failed to get active sessions: circuit breaker open after connection refused (10.0.0.9:8812), seen by another instance",
+    );
+    expect(p.retryAt()?.getTime()).toBe(Date.now() + 30_000);
+    release();
+    expect(p.breakerState()).toBe("closed");
+    expect(events.at(-1)).toEqual({ type: "breaker_changed", state: "closed", fromFleet: true });
+    expect(await settle(p.execute(OP, fn))).toEqual({ ok: true, value: "rows" });
+  });
+
+  it("an isolation nobody releases ends by itself after maxMs (the announcer may have died)", async () => {
+    const { p } = policy();
+    p.isolate({ cause: "connection refused", maxMs: 5_000 });
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(p.breakerState()).toBe("open");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(p.breakerState()).toBe("closed");
+  });
+});

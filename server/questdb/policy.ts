@@ -11,7 +11,7 @@ import {
   type IBackoff,
   type IBackoffFactory,
 } from "cockatiel";
-import { BreakerOpenError, ClassifiedError, OperationOpenError, classifyFailure, traitsOf } from "./errors";
+import { BreakerOpenError, ClassifiedError, FleetBreakerError, OperationOpenError, classifyFailure, traitsOf } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 
 /**
@@ -101,6 +101,11 @@ export interface QuestdbPolicy {
   retryAt(operation?: string): Date | null;
   /** Health check saw QuestDB answer: let the next call probe now instead of after the full wait. */
   releaseBreaker(): boolean;
+  /**
+   * Another instance of the fleet opened its breaker: fail fast here too until `release` is called
+   * (it closed there) or `maxMs` passes (the announcer may have died). Returns `release`.
+   */
+  isolate(fleet: { cause: string; retryAt?: number; maxMs: number }): () => void;
 }
 
 export const DEFAULT_OPERATION_BREAKER: Omit<OperationBreakerOptions, "recoveryMs"> = { window: 10, minimumCalls: 4, slowRate: 0.5 };
@@ -125,10 +130,12 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
     halfOpenAfter: halfOpenDelay,
     breaker: new ConsecutiveBreaker(options.breakerThreshold),
   });
+  let fleet: { cause: string; retryAt?: number } | null = null;
   endpoint.onStateChange((circuit) => {
     const state = toBreakerState(circuit);
     openedAt = state === "open" ? now() : state === "closed" ? null : openedAt;
-    if (state !== "open") return emit({ type: "breaker_changed", state });
+    if (circuit === CircuitState.Isolated) return emit({ type: "breaker_changed", state, cause: fleet?.cause, fromFleet: true });
+    if (state !== "open") return emit({ type: "breaker_changed", state, ...(fleet ? { fromFleet: true } : {}) });
     const failure = lastFailureOf(endpoint);
     const cause = failure === undefined ? "consecutive failures" : classifyFailure(failure).cause;
     emit({ type: "breaker_changed", state, cause, retryInMs: options.breakerRecoveryMs });
@@ -186,13 +193,14 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
       return retryPolicy
         .execute(() => endpoint.execute(underOperation))
         .catch((error: unknown) => {
-          if (isBrokenCircuitError(error as Error)) throw new BreakerOpenError(lastFailureOf(endpoint));
+          if (isBrokenCircuitError(error as Error)) throw new BreakerOpenError(fleet ? new FleetBreakerError(fleet.cause) : lastFailureOf(endpoint));
           throw error;
         });
     },
     breakerState: () => toBreakerState(endpoint.state),
     operationState: (operation) => toBreakerState(operations.get(operation)?.breaker.state ?? CircuitState.Closed),
     retryAt(operation) {
+      if (fleet?.retryAt) return new Date(Math.max(now(), fleet.retryAt));
       if (endpoint.state === CircuitState.Open && openedAt !== null) {
         const wait = halfOpenDelay.current?.duration ?? options.breakerRecoveryMs;
         return new Date(Math.max(now(), openedAt + wait));
@@ -209,6 +217,22 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
       halfOpenDelay.current.release();
       emit({ type: "breaker_released", reason: "health check succeeded" });
       return true;
+    },
+    isolate(told) {
+      if (fleet || endpoint.state !== CircuitState.Closed) return () => undefined;
+      fleet = { cause: told.cause, retryAt: told.retryAt };
+      const handle = endpoint.isolate();
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        clearTimeout(timer);
+        handle.dispose();
+        fleet = null;
+      };
+      const timer = setTimeout(release, told.maxMs);
+      timer.unref?.();
+      return release;
     },
   };
 }
