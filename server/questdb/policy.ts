@@ -221,18 +221,23 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
     isolate(told) {
       if (fleet || endpoint.state !== CircuitState.Closed) return () => undefined;
       fleet = { cause: told.cause, retryAt: told.retryAt };
-      const handle = endpoint.isolate();
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        clearTimeout(timer);
-        handle.dispose();
-        fleet = null;
-      };
-      const timer = setTimeout(release, told.maxMs);
-      timer.unref?.();
-      return release;
+      return isolateFor(endpoint, told.maxMs, () => (fleet = null));
     },
   };
+}
+
+/** Holds `endpoint` open until the returned release is called, or for `maxMs` at most. */
+function isolateFor(endpoint: CircuitBreakerPolicy, maxMs: number, onRelease: () => void): () => void {
+  const handle = endpoint.isolate();
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    clearTimeout(timer);
+    handle.dispose(); // its "closed" is still told as the fleet's, then the fleet's hold is gone
+    onRelease();
+  };
+  const timer = setTimeout(release, maxMs);
+  timer.unref?.();
+  return release;
 }

@@ -4,6 +4,7 @@ import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 import type { BreakerState, QuestdbPolicy } from "./policy";
 import { answerWithin, type Fetched, type Flight, type LatencyBudget } from "./latency-budget";
 import type { PreparedQuery } from "./queries";
+import type { FleetFetch } from "../fleet/coordinated-fetch";
 
 /**
  * The one place a QuestDB failure becomes an answer. Every data procedure goes through `run`,
@@ -62,6 +63,8 @@ export interface ResilientQueryDeps {
   freshForMs: number;
   emit?: EmitQuestdbEvent;
   now?: () => number;
+  /** Fleet mode: answers shared with the other instances, one query per input for all of them. */
+  fleet?: FleetFetch;
 }
 
 export interface QuerySpec<T> {
@@ -91,7 +94,7 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
   async function attempt<T>(key: string, spec: QuerySpec<T>, onConnectionFailure: (error: ClassifiedError) => void): Promise<Fetched<T>> {
     const started = performance.now();
     const { sql, params, map } = spec.query;
-    try {
+    const own = async (): Promise<Fetched<T>> => {
       const rows = await deps.policy.execute(spec.operation, async () => {
         emit({ type: "query_started", operation: spec.operation });
         try {
@@ -102,8 +105,10 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
           throw failed;
         }
       });
-      const value = map(rows);
-      const fetchedAt = now();
+      return { value: map(rows), fetchedAt: now() };
+    };
+    try {
+      const { value, fetchedAt } = deps.fleet ? await deps.fleet.fetch(key, own) : await own();
       deps.cache.set(key, value, fetchedAt);
       deps.target.noteSuccess(new Date(fetchedAt));
       emit({ type: "query_succeeded", operation: spec.operation, seconds: (performance.now() - started) / 1000 });
@@ -142,36 +147,19 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     return flight;
   }
 
-  function answerFailure<T>(key: string, spec: QuerySpec<T>, error: unknown): Resilient<T> {
-    const { failure } = classify(error);
-    const message = failureMessage(spec.action, failure);
-    const { cause } = failure;
-    const breaker = deps.policy.breakerState();
-    const { reason } = traitsOf(failure);
-    if (reason === "query_failed") {
-      return { status: "error", data: null, reason, message, cause, breaker };
-    }
-    const cached = deps.cache.peek<T>(key);
-    if (!cached) {
-      return { status: "error", data: null, reason, message, cause, breaker };
-    }
-    emit({ type: "answered", operation: spec.operation, status: "degraded", fromCache: "stale", ageSeconds: (now() - cached.fetchedAt) / 1000 });
-    const retryAt = deps.policy.retryAt(spec.operation);
-    return {
-      status: "degraded",
-      data: cached.value,
-      cachedAt: new Date(cached.fetchedAt).toISOString(),
-      reason,
-      message,
-      cause,
-      breaker,
-      ...(retryAt ? { retryAt: retryAt.toISOString() } : {}),
-    };
+  /** This instance's cached answer, or the fleet's when that one is newer. */
+  async function newestCached<T>(key: string) {
+    const mine = deps.cache.get<T>(key);
+    if (!deps.fleet || (mine && now() - mine.fetchedAt < deps.freshForMs)) return mine;
+    const theirs = await deps.fleet.newest<T>(key);
+    if (!theirs || (mine && mine.fetchedAt >= theirs.fetchedAt)) return mine;
+    deps.cache.set(key, theirs.value, theirs.fetchedAt);
+    return theirs;
   }
 
   return async function run<T>(spec: QuerySpec<T>): Promise<Resilient<T>> {
     const key = cacheKey(spec.operation, spec.input);
-    const cached = deps.cache.get<T>(key);
+    const cached = await newestCached<T>(key);
     if (cached && now() - cached.fetchedAt < deps.freshForMs) {
       emit({ type: "answered", operation: spec.operation, status: "ok", fromCache: "fresh" });
       return { status: "ok", data: cached.value, fetchedAt: new Date(cached.fetchedAt).toISOString() };
@@ -185,7 +173,7 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
       emit({ type: "answered", operation: spec.operation, status: "ok" });
       return { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
     } catch (error) {
-      const answer = answerFailure(key, spec, error);
+      const answer = answerFailure(deps, emit, key, spec, classify(error).failure);
       if (answer.status === "error") emit({ type: "answered", operation: spec.operation, status: "error" });
       return answer;
     }
@@ -193,3 +181,30 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
 }
 
 export type ResilientQuery = ReturnType<typeof createResilientQuery>;
+
+/** A failure, as the union's answer: degraded with the cached data when the reason allows it and there is some. */
+function answerFailure<T>(deps: ResilientQueryDeps, emit: EmitQuestdbEvent, key: string, spec: QuerySpec<T>, failure: FailureInfo): Resilient<T> {
+  const message = failureMessage(spec.action, failure);
+  const { cause } = failure;
+  const breaker = deps.policy.breakerState();
+  const { reason } = traitsOf(failure);
+  if (reason === "query_failed") {
+    return { status: "error", data: null, reason, message, cause, breaker };
+  }
+  const cached = deps.cache.peek<T>(key);
+  if (!cached) {
+    return { status: "error", data: null, reason, message, cause, breaker };
+  }
+  emit({ type: "answered", operation: spec.operation, status: "degraded", fromCache: "stale", ageSeconds: ((deps.now ?? Date.now)() - cached.fetchedAt) / 1000 });
+  const retryAt = deps.policy.retryAt(spec.operation);
+  return {
+    status: "degraded",
+    data: cached.value,
+    cachedAt: new Date(cached.fetchedAt).toISOString(),
+    reason,
+    message,
+    cause,
+    breaker,
+    ...(retryAt ? { retryAt: retryAt.toISOString() } : {}),
+  };
+}
