@@ -18,6 +18,7 @@ describe("parseEnv", () => {
       QUESTDB_CACHE_MAX_MB: 64,
       RATE_LIMIT_PER_MINUTE: 1_200,
       DASHBOARD_DATA_DIR: ".data",
+      REDIS_URL: "",
       PORT: 3000,
     });
   });
@@ -37,6 +38,7 @@ describe("parseEnv", () => {
     ["QUESTDB_STALE_AFTER_MS", "-1"],
     ["QUESTDB_CACHE_MAX_MB", "0"],
     ["RATE_LIMIT_PER_MINUTE", "lots"],
+    ["REDIS_URL", "http://127.0.0.1:6379"],
     ["QUESTDB_BREAKER_RECOVERY_MS", "-1"],
     ["QUESTDB_QUERY_TIMEOUT_MS", "1.5"],
     ["QUESTDB_DEADLINE_MS", "soon"],

@@ -21,6 +21,7 @@ const DEFAULTS = {
   QUESTDB_CACHE_MAX_MB: "64",
   RATE_LIMIT_PER_MINUTE: "1200",
   DASHBOARD_DATA_DIR: ".data",
+  REDIS_URL: "",
   PORT: "3000",
 } as const;
 
@@ -50,6 +51,8 @@ const urlLike = (protocols: readonly string[], example: string) =>
 
 const postgresUrl = urlLike(["postgresql:", "postgres:"], "a URL like postgresql://user:password@host:8812/qdb");
 const httpUrl = urlLike(["http:", "https:"], "a URL like http://host:9000");
+/** Unset (empty) means no fleet. */
+const redisUrl = z.union([z.literal(""), urlLike(["redis:", "rediss:"], "a URL like redis://host:6379 (or unset)")]);
 
 const retryDelays = z
   .string()
@@ -77,6 +80,7 @@ const schema = z.object({
   QUESTDB_CACHE_MAX_MB: integer(1, 65_536),
   RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000),
   DASHBOARD_DATA_DIR: z.string().trim().min(1, "a directory path"),
+  REDIS_URL: redisUrl,
   PORT: integer(1, 65_535),
 });
 

@@ -66,11 +66,18 @@ export function createFleetRedis(options: FleetRedisOptions): FleetRedis {
   const subscriptions = createSubscriptions(subscriber, (event, fields) => log(event, { instanceId, ...fields }));
   const guard = createRedisBreaker(settings);
 
+  // Commands sent before the first connection is up would fail at once (no offline queue) and
+  // count against the breaker: at start-up they wait for it, within the same time limit.
+  let firstReady: Promise<void> | null = new Promise<void>((resolve) => commands.once("ready", () => resolve()));
+  void firstReady.then(() => (firstReady = null));
+
   async function run<T>(command: (redis: Redis) => Promise<T>): Promise<T | undefined> {
     if (closed) return undefined;
     const timedOut = () => new Error(`Redis did not answer within ${commandTimeoutMs} ms`);
     try {
-      return await guard.breaker.execute(() => withDeadline(command(commands), commandTimeoutMs, timedOut));
+      const waitForFirst = firstReady;
+      const send = () => (waitForFirst ? waitForFirst.then(() => command(commands)) : command(commands));
+      return await guard.breaker.execute(() => withDeadline(send(), commandTimeoutMs, timedOut));
     } catch (error) {
       guard.noteFailure(error);
       return undefined;

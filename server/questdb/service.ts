@@ -1,4 +1,9 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
+import { linkBreaker, type BreakerLink } from "../fleet/breaker-link";
+import { createFleetFetch } from "../fleet/coordinated-fetch";
+import { createFleet, type Fleet } from "../fleet/fleet";
 import type { Env } from "../env";
 import { logger as processLogger, logEvent, type Logger } from "../observability/logger";
 import { processMetrics, type Metrics } from "../observability/metrics";
@@ -25,6 +30,8 @@ export interface ServiceHealth {
     lastSuccessAt: string | null;
     lastError: string | null;
   };
+  /** Fleet mode only (REDIS_URL set): whether Redis answers; without it each instance works alone. */
+  redis?: "ok" | "unavailable";
 }
 
 export interface QuestdbService {
@@ -59,6 +66,17 @@ export interface ServiceDeps {
   createPool?: QuestdbPoolOptions["createPool"];
   /** Where the last-known-good snapshot lives (default DASHBOARD_DATA_DIR); null keeps none on disk. */
   dataDir?: string | null;
+  /** The fleet to join (default: from REDIS_URL); null works alone. */
+  fleet?: Fleet | null;
+}
+
+/** This process among the fleet's instances. */
+function instanceId(): string {
+  return `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+function fleetLog(log: Logger) {
+  return (event: string, fields: Record<string, unknown>) => logEvent(log, event.endsWith("_failed") || event.endsWith("unavailable") ? "warn" : "info", event, fields);
 }
 
 export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbParts {
@@ -68,13 +86,21 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
   const record = questdbEventRecorder({ endpoint, log, metrics });
   const earlyRelease = deps.earlyBreakerRelease ?? true;
 
+  const fleet = deps.fleet !== undefined ? deps.fleet : createFleet({ url: config.REDIS_URL, instanceId: instanceId(), log: fleetLog(log) });
+  let link: BreakerLink | null = null;
+
   const emit = (event: QuestdbEvent) => {
     record(event);
+    link?.onEvent(event);
     const answered = event.type === "health_checked" || (event.type === "health_check_failed" && event.answered);
     // QuestDB answers again: probe now instead of after the full recovery time, and without
-    // waiting for a caller, so the breaker closes even when nobody is polling.
+    // waiting for a caller, so the breaker closes even when nobody is polling (in a fleet, one
+    // instance probes for all).
     if (answered && earlyRelease && policy.releaseBreaker()) {
-      policy.execute("health.probe", () => pool.query("SELECT 1", [])).catch(() => undefined);
+      void (async () => {
+        if (link && !(await link.claimProbe())) return;
+        await policy.execute("health.probe", () => pool.query("SELECT 1", [])).catch(() => undefined);
+      })();
     }
   };
 
@@ -86,6 +112,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     now: deps.now,
   });
   metrics.setBreaker(endpoint, "closed");
+  if (fleet) link = linkBreaker(fleet.breaker, policy, { recoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS, now: deps.now });
 
   const pool = new QuestdbPool({
     connectionString: config.QUESTDB_URL,
@@ -111,6 +138,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     freshForMs: deps.freshForMs ?? FRESH_FOR_MS,
     emit,
     now: deps.now,
+    fleet: fleet ? createFleetFetch(fleet.answers, { freshForMs: deps.freshForMs ?? FRESH_FOR_MS, now: deps.now }) : undefined,
   });
 
   logEvent(log, "info", "questdb.pool_created", {
@@ -142,9 +170,12 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
           lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
           lastError: state.lastError || null,
         },
+        ...(fleet ? { redis: fleet.status() } : {}),
       };
     },
     close: async () => {
+      link?.stop();
+      fleet?.close();
       await Promise.all([pool.close(), store?.close()]);
     },
   };
