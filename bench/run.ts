@@ -10,7 +10,8 @@ import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";
 import { ROOT, buildApp, startApp, startBaselineServer, type Build, type ServerProcess } from "./lib/processes";
 import { FIGURE_KEYS, buildReport, writeReadmeFigures, writeReport, type FigureKey, type Machine } from "./lib/report";
-import type { BenchContext, FigureResult } from "./lib/types";
+import type { BenchContext, Figures, Scenario } from "./lib/types";
+import { fleetScenario } from "./scenarios/fleet";
 import { overheadFigures } from "./scenarios/overhead";
 import { hangFigure, killFigures } from "./scenarios/outage";
 import { throughputRps } from "./scenarios/throughput";
@@ -23,21 +24,12 @@ import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
  *
  * BENCH_SKIP_BUILD=1 uses the repository's existing `.next`; BENCH_QUICK=1 makes fewer, shorter
  * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself);
- * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze) runs only those, also to
+ * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze, fleet) runs only those, also to
  * the .tmp files. Neither touches README.md.
  *
  * The phases, in order: build → QuestDB (seeded) → app and baseline → scenarios → report → stop.
+ * The fleet scenario starts (and stops) its own further app instances, Redis and nginx.
  */
-
-type Figures = Partial<Record<FigureKey, FigureResult>>;
-
-interface Scenario {
-  name: string;
-  /** The figures it produces: each is marked failed when the scenario throws. */
-  keys: FigureKey[];
-  title: string;
-  run(ctx: BenchContext): Promise<Figures>;
-}
 
 /** Every scenario, in the order they run. */
 const SCENARIOS: Scenario[] = [
@@ -71,6 +63,7 @@ const SCENARIOS: Scenario[] = [
     title: "freeze episodes (hangToDegradedMs)",
     run: async (ctx) => ({ hangToDegradedMs: await hangFigure(ctx) }),
   },
+  fleetScenario,
 ];
 
 const startedAt = performance.now();
@@ -127,6 +120,8 @@ interface Running {
 
 interface Started {
   build: Build;
+  /** The app's QuestDB settings, for the instances a scenario starts beside it. */
+  appEnv: Record<string, string>;
   seeded: { trades: number; sessionEvents: number };
   questdbBuildInfo: string;
   questdb: QuestdbProcess;
@@ -146,13 +141,13 @@ async function startEverything(work: string, running: Running): Promise<Started>
   progress(`QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`);
 
   const [appPort, baselinePort] = await findFreePorts(2);
-  const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl, DASHBOARD_DATA_DIR: path.join(work, "data") };
+  const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl };
   const [app, baseline] = ([running.app, running.baseline] = await Promise.all([
-    startApp(build, appPort!, appEnv, path.join(work, "app.log")),
+    startApp(build, appPort!, { ...appEnv, DASHBOARD_DATA_DIR: path.join(work, "data") }, path.join(work, "app.log")),
     startBaselineServer(questdb.pgUrl, baselinePort!, path.join(work, "baseline.log")),
   ]));
   progress(`app (next start, default settings, LOG_LEVEL=warn) on ${app.url}; plain-pg baseline on ${baseline.url}`);
-  return { build, seeded, questdbBuildInfo, questdb, app, baseline };
+  return { build, appEnv, seeded, questdbBuildInfo, questdb, app, baseline };
 }
 
 /** After a failed scenario: QuestDB running and not frozen, so the next scenario starts clean. */
@@ -171,8 +166,16 @@ async function runScenarios(ctx: BenchContext): Promise<{ results: Figures; erro
     progress(`${title} …`);
     const t = performance.now();
     try {
-      Object.assign(results, await run(ctx));
-      progress(`${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      const figures = await run(ctx);
+      Object.assign(results, figures);
+      // A scenario may report one of its figures failed and still measure the others.
+      const failedKeys = keys.filter((key) => figures[key]?.error !== undefined);
+      for (const key of failedKeys) errors[key] = figures[key]!.error!.replace(`${key}: `, "");
+      if (failedKeys.length) {
+        failed = true;
+        await restore(ctx.questdb).catch((e: unknown) => progress(`could not restore QuestDB: ${String(e)}`));
+      }
+      progress(`${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s${failedKeys.length ? ` (failed: ${failedKeys.join(", ")})` : ""}`);
     } catch (error) {
       failed = true;
       const message = error instanceof Error ? error.stack ?? error.message : String(error);
@@ -215,6 +218,7 @@ function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof run
       build: build.isolated ? `next build in a private copy (${build.seconds.toFixed(0)} s)` : "existing .next (BENCH_SKIP_BUILD=1)",
       app: "next start, default QUESTDB_* settings, LOG_LEVEL=warn",
       baseline: "bench/baseline-server.ts: node:http + pg.Pool with defaults, no timeout, no retry",
+      fleet: "further next start instances of the same build and settings (own DASHBOARD_DATA_DIR each), redis-server and nginx round-robin (harness/), started and stopped by the fleet scenario",
       questdb: `QuestDB ${QUESTDB_VERSION}, fresh temporary data directory, demo data (${seeded.trades} trades, ${seeded.sessionEvents} session events)`,
       appStillRunning: app.isRunning(),
       appCrashOrUnhandledLines: appLog.split("\n").filter((line) => UNHANDLED_ERROR_LINE.test(line)).slice(0, 20),
@@ -254,7 +258,16 @@ async function main(): Promise<number> {
   let exitCode = 0;
   try {
     const started = await startEverything(work, running);
-    const scenarios = await runScenarios({ questdb: started.questdb, app: started.app, baseline: started.baseline, quick, progress });
+    const scenarios = await runScenarios({
+      questdb: started.questdb,
+      app: started.app,
+      baseline: started.baseline,
+      build: started.build,
+      appEnv: started.appEnv,
+      workDir: work,
+      quick,
+      progress,
+    });
     if (scenarios.failed) exitCode = 1;
     const everyFigure = writeResults(started, scenarios, loadAverageAtStart);
     // BENCH_ONLY leaves the other figures unmeasured on purpose.

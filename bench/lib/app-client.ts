@@ -11,11 +11,18 @@ export interface SessionsAnswer {
   /** The answer's message (degraded / error), or what went wrong over HTTP. */
   message?: string;
   rows?: number;
+  /** An `ok` answer's fetchedAt, a `degraded` one's cachedAt (ISO). */
+  fetchedAt?: string;
+  cachedAt?: string;
+  /** The failure in words (degraded / error). */
+  cause?: string;
   http: GetResult;
 }
 
 interface TrpcEnvelope {
-  result?: { data?: { status?: AnswerStatus; breaker?: string; message?: string; data?: unknown } };
+  result?: {
+    data?: { status?: AnswerStatus; breaker?: string; message?: string; data?: unknown; fetchedAt?: string; cachedAt?: string; cause?: string };
+  };
 }
 
 export function sessionsUrl(appUrl: string, limit = 100): string {
@@ -32,6 +39,9 @@ export async function sessionsActive(appUrl: string, limit = 100, timeoutMs?: nu
     breaker: data.breaker,
     message: data.message,
     rows: Array.isArray(data.data) ? data.data.length : undefined,
+    fetchedAt: data.fetchedAt,
+    cachedAt: data.cachedAt,
+    cause: data.cause,
     http: result,
   };
 }
@@ -39,10 +49,12 @@ export async function sessionsActive(appUrl: string, limit = 100, timeoutMs?: nu
 export interface AppHealth {
   status: "ok" | "degraded";
   questdb: { breaker: "closed" | "open" | "half-open"; lastError: string | null };
+  /** Fleet mode only (REDIS_URL set). */
+  redis?: "ok" | "unavailable";
 }
 
-export async function health(appUrl: string): Promise<AppHealth | undefined> {
-  const { result, json } = await getJson<AppHealth>(`${appUrl}/api/health`, 5_000);
+export async function health(appUrl: string, timeoutMs = 5_000): Promise<AppHealth | undefined> {
+  const { result, json } = await getJson<AppHealth>(`${appUrl}/api/health`, timeoutMs);
   return result.status === 200 ? json : undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { QuestdbProcess } from "../../harness/questdb-process";
-import type { ServerProcess } from "./processes";
+import type { FigureKey } from "./report";
+import type { Build, ServerProcess } from "./processes";
 import type { Spread } from "../../harness/stats";
 
 /** What every scenario receives, and what it hands back for the report. */
@@ -8,6 +9,12 @@ export interface BenchContext {
   questdb: QuestdbProcess;
   app: ServerProcess;
   baseline: ServerProcess;
+  /** The app's build: scenarios that need more instances start them from it (`startApp`). */
+  build: Build;
+  /** The app's QuestDB settings (QUESTDB_URL, QUESTDB_HTTP_URL): what every extra instance gets too. */
+  appEnv: Record<string, string>;
+  /** The run's temporary directory: logs and data directories of extra instances go under it. */
+  workDir: string;
   /** Fewer and shorter runs (BENCH_QUICK=1): for working on the benchmark itself, not for numbers. */
   quick: boolean;
   progress(message: string): void;
@@ -23,8 +30,8 @@ export interface BaselineFigure {
 }
 
 export interface FigureResult {
-  /** The figure: the median over `runs`. */
-  value: number | null;
+  /** The figure: the median over `runs`, or a word for a figure that is a status ("degraded"). */
+  value: number | string | null;
   unit: string;
   runs: number[];
   spread: Spread | null;
@@ -40,4 +47,15 @@ export interface FigureResult {
   /** One-line observations for the report's notes. */
   notes?: string[];
   error?: string;
+}
+
+export type Figures = Partial<Record<FigureKey, FigureResult>>;
+
+/** One entry of bench/run.ts's scenario table: BENCH_ONLY selects entries by name. */
+export interface Scenario {
+  name: string;
+  /** The figures it produces: each is marked failed when the scenario throws, or when it comes back with `error` set. */
+  keys: FigureKey[];
+  title: string;
+  run(ctx: BenchContext): Promise<Figures>;
 }

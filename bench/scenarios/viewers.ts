@@ -3,59 +3,22 @@ import { queriesStarted, sessionsActive } from "../lib/app-client";
 import { get, getJson } from "../lib/http";
 import { logSize } from "../../harness/log-file";
 import { countExecutions } from "../lib/questdb-log";
+import { pollAsViewers, type ViewerPolls } from "../lib/viewer-poller";
 import { fmt, median, round, sleep, spread } from "../../harness/stats";
 import type { BenchContext, FigureResult } from "../lib/types";
 
 /**
- * dbQueriesPerViewerPoll: 200 simulated viewers poll `sessions.active` every 2 s for 30 s (each
- * with its own random phase, like 200 dashboards opened at different moments; a poll does not
- * wait for the previous one, like react-query's refetchInterval). The figure is the queries that
- * reached QuestDB — the app's `questdb_queries_started_total` — divided by the polls.
+ * dbQueriesPerViewerPoll: 200 simulated viewers (bench/lib/viewer-poller.ts) poll `sessions.active`
+ * every 2 s for 30 s. The figure is the queries that reached QuestDB — the app's
+ * `questdb_queries_started_total` — divided by the polls.
  * At the same time 200 more viewers poll the plain-pg baseline route.
  *
  * Cross-check on QuestDB's side: QuestDB logs `QueryProgress exe [id=…, sql=…]` once per query it
  * executes; the app's SQL and the baseline's one-line SQL are counted separately in the window.
  */
 
-interface ViewerRun {
-  polls: number;
-  notOk: number;
-  /** Why polls were not ok: "degraded: Failed to …" → count. */
-  notOkWhy: Record<string, number>;
+interface ViewerRun extends ViewerPolls {
   queries: number;
-}
-
-/** `poll` answers null when ok, otherwise what it got instead. */
-async function viewers(
-  count: number,
-  intervalMs: number,
-  durationMs: number,
-  poll: () => Promise<string | null>,
-): Promise<{ polls: number; notOk: number; notOkWhy: Record<string, number> }> {
-  let polls = 0;
-  let notOk = 0;
-  const notOkWhy: Record<string, number> = {};
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: count }, async () => {
-      const phase = Math.random() * intervalMs;
-      for (let at = phase; at < durationMs; at += intervalMs) {
-        const wait = start + at - performance.now();
-        if (wait > 0) await sleep(wait);
-        polls++;
-        pending.push(
-          poll().then((why) => {
-            if (why === null) return;
-            notOk++;
-            notOkWhy[why] = (notOkWhy[why] ?? 0) + 1;
-          }),
-        );
-      }
-    }),
-  );
-  await Promise.all(pending);
-  return { polls, notOk, notOkWhy };
 }
 
 export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureResult> {
@@ -76,11 +39,11 @@ export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureR
     const b0 = await baselineQueries();
     const off0 = logSize(ctx.questdb.logFile);
     const [a, b] = await Promise.all([
-      viewers(count, intervalMs, durationMs, async () => {
+      pollAsViewers(count, intervalMs, durationMs, async () => {
         const answer = await sessionsActive(ctx.app.url, 100, 30_000);
         return answer.status === "ok" ? null : `${answer.status}: ${answer.message ?? "(no message)"}`;
       }),
-      viewers(count, intervalMs, durationMs, async () => {
+      pollAsViewers(count, intervalMs, durationMs, async () => {
         const answer = await get(`${ctx.baseline.url}/sessions?limit=100`, 30_000);
         return answer.status === 200 ? null : `http_${answer.status}: ${answer.error ?? answer.body.slice(0, 200)}`;
       }),
