@@ -31,12 +31,17 @@ export function createFleetFetch(shared: SharedAnswers, options: FleetFetchOptio
   const pollMs = options.pollMs ?? 25;
   const isFresh = (answer: CachedValue<unknown> | undefined): boolean => answer !== undefined && now() - answer.fetchedAt < options.freshForMs;
 
+  /**
+   * A fresh answer the claimant published, or undefined once this instance holds the claim itself:
+   * a claimant that gave up (QuestDB failed it) publishes nothing, and its released claim ends the wait.
+   */
   async function awaitTheirs<T>(key: string): Promise<CachedValue<T> | undefined> {
     const until = now() + waitMs;
     while (now() < until) {
       await sleep(pollMs);
       const theirs = await shared.get<T>(key);
       if (isFresh(theirs)) return theirs;
+      if (await shared.claim(key, waitMs)) return undefined;
     }
     return undefined;
   }
@@ -47,6 +52,13 @@ export function createFleetFetch(shared: SharedAnswers, options: FleetFetchOptio
       if (!(await shared.claim(key, waitMs))) {
         const theirs = await awaitTheirs<T>(key);
         if (theirs) return theirs;
+      } else {
+        // Another instance may have published between this instance's look and its claim.
+        const theirs = await shared.get<T>(key);
+        if (isFresh(theirs)) {
+          await shared.release(key);
+          return theirs!;
+        }
       }
       try {
         const mine = await own();

@@ -108,7 +108,9 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
       return { value: map(rows), fetchedAt: now() };
     };
     try {
-      const { value, fetchedAt } = deps.fleet ? await deps.fleet.fetch(key, own) : await own();
+      // With the breaker open, this instance fails fast rather than wait its turn in the fleet.
+      const viaFleet = deps.fleet && deps.policy.breakerState() === "closed";
+      const { value, fetchedAt } = viaFleet ? await deps.fleet!.fetch(key, own) : await own();
       deps.cache.set(key, value, fetchedAt);
       deps.target.noteSuccess(new Date(fetchedAt));
       emit({ type: "query_succeeded", operation: spec.operation, seconds: (performance.now() - started) / 1000 });
