@@ -23,19 +23,14 @@ export const APP_ENV = {
   RATE_LIMIT_PER_MINUTE: "300",
 };
 
-/** QuestDB for one test: `kill` (SIGKILL), `freeze` / `thaw` (SIGSTOP / SIGCONT), `restart`. */
-export interface QuestdbHandle {
+/**
+ * QuestDB for one test: `kill` (SIGKILL), `freeze` / `thaw` (SIGSTOP / SIGCONT), `restart`, as on
+ * its process, and its addresses, which stay the same while no process runs (a cold start).
+ */
+export interface QuestdbHandle extends Pick<QuestdbProcess, "pgUrl" | "httpUrl" | "pgPort" | "httpPort" | "dataDir" | "kill" | "freeze" | "thaw"> {
   process: QuestdbProcess | null;
-  pgUrl: string;
-  httpUrl: string;
-  pgPort: number;
-  httpPort: number;
-  dataDir: string;
   /** Starts QuestDB (when the test began with it down) or restarts it on the same ports and data. */
   start(): Promise<void>;
-  kill(): Promise<void>;
-  freeze(): void;
-  thaw(): void;
   restart(): Promise<void>;
   /** Runs SQL against it (to write new data mid-test). */
   sql(text: string, params?: unknown[]): Promise<void>;
@@ -56,7 +51,11 @@ interface StackOptions {
   appEnv: Record<string, string>;
 }
 
-async function createQuestdb(testDir: string, startNow: boolean): Promise<QuestdbHandle> {
+/**
+ * A QuestDB for one test on a copy of the run's seeded template (in `<testDir>/questdb`, its log
+ * `<testDir>/questdb.log`) and two free ports; started now when `running`, else by handle.start().
+ */
+export async function createSeededQuestdb(testDir: string, running: boolean): Promise<QuestdbHandle> {
   const template = process.env.E2E_QUESTDB_TEMPLATE;
   if (!template) throw new Error("E2E_QUESTDB_TEMPLATE is not set: run through playwright.config.ts (global setup)");
   const dataDir = path.join(testDir, "questdb");
@@ -64,7 +63,7 @@ async function createQuestdb(testDir: string, startNow: boolean): Promise<Questd
   const [pgPort, httpPort] = (await findFreePorts(2)) as [number, number];
   const launch = () => QuestdbProcess.start({ dataDir, pgPort, httpPort, logFile: path.join(testDir, "questdb.log") });
   const handle: QuestdbHandle = {
-    process: startNow ? await launch() : null,
+    process: running ? await launch() : null,
     pgUrl: pgUrlFor(pgPort),
     httpUrl: httpUrlFor(httpPort),
     pgPort,
@@ -99,19 +98,21 @@ async function createQuestdb(testDir: string, startNow: boolean): Promise<Questd
   return handle;
 }
 
+/** The `page` fixture of every spec: the page must never throw, an uncaught error in the browser fails the test. */
+export const pageFailingOnErrors = async ({ page }: { page: Page }, use: (page: Page) => Promise<void>): Promise<void> => {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message || String(error)));
+  await use(page);
+  expect(errors, "uncaught errors in the page").toEqual([]);
+};
+
 export const test = base.extend<StackOptions & { stack: Stack }>({
   questdbDown: [false, { option: true }],
   appEnv: [{}, { option: true }],
-  // The page must never throw: an uncaught error in the browser fails the test.
-  page: async ({ page }, use) => {
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message || String(error)));
-    await use(page);
-    expect(errors, "uncaught errors in the page").toEqual([]);
-  },
+  page: pageFailingOnErrors,
   stack: async ({ questdbDown, appEnv }, use, testInfo) => {
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
-    const questdb = await createQuestdb(testDir, !questdbDown);
+    const questdb = await createSeededQuestdb(testDir, !questdbDown);
     let app: AppProcess | undefined;
     const port = await findFreePort();
     const launchApp = () =>

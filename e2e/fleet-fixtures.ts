@@ -1,14 +1,14 @@
 import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_SESSIONS_INPUT } from "../domain/market";
 import { startApp, type AppProcess } from "../harness/app-process";
 import { startLoadBalancer, type LoadBalancer } from "../harness/nginx-process";
 import { Rng } from "../harness/prng";
-import { QuestdbProcess, findFreePorts } from "../harness/questdb-process";
+import { findFreePorts, type QuestdbProcess } from "../harness/questdb-process";
 import { startRedis, type RedisProcess } from "../harness/redis-process";
-import { APP_ENV } from "./fixtures";
+import { APP_ENV, createSeededQuestdb, pageFailingOnErrors } from "./fixtures";
 
 /**
  * A fleet for one test: a seeded QuestDB (a copy of the run's template), one Redis, several
@@ -28,7 +28,9 @@ export const FLEET_APP_ENV = {
 export interface FleetInstance {
   name: string;
   port: number;
+  /** The instance itself, not through the balancer. */
   url: string;
+  /** Its DASHBOARD_DATA_DIR: the embedded store of last-known-good answers. */
   dataDir: string;
   logFile: string;
   app: AppProcess;
@@ -51,15 +53,6 @@ interface FleetOptions {
   instanceCount: number;
   /** Start a Redis and give every instance REDIS_URL. */
   withRedis: boolean;
-}
-
-async function startSeededQuestdb(testDir: string): Promise<QuestdbProcess> {
-  const template = process.env.E2E_QUESTDB_TEMPLATE;
-  if (!template) throw new Error("E2E_QUESTDB_TEMPLATE is not set: run through playwright.config.ts (global setup)");
-  const dataDir = path.join(testDir, "questdb");
-  cpSync(template, dataDir, { recursive: true });
-  const [pgPort, httpPort] = (await findFreePorts(2)) as [number, number];
-  return QuestdbProcess.start({ dataDir, pgPort, httpPort, logFile: path.join(testDir, "questdb.log") });
 }
 
 function fleetInstance(name: string, port: number, testDir: string, env: Record<string, string>): FleetInstance {
@@ -90,13 +83,7 @@ function attachIfExists(file: string, name: string) {
 export const test = base.extend<FleetOptions & { fleet: Fleet }>({
   instanceCount: [2, { option: true }],
   withRedis: [true, { option: true }],
-  // The page must never throw: an uncaught error in the browser fails the test.
-  page: async ({ page }, use) => {
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message || String(error)));
-    await use(page);
-    expect(errors, "uncaught errors in the page").toEqual([]);
-  },
+  page: pageFailingOnErrors,
   fleet: async ({ instanceCount, withRedis }, use, testInfo) => {
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-fleet-"));
     let questdb: QuestdbProcess | undefined;
@@ -105,7 +92,8 @@ export const test = base.extend<FleetOptions & { fleet: Fleet }>({
     const instances: FleetInstance[] = [];
     const traffic: BackgroundTraffic[] = [];
     try {
-      questdb = await startSeededQuestdb(testDir);
+      // Started at once (running: true), so its process is there.
+      questdb = (await createSeededQuestdb(testDir, true)).process!;
       if (withRedis) redis = await startRedis();
       const env: Record<string, string> = {
         ...FLEET_APP_ENV,

@@ -1,4 +1,4 @@
-import type { Page } from "@playwright/test";
+import type { APIRequestContext, Page } from "@playwright/test";
 import { sessionRows } from "./fixtures";
 import {
   askHealth,
@@ -10,6 +10,7 @@ import {
   serverErrorsAtBalancer,
   test,
   upstreamsOfSessionsRequests,
+  type Fleet,
   type SessionsAnswer,
 } from "./fleet-fixtures";
 
@@ -30,6 +31,13 @@ async function loadLive(page: Page, url: string) {
 
 function cachedAtOf(answer: SessionsAnswer): string | undefined {
   return answer.status === "degraded" ? answer.cachedAt : undefined;
+}
+
+/** Waits until every instance's /api/health says Redis is `state`: each instance notices by itself. */
+async function waitForRedisHealth(request: APIRequestContext, fleet: Fleet, state: "ok" | "unavailable") {
+  for (const instance of fleet.instances) {
+    await expect.poll(async () => (await askHealth(request, instance.url)).redis, { timeout: 30_000 }).toBe(state);
+  }
 }
 
 test.describe("with Redis, three instances", () => {
@@ -121,9 +129,7 @@ test.describe("with Redis, three instances", () => {
     // Redis killed during healthy traffic: each instance works alone, the page stays live.
     await recordPage(page);
     await redis.kill();
-    for (const instance of fleet.instances) {
-      await expect.poll(async () => (await askHealth(request, instance.url)).redis, { timeout: 30_000 }).toBe("unavailable");
-    }
+    await waitForRedisHealth(request, fleet, "unavailable");
     await page.waitForTimeout(6_000);
     const healthySamples = await recordedSamples(page);
     expect(samplingProblems(healthySamples, { bannerStays: false })).toEqual([]);
@@ -144,9 +150,7 @@ test.describe("with Redis, three instances", () => {
 
     // Redis back: every instance rejoins by itself, the page still shows the rows.
     await redis.restart();
-    for (const instance of fleet.instances) {
-      await expect.poll(async () => (await askHealth(request, instance.url)).redis, { timeout: 30_000 }).toBe("ok");
-    }
+    await waitForRedisHealth(request, fleet, "ok");
     await page.waitForTimeout(4_000);
     const outageSamples = await recordedSamples(page);
     expect(samplingProblems(outageSamples, { bannerStays: true })).toEqual([]);

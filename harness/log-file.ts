@@ -29,3 +29,12 @@ export function readLog(file: string, from: number, to = Number.POSITIVE_INFINIT
     return "";
   }
 }
+
+/** The last line of a log excerpt that is not blank, trimmed; undefined when there is none. */
+export function lastLine(text: string): string | undefined {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .pop();
+}

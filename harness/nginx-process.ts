@@ -4,9 +4,11 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { findBinary } from "./binaries";
 import { killWithThisProcess } from "./child-cleanup";
+import { stopChild, whenExited } from "./child-exit";
 import { logSize, readLog } from "./log-file";
-import { findFreePort } from "./questdb-process";
+import { startOnFreePort } from "./start-on-free-port";
 
 /**
  * A real HTTP load balancer for the fleet-mode tests: the Debian `nginx` binary, round-robin over
@@ -15,45 +17,25 @@ import { findFreePort } from "./questdb-process";
  * /etc/nginx/nginx.conf. It runs in the foreground as a child of this process, killed with it.
  */
 
-const STOP_GRACE_MS = 5_000;
 const READY_TIMEOUT_MS = 10_000;
 const RELOAD_TIMEOUT_MS = 10_000;
-const START_ATTEMPTS = 3;
 
 /** Thrown (with one line) when nginx cannot be found, configured or started. */
 export class NginxUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NginxUnavailableError";
-  }
+  override name = "NginxUnavailableError";
 }
 
-/**
- * $NGINX_BIN when set, else `nginx` from PATH or /usr/sbin (where Debian puts it, often not on a
- * non-root user's PATH); one clear line when neither works.
- */
+/** $NGINX_BIN when set, else `nginx` from PATH or /usr/sbin; one clear line when neither works. */
 export function nginxBinary(): string {
-  const configured = process.env.NGINX_BIN?.trim();
-  if (configured) {
-    const bin = path.resolve(configured);
-    if (!isExecutable(bin)) throw new NginxUnavailableError(`NGINX_BIN is set to ${bin}, which is not an executable file.`);
-    return bin;
-  }
-  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/sbin"];
-  const found = dirs.map((dir) => path.join(dir, "nginx")).find(isExecutable);
-  if (!found) {
-    throw new NginxUnavailableError("Cannot run a load balancer: nginx is not on PATH nor in /usr/sbin (apt-get install nginx, or set NGINX_BIN).");
-  }
-  return found;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
+  return findBinary({
+    command: "nginx",
+    envVar: "NGINX_BIN",
+    // Where Debian puts it, often not on a non-root user's PATH.
+    extraDirs: ["/usr/sbin"],
+    purpose: "Cannot run a load balancer",
+    installHint: "apt-get install nginx",
+    unavailable: NginxUnavailableError,
+  });
 }
 
 /**
@@ -146,59 +128,46 @@ export async function startLoadBalancer(opts: { upstreamPorts: number[] }): Prom
   const errorLog = path.join(dir, "error.log");
   const args = ["-p", `${dir}/`, "-c", confFile, ...(errorLogFlag ? ["-e", errorLog] : [])];
 
-  // A free port may be taken between the check and the bind: try again on another one.
-  for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
+  const startOn = async (port: number): Promise<LoadBalancer> => {
     fs.writeFileSync(confFile, loadBalancerConfig(dir, port, opts.upstreamPorts));
     const logOffset = logSize(errorLog);
     const child = spawnNginx(bin, args, dir);
     let spawnError: Error | undefined;
-    const exited = new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.once("error", (error) => {
-        spawnError = error;
-        resolve();
-      });
-    });
+    child.once("error", (error) => (spawnError = error));
+    const exited = whenExited(child);
     const isRunning = () => spawnError === undefined && child.exitCode === null && child.signalCode === null;
     const describe = () => `nginx (${bin}, port ${port}; log ${errorLog})`;
 
     const failure = await waitUntilListening(port, isRunning, () => spawnError, errorLog, logOffset);
-    if (failure === null) {
-      const balancer: LoadBalancer = {
-        url: `http://127.0.0.1:${port}`,
-        port,
-        pid: child.pid ?? -1,
-        dir,
-        isRunning,
-        async reload(upstreamPorts) {
-          checkUpstreams(upstreamPorts);
-          if (!isRunning()) throw new Error(`${describe()} is not running: cannot reload`);
-          await reloadConfig(bin, args, confFile, loadBalancerConfig(dir, port, upstreamPorts), child.pid!, errorLog, describe);
-        },
-        async stop() {
-          if (isRunning()) {
-            // SIGTERM to the master: it stops its workers and exits once they are gone.
-            process.kill(child.pid!, "SIGTERM");
-            const timer = setTimeout(() => isRunning() && child.kill("SIGKILL"), STOP_GRACE_MS);
-            try {
-              await exited;
-            } finally {
-              clearTimeout(timer);
-            }
-          }
-          await waitForGroupGone(child.pid!);
-          fs.rmSync(dir, { recursive: true, force: true });
-        },
-      };
-      return balancer;
-    }
-    if (isRunning()) child.kill("SIGKILL");
-    await exited;
-    if (attempt >= START_ATTEMPTS || !/address already in use/i.test(failure)) {
-      fs.rmSync(dir, { recursive: true, force: true });
+    if (failure !== null) {
+      if (isRunning()) child.kill("SIGKILL");
+      await exited;
       throw new NginxUnavailableError(`${describe()} ${failure}`);
     }
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      pid: child.pid ?? -1,
+      dir,
+      isRunning,
+      async reload(upstreamPorts) {
+        checkUpstreams(upstreamPorts);
+        if (!isRunning()) throw new Error(`${describe()} is not running: cannot reload`);
+        await reloadConfig(bin, args, confFile, loadBalancerConfig(dir, port, upstreamPorts), child.pid!, errorLog, describe);
+      },
+      async stop() {
+        // SIGTERM to the master alone: it stops its workers and exits once they are gone.
+        await stopChild(child, exited, { isRunning, terminate: () => process.kill(child.pid!, "SIGTERM") });
+        await waitForGroupGone(child.pid!);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  };
+  try {
+    return await startOnFreePort(startOn, (error) => error instanceof NginxUnavailableError && /address already in use/i.test(error.message));
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
 }
 

@@ -5,8 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { findBinary } from "./binaries";
 import { killWithThisProcess } from "./child-cleanup";
 import { logSize, readLog } from "./log-file";
+import { RestartableChild } from "./restartable-child";
 
 /**
  * The one place that knows how to obtain and run QuestDB (the Maven artifact org.questdb:questdb,
@@ -39,29 +41,9 @@ export function questdbJarPath(version: string = QUESTDB_VERSION): string {
   return path.join(mavenRepoLocal(), MAVEN_GROUP_PATH, version, `questdb-${version}.jar`);
 }
 
-/** Whether an executable with this name is on PATH. */
-function onPath(command: string): boolean {
-  const dirs = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
-  const names = process.platform === "win32" ? [command, `${command}.cmd`, `${command}.exe`] : [command];
-  for (const dir of dirs) {
-    for (const name of names) {
-      try {
-        fs.accessSync(path.join(dir, name), fs.constants.X_OK);
-        return true;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return false;
-}
-
 /** Thrown (with one line) when QuestDB cannot be obtained or run on this machine. */
 export class QuestdbUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "QuestdbUnavailableError";
-  }
+  override name = "QuestdbUnavailableError";
 }
 
 /**
@@ -71,17 +53,10 @@ export class QuestdbUnavailableError extends Error {
  */
 export async function ensureQuestdbJar(): Promise<string> {
   const jar = questdbJarPath();
-  if (!onPath("java")) {
-    throw new QuestdbUnavailableError(
-      `Cannot run QuestDB locally: java is not on PATH (install Java 17+), ${ALTERNATIVES}.`,
-    );
-  }
+  const unavailable = QuestdbUnavailableError;
+  findBinary({ command: "java", purpose: "Cannot run QuestDB locally", installHint: "install Java 17+", alternatives: ALTERNATIVES, unavailable });
   if (fs.existsSync(jar)) return jar;
-  if (!onPath("mvn")) {
-    throw new QuestdbUnavailableError(
-      `Cannot download QuestDB ${QUESTDB_VERSION}: mvn is not on PATH (install Maven), ${ALTERNATIVES}.`,
-    );
-  }
+  findBinary({ command: "mvn", purpose: `Cannot download QuestDB ${QUESTDB_VERSION}`, installHint: "install Maven", alternatives: ALTERNATIVES, unavailable });
   const args = ["-q", "-B", "dependency:get", `-Dartifact=org.questdb:questdb:${QUESTDB_VERSION}`];
   if (process.env.MAVEN_REPO_LOCAL?.trim()) args.push(`-Dmaven.repo.local=${mavenRepoLocal()}`);
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
@@ -247,7 +222,7 @@ function questdbEnv(options: ResolvedOptions): NodeJS.ProcessEnv {
 }
 
 /** One QuestDB server process (a java child of this process). */
-export class QuestdbProcess {
+export class QuestdbProcess extends RestartableChild {
   readonly pgUrl: string;
   readonly httpUrl: string;
   readonly dataDir: string;
@@ -257,13 +232,11 @@ export class QuestdbProcess {
   readonly httpMinPort: number | undefined;
   readonly ilpPort: number | undefined;
 
-  private child: ChildProcess | null = null;
-  private exited: Promise<void> = Promise.resolve();
-
   private constructor(
     private readonly jar: string,
     private readonly options: ResolvedOptions,
   ) {
+    super();
     this.dataDir = options.dataDir;
     this.logFile = options.logFile;
     this.pgPort = options.pgPort;
@@ -294,52 +267,14 @@ export class QuestdbProcess {
     return questdb;
   }
 
-  /** The pid of the current java process (the last one, after it exited). */
-  get pid(): number {
-    return this.child?.pid ?? -1;
-  }
-
   /** The ports this QuestDB listens on (undefined ones are disabled). */
   get ports(): { pg: number; http: number; httpMin: number | undefined; ilp: number | undefined } {
     return { pg: this.pgPort, http: this.httpPort, httpMin: this.httpMinPort, ilp: this.ilpPort };
   }
 
-  isRunning(): boolean {
-    const child = this.child;
-    return child !== null && child.exitCode === null && child.signalCode === null;
-  }
-
-  /** SIGKILL (no shutdown at all, like a crash) and wait until the process is gone. */
-  async kill(): Promise<void> {
-    if (!this.isRunning()) return;
-    this.child?.kill("SIGKILL");
-    await this.exited;
-  }
-
-  /** SIGSTOP: the process keeps its ports, accepts TCP connections but answers nothing. */
-  freeze(): void {
-    if (this.isRunning()) this.child?.kill("SIGSTOP");
-  }
-
-  /** SIGCONT: undoes freeze(). */
-  thaw(): void {
-    if (this.isRunning()) this.child?.kill("SIGCONT");
-  }
-
   /** Graceful stop: SIGCONT (in case frozen), SIGTERM, SIGKILL after 10 s; resolves once gone. */
   async stop(): Promise<void> {
-    if (!this.isRunning()) return;
-    const child = this.child!;
-    child.kill("SIGCONT");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => {
-      if (this.isRunning()) child.kill("SIGKILL");
-    }, STOP_GRACE_MS);
-    try {
-      await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.stopCurrent(STOP_GRACE_MS);
   }
 
   /**
@@ -373,12 +308,7 @@ export class QuestdbProcess {
     } finally {
       fs.closeSync(logFd);
     }
-    this.child = child;
-    this.exited = new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      child.once("exit", () => resolve());
-      child.once("error", () => resolve());
-    });
+    this.adopt(child);
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     if (options.detached) child.unref();
     else killWithThisProcess(child);
@@ -435,7 +365,7 @@ export class QuestdbProcess {
       if (Date.now() > deadline) {
         const tail = logTail(options.logFile);
         child.kill("SIGKILL");
-        await this.exited;
+        await this.whenCurrentExited();
         throw new Error(`${describe()} did not answer a query within ${options.readyTimeoutMs} ms:\n${tail}`);
       }
       await sleep(100);

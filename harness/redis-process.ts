@@ -4,9 +4,11 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { findBinary } from "./binaries";
 import { killWithThisProcess } from "./child-cleanup";
-import { logSize, readLog } from "./log-file";
-import { findFreePort } from "./questdb-process";
+import { lastLine, logSize, readLog } from "./log-file";
+import { RestartableChild } from "./restartable-child";
+import { startOnFreePort } from "./start-on-free-port";
 
 /**
  * A throw-away Redis server for the fleet-mode tests: the Debian `redis-server` binary on a free
@@ -14,46 +16,16 @@ import { findFreePort } from "./questdb-process";
  * health are checked with a raw `PING` over TCP, so no Redis client library is needed here.
  */
 
-/** How long a stop waits after SIGTERM before it sends SIGKILL. */
-const STOP_GRACE_MS = 5_000;
 const READY_TIMEOUT_MS = 10_000;
-const START_ATTEMPTS = 3;
 
 /** Thrown (with one line) when redis-server cannot be found or started. */
 export class RedisUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RedisUnavailableError";
-  }
+  override name = "RedisUnavailableError";
 }
 
 /** $REDIS_SERVER_BIN when set, else `redis-server` from PATH; one clear line when neither works. */
 export function redisServerBinary(): string {
-  const configured = process.env.REDIS_SERVER_BIN?.trim();
-  if (configured) {
-    const bin = path.resolve(configured);
-    if (!isExecutable(bin)) {
-      throw new RedisUnavailableError(`REDIS_SERVER_BIN is set to ${bin}, which is not an executable file.`);
-    }
-    return bin;
-  }
-  const dirs = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
-  const found = dirs.map((dir) => path.join(dir, "redis-server")).find(isExecutable);
-  if (!found) {
-    throw new RedisUnavailableError(
-      "Cannot run Redis: redis-server is not on PATH (apt-get install redis-server, or set REDIS_SERVER_BIN).",
-    );
-  }
-  return found;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
+  return findBinary({ command: "redis-server", envVar: "REDIS_SERVER_BIN", purpose: "Cannot run Redis", installHint: "apt-get install redis-server", unavailable: RedisUnavailableError });
 }
 
 /**
@@ -89,14 +61,11 @@ export interface RedisStartOptions {
 }
 
 /** One redis-server child process. */
-export class RedisProcess {
+export class RedisProcess extends RestartableChild {
   /** `redis://127.0.0.1:<port>` */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
-
-  private child: ChildProcess | null = null;
-  private exited: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly bin: string,
@@ -104,15 +73,12 @@ export class RedisProcess {
     readonly dir: string,
     public port: number,
     private readonly readyTimeoutMs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   get logFile(): string {
     return path.join(this.dir, "redis.log");
-  }
-
-  /** The pid of the current redis-server (the last one, after it exited). */
-  get pid(): number {
-    return this.child?.pid ?? -1;
   }
 
   /** Starts redis-server and resolves once it answers PING. */
@@ -120,38 +86,20 @@ export class RedisProcess {
     const bin = redisServerBinary();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
     const readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
-    // A free port may be taken between the check and the bind: try again on another one.
-    for (let attempt = 1; ; attempt++) {
-      const redis = new RedisProcess(bin, dir, opts.port ?? (await findFreePort()), readyTimeoutMs);
+    const startOn = async (port: number) => {
+      const redis = new RedisProcess(bin, dir, port, readyTimeoutMs);
       const failure = await redis.launch(Date.now() + readyTimeoutMs);
-      if (failure === null) return redis;
-      if (opts.port !== undefined || attempt >= START_ATTEMPTS || !isBindFailure(failure)) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        throw new RedisUnavailableError(`${redis.describe()} ${failure}`);
-      }
+      if (failure !== null) throw new RedisUnavailableError(`${redis.describe()} ${failure}`);
+      return redis;
+    };
+    try {
+      // A fixed port is the caller's choice: it is not swapped for another when taken.
+      if (opts.port !== undefined) return await startOn(opts.port);
+      return await startOnFreePort(startOn, (error) => error instanceof RedisUnavailableError && isBindFailure(error.message));
+    } catch (error) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
     }
-  }
-
-  isRunning(): boolean {
-    const child = this.child;
-    return child !== null && child.exitCode === null && child.signalCode === null;
-  }
-
-  /** SIGKILL (like a crash) and wait until the process is gone: new connections are refused. */
-  async kill(): Promise<void> {
-    if (!this.isRunning()) return;
-    this.child?.kill("SIGKILL");
-    await this.exited;
-  }
-
-  /** SIGSTOP: the port still accepts TCP connections, but nothing is answered. */
-  freeze(): void {
-    if (this.isRunning()) this.child?.kill("SIGSTOP");
-  }
-
-  /** SIGCONT: undoes freeze(). */
-  thaw(): void {
-    if (this.isRunning()) this.child?.kill("SIGCONT");
   }
 
   /** Starts Redis again on the same port (killing it first if it still runs); resolves once it answers PING. */
@@ -171,17 +119,7 @@ export class RedisProcess {
 
   /** SIGCONT (in case frozen), SIGTERM, SIGKILL after 5 s; resolves once gone and its temp dir is removed. */
   async stop(): Promise<void> {
-    if (this.isRunning()) {
-      const child = this.child!;
-      child.kill("SIGCONT");
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => this.isRunning() && child.kill("SIGKILL"), STOP_GRACE_MS);
-      try {
-        await this.exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+    await this.stopCurrent();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -205,15 +143,9 @@ export class RedisProcess {
     } finally {
       fs.closeSync(out);
     }
-    this.child = child;
+    this.adopt(child);
     let spawnError: Error | undefined;
-    this.exited = new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.once("error", (error) => {
-        spawnError = error;
-        resolve();
-      });
-    });
+    child.once("error", (error) => (spawnError = error));
     killWithThisProcess(child);
 
     for (;;) {
@@ -231,7 +163,7 @@ export class RedisProcess {
       if (await answersPing(this.port, 500)) return null;
       if (Date.now() > deadline) {
         child.kill("SIGKILL");
-        await this.exited;
+        await this.whenCurrentExited();
         return `did not answer PING in time: ${lastLine(readLog(this.logFile, logOffset)) ?? "(no log)"}`;
       }
       await sleep(50);
@@ -242,14 +174,6 @@ export class RedisProcess {
 /** redis-server logs "Address already in use" (and exits) when its port is taken. */
 function isBindFailure(failure: string): boolean {
   return /address already in use/i.test(failure);
-}
-
-function lastLine(text: string): string | undefined {
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .pop();
 }
 
 /** A Redis for one test file, on a free loopback port; call stop() when done. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { killWithThisProcess } from "./child-cleanup";
+import { stopChild } from "./child-exit";
 
 /**
  * An HTTP server run as a child process, its output captured to a file, ready once a path answers
@@ -75,13 +76,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     isRunning: () => exitInfo === null && child.exitCode === null && child.signalCode === null,
     exit: () => exitInfo,
     log,
-    async stop() {
-      if (!server.isRunning()) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited, { isRunning: () => server.isRunning() }),
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);

@@ -3,9 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { binaryFromEnv } from "./binaries";
 import { killWithThisProcess } from "./child-cleanup";
-import { logSize, readLog } from "./log-file";
-import { findFreePort } from "./questdb-process";
+import { isRunning, stopChild, whenExited } from "./child-exit";
+import { lastLine, logSize, readLog } from "./log-file";
+import { startOnFreePort } from "./start-on-free-port";
 
 /**
  * Toxiproxy (github.com/Shopify/toxiproxy), a real TCP proxy that injects faults between the app
@@ -18,10 +20,7 @@ const INSTALL_SCRIPT = path.join(__dirname, "toxiproxy-install.sh");
 
 /** Thrown (with one line) when the Toxiproxy server cannot be found, built or started. */
 export class ToxiproxyUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ToxiproxyUnavailableError";
-  }
+  override name = "ToxiproxyUnavailableError";
 }
 
 /**
@@ -30,16 +29,8 @@ export class ToxiproxyUnavailableError extends Error {
  * missing or not the pinned version (about 40 s on a fresh machine, instant after).
  */
 export async function ensureToxiproxyBinary(): Promise<string> {
-  const configured = process.env.TOXIPROXY_BIN?.trim();
-  if (configured) {
-    const bin = path.resolve(configured);
-    try {
-      fs.accessSync(bin, fs.constants.X_OK);
-    } catch {
-      throw new ToxiproxyUnavailableError(`TOXIPROXY_BIN is set to ${bin}, which is not an executable file.`);
-    }
-    return bin;
-  }
+  const configured = binaryFromEnv("TOXIPROXY_BIN", ToxiproxyUnavailableError);
+  if (configured) return configured;
 
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn("bash", [INSTALL_SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
@@ -52,18 +43,10 @@ export async function ensureToxiproxyBinary(): Promise<string> {
   });
   const bin = result.stdout.trim().split("\n").pop() ?? "";
   if (result.code !== 0 || !bin || !fs.existsSync(bin)) {
-    const lastLine = lastNonEmptyLine(result.stderr) ?? `exit code ${String(result.code)}`;
-    throw new ToxiproxyUnavailableError(`${INSTALL_SCRIPT} failed: ${lastLine.slice(0, 300)}`);
+    const why = lastLine(result.stderr) ?? `exit code ${String(result.code)}`;
+    throw new ToxiproxyUnavailableError(`${INSTALL_SCRIPT} failed: ${why.slice(0, 300)}`);
   }
   return bin;
-}
-
-function lastNonEmptyLine(text: string): string | undefined {
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .pop();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,7 +192,6 @@ function proxyHandle(apiUrl: string, fields: ProxyFields): Proxy {
 // The server process.
 
 const READY_TIMEOUT_MS = 10_000;
-const START_ATTEMPTS = 3;
 
 /**
  * Starts a Toxiproxy server (a child of this process, killed with it) with its API on a free
@@ -218,51 +200,38 @@ const START_ATTEMPTS = 3;
 export async function startToxiproxy(): Promise<Toxiproxy> {
   const bin = await ensureToxiproxyBinary();
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "toxiproxy-")), "toxiproxy.log");
-  // The free port may be taken between the check and the bind: try again on another one.
-  for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
+  const startOn = async (port: number): Promise<Toxiproxy> => {
     const apiUrl = `http://127.0.0.1:${port}`;
     const logOffset = logSize(logFile);
     const child = spawnServer(bin, port, logFile);
-    const exited = new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.once("error", () => resolve());
-    });
-    const isRunning = () => child.exitCode === null && child.signalCode === null;
+    const exited = whenExited(child);
     const failure = await waitUntilReady(apiUrl, child, logFile, logOffset);
-    if (failure === null) {
-      return {
-        apiUrl,
-        pid: child.pid ?? -1,
-        logFile,
-        version: async () => (await (await fetch(`${apiUrl}/version`)).text()).trim(),
-        async createProxy(name, upstream) {
-          const fields = await callApi<ProxyFields>(apiUrl, "POST", "/proxies", {
-            name,
-            listen: "127.0.0.1:0",
-            upstream,
-            enabled: true,
-          });
-          return proxyHandle(apiUrl, fields);
-        },
-        async stop() {
-          if (isRunning()) child.kill("SIGTERM");
-          const timer = setTimeout(() => isRunning() && child.kill("SIGKILL"), 5_000);
-          try {
-            await exited;
-          } finally {
-            clearTimeout(timer);
-          }
-          fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
-        },
-      };
-    }
-    if (isRunning()) child.kill("SIGKILL");
-    await exited;
-    if (attempt >= START_ATTEMPTS || !failure.includes("address already in use")) {
+    if (failure !== null) {
+      if (isRunning(child)) child.kill("SIGKILL");
+      await exited;
       throw new ToxiproxyUnavailableError(`Toxiproxy (${bin}, API ${apiUrl}; log ${logFile}) ${failure}`);
     }
-  }
+    return {
+      apiUrl,
+      pid: child.pid ?? -1,
+      logFile,
+      version: async () => (await (await fetch(`${apiUrl}/version`)).text()).trim(),
+      async createProxy(name, upstream) {
+        const fields = await callApi<ProxyFields>(apiUrl, "POST", "/proxies", {
+          name,
+          listen: "127.0.0.1:0",
+          upstream,
+          enabled: true,
+        });
+        return proxyHandle(apiUrl, fields);
+      },
+      async stop() {
+        await stopChild(child, exited);
+        fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
+      },
+    };
+  };
+  return startOnFreePort(startOn, (error) => error instanceof ToxiproxyUnavailableError && error.message.includes("address already in use"));
 }
 
 function spawnServer(bin: string, port: number, logFile: string): ChildProcess {
@@ -293,7 +262,7 @@ async function waitUntilReady(
   for (;;) {
     if (spawnError) return `could not be spawned: ${spawnError.message}`;
     if (child.exitCode !== null || child.signalCode !== null) {
-      const log = lastNonEmptyLine(readLog(logFile, logOffset)) ?? "(no log)";
+      const log = lastLine(readLog(logFile, logOffset)) ?? "(no log)";
       return `exited during start-up (code ${String(child.exitCode)}, signal ${String(child.signalCode)}): ${log}`;
     }
     try {

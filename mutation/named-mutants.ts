@@ -13,44 +13,17 @@ import { runSuite, stopRunningChild, tryMutant, type NamedMutant, type Verdict }
 
 const QUESTDB = "server/questdb";
 
-export const NAMED_MUTANTS: NamedMutant[] = [
-  {
-    name: "retry moved inside the breaker",
-    file: `${QUESTDB}/policy.ts`,
-    find: "retryPolicy\n        .execute(() => endpoint.execute(underOperation))",
-    replace: "endpoint.execute(() => retryPolicy.execute(underOperation))",
-  },
-  {
-    name: "attempt timeout made a non-connection error",
-    file: `${QUESTDB}/errors.ts`,
-    find: 'if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout"',
-    replace: 'if (error instanceof AttemptTimeoutError) return { kind: "query_failed"',
-  },
-  {
-    name: "EPIPE dropped",
-    file: `${QUESTDB}/errors.ts`,
-    find: '"EPIPE", ',
-    replace: "",
-  },
-  {
-    name: "AggregateError classified by its first inner error",
-    file: `${QUESTDB}/errors.ts`,
-    find: "parts.find((p) => isConnectionFailure(p)) ?? parts[0]!",
-    replace: "parts[0]!",
-  },
-  {
-    name: "release() instead of release(err) for a broken connection",
-    file: `${QUESTDB}/pool.ts`,
-    find: "attempt.finish(isConnectionFailure(failed.failure) ? failed : undefined)",
-    replace: "attempt.finish(undefined)",
-  },
-  {
-    name: "the health check's release unwired",
-    file: `${QUESTDB}/service.ts`,
-    find: "answered && earlyRelease && policy.releaseBreaker()",
-    replace: "false",
-  },
+// One row a mutant: its name, the file under server/questdb, the exact text and what it becomes.
+const MUTANT_TABLE: [name: string, file: string, find: string, replace: string][] = [
+  ["retry moved inside the breaker", "policy.ts", "retryPolicy\n        .execute(() => endpoint.execute(underOperation))", "endpoint.execute(() => retryPolicy.execute(underOperation))"],
+  ["attempt timeout made a non-connection error", "errors.ts", 'if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout"', 'if (error instanceof AttemptTimeoutError) return { kind: "query_failed"'],
+  ["EPIPE dropped", "errors.ts", '"EPIPE", ', ""],
+  ["AggregateError classified by its first inner error", "errors.ts", "parts.find((p) => isConnectionFailure(p)) ?? parts[0]!", "parts[0]!"],
+  ["release() instead of release(err) for a broken connection", "pool.ts", "attempt.finish(isConnectionFailure(failed.failure) ? failed : undefined)", "attempt.finish(undefined)"],
+  ["the health check's release unwired", "service.ts", "answered && earlyRelease && policy.releaseBreaker()", "false"],
 ];
+
+export const NAMED_MUTANTS: NamedMutant[] = MUTANT_TABLE.map(([name, file, find, replace]) => ({ name, file: `${QUESTDB}/${file}`, find, replace }));
 
 const REPO = join(__dirname, "..");
 

@@ -5,6 +5,7 @@ import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 import { createResilientQuery, type QueryTarget, type QuerySpec } from "./resilient-query";
+import { refusedDegraded, refusedError } from "./testing/answers";
 import { expectSettledAt, useFakeClock } from "./testing/fake-clock";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 8812 });
@@ -95,15 +96,7 @@ describe("resilient query", () => {
     const pending = run(spec());
     await vi.advanceTimersByTimeAsync(2_000);
     const answer = await pending;
-    expect(answer).toMatchObject({
-      status: "degraded",
-      data: [1],
-      cachedAt: "2026-11-27T12:00:00.000Z",
-      reason: "database_unavailable",
-      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-      cause: "connection refused (127.0.0.1:8812)",
-      breaker: "closed",
-    });
+    expect(answer).toMatchObject(refusedDegraded([1], "2026-11-27T12:00:00.000Z", "closed"));
   });
 
   it("answers error / database_unavailable when nothing is cached for that input", async () => {
@@ -112,14 +105,7 @@ describe("resilient query", () => {
     target.answer(async () => Promise.reject(refused()));
     const pending = run(spec({ limit: 20 }));
     await vi.advanceTimersByTimeAsync(2_000);
-    expect(await pending).toEqual({
-      status: "error",
-      data: null,
-      reason: "database_unavailable",
-      message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-      cause: "connection refused (127.0.0.1:8812)",
-      breaker: "closed",
-    });
+    expect(await pending).toEqual(refusedError);
   });
 
   it("answers error / query_failed for a query failure, even with cached data, and does not retry it", async () => {

@@ -1,0 +1,61 @@
+import type { ChildProcess } from "node:child_process";
+import { isRunning, stopChild, whenExited } from "./child-exit";
+
+/**
+ * The current child of a server that tests crash, freeze and start again (QuestDB's and Redis's
+ * launchers): a restart replaces the child, and every signal goes to the one that is current.
+ */
+export abstract class RestartableChild {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+
+  /** The pid of the current process (the last one, after it exited). */
+  get pid(): number {
+    return this.child?.pid ?? -1;
+  }
+
+  isRunning(): boolean {
+    return this.child !== null && isRunning(this.child);
+  }
+
+  /** SIGKILL (no shutdown at all, like a crash) and wait until the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.isRunning()) return;
+    this.child?.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** SIGSTOP: the process keeps its ports and accepts TCP connections, but answers nothing. */
+  freeze(): void {
+    if (this.isRunning()) this.child?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT: undoes freeze(). */
+  thaw(): void {
+    if (this.isRunning()) this.child?.kill("SIGCONT");
+  }
+
+  /** SIGCONT (in case frozen), SIGTERM, SIGKILL after `graceMs` (5 s by default); resolves once gone. */
+  protected async stopCurrent(graceMs?: number): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    await stopChild(child, this.exited, {
+      graceMs,
+      terminate: () => {
+        child.kill("SIGCONT");
+        child.kill("SIGTERM");
+      },
+    });
+  }
+
+  /** Makes a freshly spawned child the current one. */
+  protected adopt(child: ChildProcess): void {
+    this.child = child;
+    this.exited = whenExited(child);
+  }
+
+  /** Resolves once the current child has exited (or could not be spawned). */
+  protected whenCurrentExited(): Promise<void> {
+    return this.exited;
+  }
+}
