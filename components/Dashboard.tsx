@@ -26,6 +26,7 @@ export function Dashboard() {
     { placeholderData: (previous) => previous },
   );
   const health = api.health.status.useQuery(undefined, { placeholderData: (previous) => previous });
+  const timeline = api.health.timeline.useQuery(undefined, { placeholderData: (previous) => previous });
   const healthUnreachable = isAppUnreachable(health);
 
   const status = pageStatus([panelState(sessions), panelState(candles), healthUnreachable ? "unreachable" : "ok"]);
@@ -56,6 +57,7 @@ export function Dashboard() {
           health={health.data}
           unreachableSince={healthUnreachable ? health.errorUpdatedAt : null}
           lastDataAt={health.dataUpdatedAt}
+          timeline={timeline.data}
         />
       </main>
     </>

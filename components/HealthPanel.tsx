@@ -2,19 +2,23 @@
 
 import type { RouterOutputs } from "@/server/root";
 import { BreakerStatus } from "./BreakerStatus";
+import { HealthTimeline } from "./HealthTimeline";
 import { PanelFrame } from "./PanelFrame";
 import { formatAgo, formatClock, useNow } from "./time";
 
 type Health = RouterOutputs["health"]["status"];
+type Timeline = RouterOutputs["health"]["timeline"];
 
 export interface HealthPanelProps {
   health: Health | undefined;
   unreachableSince: number | null;
   lastDataAt: number;
+  /** The last 15 minutes, drawn under the figures. */
+  timeline?: Timeline;
 }
 
 /** Breaker, pool and the last success and error: the same object as GET /api/health. */
-export function HealthPanel({ health, unreachableSince, lastDataAt }: HealthPanelProps) {
+export function HealthPanel({ health, unreachableSince, lastDataAt, timeline }: HealthPanelProps) {
   const now = useNow();
   const q = health?.questdb;
   return (
@@ -47,6 +51,7 @@ export function HealthPanel({ health, unreachableSince, lastDataAt }: HealthPane
           {q ? `${q.pool.total} connections · ${q.pool.idle} idle · ${q.pool.waiting} waiting` : "—"}
         </dd>
       </dl>
+      <HealthTimeline timeline={timeline} />
     </PanelFrame>
   );
 }

@@ -81,7 +81,7 @@ describe("the QuestDB service (composition root)", () => {
   it("hands routers run, health and close only", async () => {
     const fake = new FakePgPool();
     const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null });
-    expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "run"]);
+    expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "run", "timeline"]);
     await service.close();
   });
 });

@@ -7,6 +7,7 @@ import { createFleet, type Fleet } from "../fleet/fleet";
 import type { Env } from "../env";
 import { logger as processLogger, logEvent, type Logger } from "../observability/logger";
 import { processMetrics, type Metrics } from "../observability/metrics";
+import { HealthTimeline, type TimelineSnapshot } from "../observability/health-timeline";
 import { questdbEventRecorder } from "../observability/questdb-events";
 import { SnapshotStore } from "../store/snapshot-store";
 import { LastKnownGoodCache } from "./cache";
@@ -39,6 +40,8 @@ export interface QuestdbService {
   readonly run: ResilientQuery;
   /** Answers from memory only: never waits on QuestDB. */
   health(): ServiceHealth;
+  /** The last 15 minutes: breaker states, query latency, outages (from memory). */
+  timeline(): TimelineSnapshot;
   close(): Promise<void>;
 }
 
@@ -84,6 +87,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
   const metrics = deps.metrics ?? processMetrics();
   const endpoint = endpointOf(config.QUESTDB_URL);
   const record = questdbEventRecorder({ endpoint, log, metrics });
+  const timeline = new HealthTimeline(deps.now);
   const earlyRelease = deps.earlyBreakerRelease ?? true;
 
   const fleet = deps.fleet !== undefined ? deps.fleet : createFleet({ url: config.REDIS_URL, instanceId: instanceId(), log: fleetLog(log) });
@@ -91,6 +95,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
 
   const emit = (event: QuestdbEvent) => {
     record(event);
+    timeline.record(event);
     link?.onEvent(event);
     const answered = event.type === "health_checked" || (event.type === "health_check_failed" && event.answered);
     // QuestDB answers again: probe now instead of after the full recovery time, and without
@@ -173,6 +178,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
         ...(fleet ? { redis: fleet.status() } : {}),
       };
     },
+    timeline: () => timeline.snapshot(),
     close: async () => {
       link?.stop();
       fleet?.close();
@@ -201,8 +207,8 @@ function restoreSnapshot(store: SnapshotStore, cache: LastKnownGoodCache, now: (
 
 /** What routers see: run, health, close — the parts stay inside. */
 export function createQuestdbService(config: Env, deps: ServiceDeps = {}): QuestdbService {
-  const { endpoint, run, health, close } = composeQuestdb(config, deps);
-  return { endpoint, run, health, close };
+  const { endpoint, run, health, timeline, close } = composeQuestdb(config, deps);
+  return { endpoint, run, health, timeline, close };
 }
 
 const globalForService = globalThis as unknown as { questdbService?: QuestdbService };

@@ -7,4 +7,6 @@ export const healthStatusInput = z.object({}).strict().optional();
 export const healthRouter = createTRPCRouter({
   /** The same object as GET /api/health: answered from memory, never waits on QuestDB. */
   status: publicProcedure.input(healthStatusInput).query(({ ctx }) => ctx.questdb.health()),
+  /** The last 15 minutes: breaker state changes, query latency p50/p95 per interval, outages with their cause. */
+  timeline: publicProcedure.input(healthStatusInput).query(({ ctx }) => ctx.questdb.timeline()),
 });
