@@ -94,7 +94,6 @@ export class QuestdbPool implements Queryable {
   private closed = false;
   /** When QuestDB last answered anything on this endpoint (a query or a probe), epoch ms. */
   private lastAnswerAt = 0;
-  private lastProbeError: unknown;
   private state: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
 
   constructor(private readonly options: QuestdbPoolOptions) {
@@ -188,7 +187,7 @@ export class QuestdbPool implements Queryable {
       }
       if (attempt.phase() === "query-timeout") {
         void attempt.discard(); // closing the connection stops the query on QuestDB
-        const alive = this.answeredSince(startedAt) || (await this.probe());
+        const alive = this.answeredSince(startedAt) || (await this.probeFailure()) === null;
         releaseSlot();
         throw this.classified(alive ? new SlowCallError(limitMs) : new AttemptTimeoutError(limitMs));
       }
@@ -203,18 +202,20 @@ export class QuestdbPool implements Queryable {
     return toClassifiedError(error, { endpoint: this.endpoint, secrets: this.secrets });
   }
 
-  /** `SELECT 1` on a pooled connection within the probe limit: does QuestDB answer? */
-  private async probe(): Promise<boolean> {
+  /** `SELECT 1` on a pooled connection within the probe limit: null if QuestDB answered, else why not. */
+  private async probeFailure(): Promise<unknown> {
     const attempt = startAttempt(this.pool, "SELECT 1", [], this.probeTimeoutMs);
     try {
       await attempt.result;
       this.lastAnswerAt = Date.now();
-      return true;
+      return null;
     } catch (error) {
-      this.lastProbeError = attempt.phase() === "failed" ? error : new AttemptTimeoutError(this.probeTimeoutMs);
-      if (attempt.phase() === "failed") attempt.finish(this.classified(error));
-      else void attempt.discard();
-      return false;
+      if (attempt.phase() === "failed") {
+        attempt.finish(this.classified(error));
+        return error;
+      }
+      void attempt.discard();
+      return new AttemptTimeoutError(this.probeTimeoutMs);
     }
   }
 
@@ -230,17 +231,17 @@ export class QuestdbPool implements Queryable {
     this.checking = true;
     try {
       const since = Date.now();
-      const ok = (await this.probe()) || (await this.probe());
+      const failure = (await this.probeFailure()) && (await this.probeFailure());
       this.state.lastCheckAt = new Date();
-      if (ok) {
+      if (!failure) {
         this.noteSuccess(this.state.lastCheckAt);
         this.emit({ type: "health_checked", ok: true });
         return true;
       }
       const answered = this.answeredSince(since);
-      const description = this.describe("run the health check", this.lastProbeError ?? new Error("no answer"));
+      const description = this.describe("run the health check", failure);
       if (!answered) this.noteFailure(description);
-      this.emit({ type: "health_check_failed", answered, error: description, errorType: this.classify(this.lastProbeError).errorType, evicted: 2, checked: 2 });
+      this.emit({ type: "health_check_failed", answered, error: description, errorType: this.classify(failure).errorType, evicted: 2, checked: 2 });
       return answered;
     } finally {
       this.checking = false;
