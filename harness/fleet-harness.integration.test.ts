@@ -3,6 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLoadBalancer, type LoadBalancer } from "./nginx-process";
+import { eventually } from "./eventually";
 import { isPidAlive, isPidStopped, processTree } from "./proc";
 import { startRedis, type RedisProcess } from "./redis-process";
 
@@ -74,12 +75,13 @@ describe("startRedis", () => {
   it("freeze() makes a PING time out (the port still accepts); thaw() answers again", async () => {
     redis.freeze();
     try {
-      expect(isPidStopped(redis.pid)).toBe(true);
+      // SIGSTOP is delivered asynchronously: /proc shows "T" a moment after kill() returns.
+      await eventually(() => isPidStopped(redis.pid), { timeoutMs: 2_000, intervalMs: 10, what: "redis stopped" });
       expect(await rawCommand(redis.port, "PING", 500)).toEqual({ failure: "timeout after connect" });
     } finally {
       redis.thaw();
     }
-    expect(isPidStopped(redis.pid)).toBe(false);
+    await eventually(() => !isPidStopped(redis.pid), { timeoutMs: 2_000, intervalMs: 10, what: "redis running again" });
     expect(await rawCommand(redis.port, "PING")).toEqual({ answer: "+PONG\r\n" });
   });
 
