@@ -3,6 +3,9 @@ import type { ReactNode } from "react";
 import { Providers } from "./providers";
 import "./globals.css";
 
+// Every page is rendered per request: proxy.ts gives each one its own CSP nonce.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: "QuestDB operator dashboard",
   description: "Trading sessions and markets from QuestDB, resilient to outages",

@@ -21,6 +21,8 @@ export const HEAP_SAMPLE_MS = 2_000;
 
 /** The soak's app configuration: a short breaker recovery and a fast health check. */
 export const APP_ENV = {
+  // The soak measures outages, not sign-in: the e2e suite runs signed in through a real provider.
+  AUTH_MODE: "none",
   QUESTDB_BREAKER_RECOVERY_MS: "5000",
   QUESTDB_HEALTH_INTERVAL_MS: "500",
   // The soak's clients share one address and are far busier than any viewer: no per-client limit.

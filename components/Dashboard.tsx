@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import {
   CANDLE_INTERVALS,
   DEFAULT_MARKET_INPUT,
@@ -15,7 +15,8 @@ import { ResilientPanel, isAppUnreachable, panelState } from "./ResilientPanel";
 import { SessionsTable } from "./SessionsTable";
 import { StatusChip, pageStatus } from "./StatusChip";
 
-export function Dashboard() {
+/** `account`: who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx). */
+export function Dashboard({ account }: { account?: ReactNode }) {
   const [symbol, setSymbol] = useState<string>(DEFAULT_MARKET_INPUT.symbol);
   const [interval, setCandleInterval] = useState<CandleInterval>(DEFAULT_MARKET_INPUT.interval);
 
@@ -35,7 +36,10 @@ export function Dashboard() {
     <>
       <header className="page-header">
         <h1>Trading operations</h1>
-        <StatusChip status={status} />
+        <div className="header-end">
+          <StatusChip status={status} />
+          {account}
+        </div>
       </header>
       <main className="grid">
         <ResilientPanel title="Active sessions" query={sessions} id="sessions" skeleton={<TableSkeleton />}>

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { findFreePort } from "../harness/questdb-process";
-import { expect, test } from "./fixtures";
+import { expect, metricsHeaders, test } from "./fixtures";
 
 /**
  * Configuration errors stop the production server (`next start`) at start-up — without any request —
@@ -167,7 +167,7 @@ test.describe("QuestDB missing at start is not a configuration error", () => {
     await expect
       .poll(async () => (await (await request.get(`${url}/api/health`)).json()) as { status: string; questdb: { lastError: string | null } })
       .toMatchObject({ status: "degraded", questdb: { lastError: expect.stringMatching(/connection refused/) } });
-    expect((await request.get(`${url}/api/metrics`)).status()).toBe(200);
+    expect((await request.get(`${url}/api/metrics`, { headers: metricsHeaders(stack) })).status()).toBe(200);
 
     // Several polls while QuestDB is missing: each an `error` answer (nothing cached), HTTP 200.
     for (let i = 0; i < 3; i++) {

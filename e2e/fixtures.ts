@@ -1,9 +1,11 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { startApp, type AppProcess } from "../harness/app-process";
+import { signInAtProvider, startOidcProvider, type OidcProviderProcess, type TestUser } from "../harness/oidc-provider-process";
 import { QuestdbProcess, findFreePort, findFreePorts, httpUrlFor, pgUrlFor } from "../harness/questdb-process";
 
 /**
@@ -12,6 +14,10 @@ import { QuestdbProcess, findFreePort, findFreePorts, httpUrlFor, pgUrlFor } fro
  * Both are stopped after the test (and killed with the test process by their launchers); the
  * app's and QuestDB's logs are attached when a test fails, and a test fails if the app died or
  * logged an unhandled error.
+ *
+ * By default the app runs as production should, AUTH_MODE=oidc against a real OpenID provider of
+ * its own (harness/oidc-provider-process.ts), and the test's browser and `request` are signed in
+ * as the operator alice through the provider's login form before the test starts.
  */
 
 export const APP_ENV = {
@@ -36,9 +42,21 @@ export interface QuestdbHandle extends Pick<QuestdbProcess, "pgUrl" | "httpUrl" 
   sql(text: string, params?: unknown[]): Promise<void>;
 }
 
+/** What the app was given to check sign-ins and scrapes with (AUTH_MODE=oidc). */
+export interface StackAuth {
+  provider: OidcProviderProcess;
+  /** AUTH_SECRET: the session cookie's key. */
+  secret: string;
+  metricsToken: string;
+  /** The session cookie(s) of the signed-in test user; [] when the test signs in itself. */
+  cookies: Awaited<ReturnType<BrowserContext["cookies"]>>;
+}
+
 export interface Stack {
   questdb: QuestdbHandle;
   app: AppProcess;
+  /** null with authMode "none". */
+  auth: StackAuth | null;
   /** Stops the app (the browser loses its server) and starts it again on the same port. */
   stopApp(): Promise<void>;
   startApp(): Promise<void>;
@@ -49,6 +67,27 @@ interface StackOptions {
   questdbDown: boolean;
   /** More environment for the app, over APP_ENV. */
   appEnv: Record<string, string>;
+  /** "oidc" (default): sign-in through a real provider; "none": AUTH_MODE=none. */
+  authMode: "oidc" | "none";
+  /** Who the test's browser and `request` are signed in as before it starts; null: nobody. */
+  signedInAs: keyof OidcProviderProcess["users"] | null;
+}
+
+/**
+ * Signs in through the app's own door in a fresh browser context: the dashboard sends it to the
+ * provider, the user types a password there, the provider sends it back. Returns the cookies.
+ */
+export async function signInThroughProvider(browser: Browser, appUrl: string, user: TestUser): Promise<StackAuth["cookies"]> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(appUrl);
+    await signInAtProvider(page, user);
+    await page.waitForURL(`${appUrl}/**`);
+    return await context.cookies(appUrl);
+  } finally {
+    await context.close();
+  }
 }
 
 /**
@@ -98,35 +137,76 @@ export async function createSeededQuestdb(testDir: string, running: boolean): Pr
   return handle;
 }
 
-/** The `page` fixture of every spec: the page must never throw, an uncaught error in the browser fails the test. */
+/**
+ * The `page` fixture of every spec: the page must never throw, and nothing on it may be refused by
+ * its Content-Security-Policy — an uncaught error or a CSP violation in the browser fails the test.
+ */
 export const pageFailingOnErrors = async ({ page }: { page: Page }, use: (page: Page) => Promise<void>): Promise<void> => {
   const errors: string[] = [];
+  const cspViolations: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message || String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   await use(page);
   expect(errors, "uncaught errors in the page").toEqual([]);
+  expect(cspViolations, "CSP violations in the page").toEqual([]);
 };
+
+/** `Authorization: Bearer <METRICS_TOKEN>` for /api/metrics (none with authMode "none"). */
+export function metricsHeaders(stack: Stack): Record<string, string> {
+  return stack.auth ? { authorization: `Bearer ${stack.auth.metricsToken}` } : {};
+}
 
 export const test = base.extend<StackOptions & { stack: Stack }>({
   questdbDown: [false, { option: true }],
   appEnv: [{}, { option: true }],
+  authMode: ["oidc", { option: true }],
+  signedInAs: ["operator", { option: true }],
   page: pageFailingOnErrors,
-  stack: async ({ questdbDown, appEnv }, use, testInfo) => {
+  // The test's browser context and `request` carry the signed-in user's session cookie.
+  storageState: async ({ stack }, use) => use({ cookies: stack.auth?.cookies ?? [], origins: [] }),
+  request: async ({ playwright, stack }, use) => {
+    const request = await playwright.request.newContext({ storageState: { cookies: stack.auth?.cookies ?? [], origins: [] } });
+    await use(request);
+    await request.dispose();
+  },
+  stack: async ({ questdbDown, appEnv, authMode, signedInAs, browser }, use, testInfo) => {
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
     const questdb = await createSeededQuestdb(testDir, !questdbDown);
     let app: AppProcess | undefined;
+    let provider: OidcProviderProcess | undefined;
     const port = await findFreePort();
+    const url = `http://127.0.0.1:${port}`;
+    let authEnv: Record<string, string> = { AUTH_MODE: "none" };
+    let auth: StackAuth | null = null;
+    if (authMode === "oidc") {
+      provider = await startOidcProvider({ redirectUris: [`${url}/api/auth/callback`], logFile: path.join(testDir, "oidc-provider.log") });
+      auth = { provider, secret: randomBytes(32).toString("base64url"), metricsToken: randomBytes(16).toString("hex"), cookies: [] };
+      authEnv = {
+        AUTH_MODE: "oidc",
+        OIDC_ISSUER: provider.issuer,
+        OIDC_CLIENT_ID: provider.client.id,
+        OIDC_CLIENT_SECRET: provider.client.secret,
+        OIDC_ALLOWED_GROUPS: "operators",
+        AUTH_SECRET: auth.secret,
+        METRICS_TOKEN: auth.metricsToken,
+      };
+    }
     const launchApp = () =>
       startApp({
         port,
         logFile: path.join(testDir, "app.log"),
         // Each test's app keeps its last-known-good snapshot in the test's own directory.
-        env: { ...APP_ENV, DASHBOARD_DATA_DIR: path.join(testDir, "data"), ...appEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
+        env: { ...APP_ENV, ...authEnv, DASHBOARD_DATA_DIR: path.join(testDir, "data"), ...appEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
       });
     try {
       app = await launchApp();
+      if (auth && provider && signedInAs) auth.cookies = await signInThroughProvider(browser, url, provider.users[signedInAs]);
       const stack: Stack = {
         questdb,
         app,
+        auth,
         async stopApp() {
           await app?.stop();
         },
@@ -141,9 +221,11 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
     } finally {
       if (testInfo.status !== testInfo.expectedStatus) {
         if (app) await testInfo.attach("app.log", { path: app.logFile, contentType: "text/plain" });
+        if (provider) await testInfo.attach("oidc-provider.log", { path: provider.logFile, contentType: "text/plain" }).catch(() => undefined);
         await testInfo.attach("questdb.log", { path: path.join(testDir, "questdb.log"), contentType: "text/plain" }).catch(() => undefined);
       }
       await app?.stop();
+      await provider?.stop();
       questdb.thaw();
       await questdb.process?.stop();
       rmSync(testDir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export const FLEET_APP_ENV = {
   ...APP_ENV,
   // All traffic reaches the instances from one address (the balancer's): the limit is not under test here.
   RATE_LIMIT_PER_MINUTE: "100000",
+  // Fleet specs are about shared state, not sign-in (the single-instance specs run signed in).
+  AUTH_MODE: "none",
 };
 
 /** One app instance: stop() and start() keep its port, data directory, log and Redis. */

@@ -1,5 +1,5 @@
 import type { APIRequestContext } from "@playwright/test";
-import { expect, measure, test } from "./fixtures";
+import { expect, measure, metricsHeaders, test } from "./fixtures";
 
 /** /api/health and /api/metrics over HTTP against the production app and a real QuestDB. */
 
@@ -23,7 +23,7 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
   });
   expect((await healthy.json()).questdb.lastSuccessAt).toMatch(/^\d{4}-\d\d-\d\dT/);
 
-  const metricsRes = await request.get(`${url}/api/metrics`);
+  const metricsRes = await request.get(`${url}/api/metrics`, { headers: metricsHeaders(stack) });
   expect(metricsRes.headers()["content-type"]).toContain("text/plain");
   const before = await metricsRes.text();
   for (const name of [
@@ -55,7 +55,7 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
   expect(down.status).toBe("degraded");
   expect(down.questdb.lastError).toMatch(/^Failed to .+: .+/);
 
-  const after = await (await request.get(`${url}/api/metrics`)).text();
+  const after = await (await request.get(`${url}/api/metrics`, { headers: metricsHeaders(stack) })).text();
   expect(sumOf(after, "questdb_breaker_state{")).toBe(2);
   expect(sumOf(after, "questdb_breaker_transitions_total", 'state="open"')).toBeGreaterThanOrEqual(1);
   expect(sumOf(after, "questdb_retries_total")).toBeGreaterThanOrEqual(3);

@@ -50,10 +50,15 @@ async function main(): Promise<void> {
   const log = createLogger("dev");
   const env = parseEnv();
   const port = env.PORT;
+  // Two commands to a first look: without a chosen AUTH_MODE, dev serves without sign-in, and says so.
+  const devEnv: NodeJS.ProcessEnv = { ...process.env, AUTH_MODE: env.AUTH_MODE ?? "none" };
+  if (env.AUTH_MODE === undefined) {
+    console.log("AUTH_MODE is not set: npm run dev serves without sign-in (AUTH_MODE=none); set AUTH_MODE=oidc to try sign-in");
+  }
 
   if (process.env.QUESTDB_URL?.trim()) {
     console.log(`QUESTDB_URL is set: running next dev on port ${port} against it (no local QuestDB, seed or feed)`);
-    runNextDev(port, process.env, async (code) => process.exit(code));
+    runNextDev(port, devEnv, async (code) => process.exit(code));
     return;
   }
 
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
   let exiting = false;
   runNextDev(
     port,
-    { ...process.env, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl, PORT: String(port) },
+    { ...devEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl, PORT: String(port) },
     async (code) => {
       if (exiting) return;
       exiting = true;

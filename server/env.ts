@@ -23,7 +23,22 @@ const DEFAULTS = {
   DASHBOARD_DATA_DIR: ".data",
   REDIS_URL: "",
   PORT: "3000",
+  // Access control (README "Sign-in"). AUTH_MODE has no default: production start-up refuses
+  // until an operator chooses (requireAuthModeChosen).
+  AUTH_MODE: "",
+  OIDC_ISSUER: "",
+  OIDC_CLIENT_ID: "",
+  OIDC_CLIENT_SECRET: "",
+  OIDC_ALLOWED_GROUPS: "",
+  AUTH_SECRET: "",
+  METRICS_TOKEN: "",
 } as const;
+
+/** Values never printed, not even in the one line that rejects them. */
+const SECRET_NAMES: ReadonlySet<string> = new Set(["OIDC_CLIENT_SECRET", "AUTH_SECRET", "METRICS_TOKEN"]);
+
+/** The shortest AUTH_SECRET accepted: the session cookie's key is derived from it. */
+export const AUTH_SECRET_MIN_LENGTH = 32;
 
 type EnvName = keyof typeof DEFAULTS;
 
@@ -65,7 +80,21 @@ const retryDelays = z
       .max(10, "at most 10 delays"),
   );
 
-const schema = z.object({
+/** https, or http to this machine only (a local test provider): tokens never cross a network in clear. */
+const issuerUrl = httpUrl.refine((value) => {
+  if (!URL.canParse(value)) return true; // httpUrl has said what is wrong
+  const url = new URL(value);
+  return url.protocol === "https:" || ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}, "an https URL (http only for a provider on 127.0.0.1 or localhost)");
+
+const authMode = z.enum(["", "oidc", "none"], {
+  error: "oidc (sign-in through your OpenID provider) or none (no sign-in: anyone who reaches the port sees everything)",
+});
+const groupList = z
+  .string()
+  .transform((value) => value.split(",").map((group) => group.trim()).filter((group) => group !== ""));
+
+const fields = z.object({
   QUESTDB_URL: postgresUrl,
   QUESTDB_HTTP_URL: httpUrl,
   QUESTDB_RETRY_DELAYS_MS: retryDelays,
@@ -82,7 +111,33 @@ const schema = z.object({
   DASHBOARD_DATA_DIR: z.string().trim().min(1, "a directory path"),
   REDIS_URL: redisUrl,
   PORT: integer(1, 65_535),
+  AUTH_MODE: authMode,
+  OIDC_ISSUER: z.union([z.literal(""), issuerUrl]),
+  OIDC_CLIENT_ID: z.string().trim(),
+  OIDC_CLIENT_SECRET: z.string(),
+  OIDC_ALLOWED_GROUPS: groupList,
+  AUTH_SECRET: z.string(),
+  METRICS_TOKEN: z.string().trim(),
 });
+
+/** What AUTH_MODE=oidc needs besides itself; each missing one is named in the rejecting line. */
+const OIDC_REQUIRED = {
+  OIDC_ISSUER: "the issuer URL of your OpenID provider, e.g. https://sso.example.com/realms/ops",
+  OIDC_CLIENT_ID: "the client id registered at the provider",
+  OIDC_CLIENT_SECRET: "the client secret registered at the provider",
+  AUTH_SECRET: `a random key of at least ${AUTH_SECRET_MIN_LENGTH} characters (e.g. openssl rand -base64 48)`,
+} as const;
+
+const schema = fields
+  .superRefine((value, ctx) => {
+    if (value.AUTH_MODE !== "oidc") return;
+    for (const [name, what] of Object.entries(OIDC_REQUIRED)) {
+      const set = value[name as keyof typeof OIDC_REQUIRED] !== "";
+      const tooShort = name === "AUTH_SECRET" && value.AUTH_SECRET.length < AUTH_SECRET_MIN_LENGTH;
+      if (!set || tooShort) ctx.addIssue({ code: "custom", path: [name], message: `${what} (required when AUTH_MODE=oidc)` });
+    }
+  })
+  .transform(({ AUTH_MODE, ...rest }) => ({ ...rest, AUTH_MODE: AUTH_MODE === "" ? undefined : AUTH_MODE }));
 
 export type Env = z.output<typeof schema>;
 
@@ -93,8 +148,9 @@ export class InvalidEnvError extends Error {
   }
 }
 
-/** Shows a value in an error line without leaking a password inside a URL. */
-function showValue(value: string): string {
+/** Shows a value in an error line without leaking a password inside a URL or a secret's value. */
+function showValue(name: string, value: string): string {
+  if (SECRET_NAMES.has(name)) return value === "" ? '""' : `<hidden, ${value.length} characters>`;
   return JSON.stringify(redactSecrets(value));
 }
 
@@ -106,15 +162,28 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const raw: Record<string, string> = {};
   for (const name of Object.keys(DEFAULTS) as EnvName[]) {
     const value = source[name];
-    raw[name] = value === undefined || value.trim() === "" ? DEFAULTS[name] : value;
+    raw[name] = value === undefined || value.trim() === "" ? DEFAULTS[name] : SECRET_NAMES.has(name) ? value : value.trim();
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = issue.path[0] as EnvName;
   throw new InvalidEnvError(
-    `Invalid environment variable ${name}=${showValue(raw[name]!)}: expected ${issue.message}`,
+    `Invalid environment variable ${name}=${showValue(name, raw[name]!)}: expected ${issue.message}`,
   );
+}
+
+/**
+ * Production start-up (`npm start`, `next start`) needs an explicit choice: an unset AUTH_MODE
+ * would otherwise mean a dashboard open to anyone who reaches its port, by accident.
+ */
+export function requireAuthModeChosen(env: Env): Env {
+  if (env.AUTH_MODE === undefined) {
+    throw new InvalidEnvError(
+      "AUTH_MODE is not set: choose AUTH_MODE=oidc (operators sign in through your OpenID provider) or AUTH_MODE=none (no sign-in: anyone who reaches the port sees everything)",
+    );
+  }
+  return env;
 }
 
 /**

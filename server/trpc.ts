@@ -3,8 +3,9 @@
  * Routers get the QuestDB service from the context, never from an import, so a router test
  * can hand in a service pointed at its own QuestDB.
  */
-import { initTRPC } from "@trpc/server";
+import { TRPCError, initTRPC } from "@trpc/server";
 import { ZodError } from "zod";
+import { viewerOf, type Viewer } from "./auth/viewer";
 import { env } from "./env";
 import { logEvent, logger } from "./observability/logger";
 import { questdbService, type QuestdbService } from "./questdb/service";
@@ -13,16 +14,18 @@ import { questdbService, type QuestdbService } from "./questdb/service";
 
 export interface Context {
   questdb: QuestdbService;
+  /** Who asks: decided from the request's session cookie (server/auth/viewer.ts). */
+  viewer: Viewer;
 }
 
-/** The context without a request: what tests and the server-side caller use. */
-export function createContextInner(opts: { questdb: QuestdbService }): Context {
-  return { questdb: opts.questdb };
+/** The context without a request: what tests use (authentication off unless a viewer is given). */
+export function createContextInner(opts: { questdb: QuestdbService; viewer?: Viewer }): Context {
+  return { questdb: opts.questdb, viewer: opts.viewer ?? { kind: "auth-off" } };
 }
 
-/** The context of one HTTP request. */
-export function createTRPCContext(): Context {
-  return createContextInner({ questdb: questdbService(env) });
+/** The context of one HTTP request (or of a server-rendered page, from its request headers). */
+export async function createTRPCContext(headers: Headers): Promise<Context> {
+  return createContextInner({ questdb: questdbService(env), viewer: await viewerOf(headers, env()) });
 }
 
 // 2. Initialisation
@@ -55,7 +58,7 @@ export const createTRPCRouter = t.router;
 // 3. Procedures
 
 /** Logs only unexpected errors: bad input is the caller's business and already answered in words. */
-export const publicProcedure = t.procedure.use(async ({ next, path, type }) => {
+const loggedProcedure = t.procedure.use(async ({ next, path, type }) => {
   const result = await next();
   if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
     logEvent(logger, "error", "trpc.unexpected_error", {
@@ -65,4 +68,21 @@ export const publicProcedure = t.procedure.use(async ({ next, path, type }) => {
     });
   }
   return result;
+});
+
+/**
+ * Every procedure the app has: trading data and the service's internals are for operators only,
+ * so there is no unauthenticated procedure to pick by mistake. 401 without a session, 403 for a
+ * user outside OIDC_ALLOWED_GROUPS; the answer is a message, never data.
+ */
+export const operatorProcedure = loggedProcedure.use(({ ctx, next }) => {
+  const { viewer } = ctx;
+  if (viewer.kind === "anonymous") {
+    const why = { "no session": "no session", "expired session": "the session has expired", "invalid session": "the session cookie is not valid" }[viewer.why];
+    throw new TRPCError({ code: "UNAUTHORIZED", message: `Not signed in (${why}): open the dashboard to sign in` });
+  }
+  if (viewer.kind === "not-allowed") {
+    throw new TRPCError({ code: "FORBIDDEN", message: `Signed in as ${viewer.user.email ?? viewer.user.name}, who is not in a group allowed to see this dashboard` });
+  }
+  return next();
 });

@@ -92,7 +92,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 /** `next start` of the build, pointed at QuestDB through `env`; ready once /api/health answers. */
 export async function startApp(build: Build, port: number, env: Record<string, string>, logFile: string): Promise<ServerProcess> {
-  return launchApp({ root: build.dir, port, env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "0", ...env }, logFile, baseEnv: cleanEnv(), readyTimeoutMs: 90_000 });
+  return launchApp({ root: build.dir, port, env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "0", AUTH_MODE: "none", ...env }, logFile, baseEnv: cleanEnv(), readyTimeoutMs: 90_000 });
 }
 
 /** The plain-pg baseline route (bench/baseline-server.ts) in its own Node process. */

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, operatorProcedure } from "../trpc";
 
 /** No input. Anything else (a field, a number, text that is not JSON) is a BAD_REQUEST naming it. */
 export const healthStatusInput = z.object({}).strict().optional();
 
 export const healthRouter = createTRPCRouter({
   /** The same object as GET /api/health: answered from memory, never waits on QuestDB. */
-  status: publicProcedure.input(healthStatusInput).query(({ ctx }) => ctx.questdb.health()),
+  status: operatorProcedure.input(healthStatusInput).query(({ ctx }) => ctx.questdb.health()),
   /** The last 15 minutes: breaker state changes, query latency p50/p95 per interval, outages with their cause. */
-  timeline: publicProcedure.input(healthStatusInput).query(({ ctx }) => ctx.questdb.timeline()),
+  timeline: operatorProcedure.input(healthStatusInput).query(({ ctx }) => ctx.questdb.timeline()),
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CANDLES_LIMIT, CANDLE_INTERVALS } from "../../domain/market";
 import { candlesQuery } from "../questdb/queries";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, operatorProcedure } from "../trpc";
 
 export const candlesInput = z
   .object({
@@ -15,7 +15,7 @@ export const candlesInput = z
   .strict();
 
 export const marketRouter = createTRPCRouter({
-  candles: publicProcedure.input(candlesInput).query(({ ctx, input }) => {
+  candles: operatorProcedure.input(candlesInput).query(({ ctx, input }) => {
     const limit = input.limit ?? CANDLES_LIMIT.default;
     return ctx.questdb.run({
       operation: "market.candles",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SESSIONS_LIMIT } from "../../domain/market";
 import { activeSessionsQuery } from "../questdb/queries";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, operatorProcedure } from "../trpc";
 
 export const activeSessionsInput = z
   .object({ limit: z.number().int().min(1).max(SESSIONS_LIMIT.max).optional() })
@@ -9,7 +9,7 @@ export const activeSessionsInput = z
   .optional();
 
 export const sessionsRouter = createTRPCRouter({
-  active: publicProcedure.input(activeSessionsInput).query(({ ctx, input }) => {
+  active: operatorProcedure.input(activeSessionsInput).query(({ ctx, input }) => {
     const limit = input?.limit ?? SESSIONS_LIMIT.default;
     return ctx.questdb.run({
       operation: "sessions.active",

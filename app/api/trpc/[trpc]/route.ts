@@ -18,7 +18,7 @@ const handler = withRequestLog(
       router: appRouter,
       // The page batches at most 10 calls; a bigger batch is a 400, not a burst of queries.
       maxBatchSize: 20,
-      createContext: () => createTRPCContext(),
+      createContext: () => createTRPCContext(req.headers),
     }),
 );
 

@@ -1,0 +1,16 @@
+export const dynamic = "force-dynamic";
+
+/** Where sign-out ends: no data, one way back in. */
+export default function SignedOutPage() {
+  return (
+    <main className="auth-page panel" data-testid="signed-out">
+      <h1>Signed out</h1>
+      <p>You are signed out of the QuestDB operator dashboard on this browser.</p>
+      <div className="actions">
+        <a href="/api/auth/signin?returnTo=%2F" data-testid="sign-in-again">
+          Sign in again
+        </a>
+      </div>
+    </main>
+  );
+}

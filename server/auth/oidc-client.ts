@@ -1,0 +1,136 @@
+import * as client from "openid-client";
+import type { Env } from "../env";
+import type { SessionUser } from "./session-cookie";
+
+/**
+ * The OpenID Connect client (openid-client, certified): discovery, the authorization code flow
+ * with PKCE, state and nonce, and the ID token's checks are all the library's. This file only
+ * decides what to ask for and what to keep of the answer.
+ */
+
+/** Every call to the provider gives up after this long: a sign-in page must not hang. */
+const PROVIDER_TIMEOUT_MS = 5_000;
+/** Standard scopes only; `groups` comes as a claim (Keycloak's, Okta's and Entra's group mappers). */
+export const SIGN_IN_SCOPE = "openid profile email";
+
+/** Why a sign-in did not complete, as words the error page shows (never the provider's raw text). */
+export type SignInFailure = "provider_unreachable" | "provider_refused" | "sign_in_expired" | "sign_in_failed";
+
+export class SignInError extends Error {
+  override name = "SignInError";
+  constructor(
+    readonly failure: SignInFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const timedFetch: client.CustomFetch = (url, options) =>
+  fetch(url, { ...options, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) } as RequestInit);
+
+/** Plain http only to a provider on this machine (a test or a local Keycloak); env.ts enforces it too. */
+function isLoopback(url: URL): boolean {
+  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}
+
+let discovered: { issuer: string; config: Promise<client.Configuration> } | null = null;
+
+/**
+ * The provider's configuration, discovered once and kept; a failed discovery is forgotten at once,
+ * so the next sign-in tries again instead of remembering an outage.
+ */
+export function providerConfiguration(env: Env): Promise<client.Configuration> {
+  if (discovered?.issuer === env.OIDC_ISSUER) return discovered.config;
+  const issuer = new URL(env.OIDC_ISSUER);
+  const config = client
+    .discovery(issuer, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET, undefined, {
+      [client.customFetch]: timedFetch,
+      execute: issuer.protocol === "http:" && isLoopback(issuer) ? [client.allowInsecureRequests] : [],
+    })
+    .then((configuration) => {
+      configuration[client.customFetch] = timedFetch;
+      return configuration;
+    })
+    .catch((error: unknown) => {
+      discovered = null;
+      throw new SignInError("provider_unreachable", `OpenID provider discovery at ${env.OIDC_ISSUER} failed: ${describe(error)}`);
+    });
+  discovered = { issuer: env.OIDC_ISSUER, config };
+  return config;
+}
+
+/** The provider's authorization URL for one sign-in, and the secrets the callback will check. */
+export async function startSignIn(env: Env, redirectUri: string): Promise<{ url: URL; state: string; nonce: string; codeVerifier: string }> {
+  const config = await providerConfiguration(env);
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: SIGN_IN_SCOPE,
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: "S256",
+    state,
+    nonce,
+  });
+  return { url, state, nonce, codeVerifier };
+}
+
+/** Exchanges the callback's code (checking state, nonce, PKCE and the ID token) for who signed in. */
+export async function finishSignIn(
+  env: Env,
+  callbackUrl: URL,
+  checks: { state: string; nonce: string; codeVerifier: string },
+): Promise<SessionUser> {
+  const config = await providerConfiguration(env);
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      pkceCodeVerifier: checks.codeVerifier,
+      idTokenExpected: true,
+    });
+  } catch (error) {
+    if (error instanceof client.AuthorizationResponseError) {
+      throw new SignInError("provider_refused", `the provider refused the sign-in: ${error.error}${error.error_description ? ` (${error.error_description})` : ""}`);
+    }
+    if (isNetworkFailure(error)) throw new SignInError("provider_unreachable", `the provider's token endpoint did not answer: ${describe(error)}`);
+    throw new SignInError("sign_in_failed", `the provider's answer failed a check: ${describe(error)}`);
+  }
+  const claims = tokens.claims();
+  if (!claims) throw new SignInError("sign_in_failed", "the provider sent no ID token");
+  let groups = stringArray(claims.groups);
+  if (groups === null) {
+    // Some providers put groups in userinfo only; without them the user simply has none.
+    groups = await client
+      .fetchUserInfo(config, tokens.access_token, claims.sub)
+      .then((info) => stringArray(info.groups) ?? [])
+      .catch(() => []);
+  }
+  const text = (value: unknown) => (typeof value === "string" && value.trim() !== "" ? value : null);
+  return {
+    sub: claims.sub,
+    name: text(claims.name) ?? text(claims.preferred_username) ?? text(claims.email) ?? claims.sub,
+    email: text(claims.email),
+    groups,
+  };
+}
+
+function stringArray(value: unknown): string[] | null {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : null;
+}
+
+function isNetworkFailure(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === "TimeoutError" || name === "AbortError" || (error instanceof TypeError && /fetch failed/i.test(error.message));
+}
+
+/** The error's own words, or its cause's (fetch's "fetch failed" hides ECONNREFUSED in cause). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error) || "unknown error";
+  const cause = (error as { cause?: unknown }).cause;
+  const causeText = cause instanceof Error ? ` (${(cause as NodeJS.ErrnoException).code ?? cause.message})` : "";
+  return `${error.message || error.name}${causeText}`;
+}
