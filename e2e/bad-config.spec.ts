@@ -21,6 +21,13 @@ const CONTRACT_VARIABLES = [
   "QUESTDB_HEALTH_INTERVAL_MS",
   "QUESTDB_POOL_MAX",
   "PORT",
+  "AUTH_MODE",
+  "OIDC_ISSUER",
+  "OIDC_CLIENT_ID",
+  "OIDC_CLIENT_SECRET",
+  "OIDC_ALLOWED_GROUPS",
+  "AUTH_SECRET",
+  "METRICS_TOKEN",
 ] as const;
 type Variable = (typeof CONTRACT_VARIABLES)[number];
 
@@ -148,6 +155,39 @@ test.describe("a bad configuration stops `next start` at start-up with one line 
       expect(lines, report).toEqual([expect.stringMatching(/^Invalid environment variable PORT="/)]);
     });
   }
+});
+
+test.describe("production never starts open by accident", () => {
+  const QUESTDB_URL = "postgresql://admin:quest@127.0.0.1:1/qdb";
+  for (const npmStart of [true, false]) {
+    test(`AUTH_MODE unset stops \`${npmStart ? "npm start" : "next start"}\` with one line`, async () => {
+      const port = await findFreePort();
+      const result = await nextStart({ QUESTDB_URL }, npmStart ? [] : ["-p", String(port)], { npmStart });
+      const report = `exit ${String(result.code)} after ${result.ms} ms, kept running: ${result.kept}:\n${result.output}`;
+      expect(result.kept, report).toBe(false);
+      expect(result.code, report).not.toBe(0);
+      const lines = result.output.split("\n").filter((line) => line.includes("AUTH_MODE"));
+      expect(lines, report).toEqual([expect.stringMatching(/^AUTH_MODE is not set: choose AUTH_MODE=oidc .+ or AUTH_MODE=none .+$/)]);
+      expect(result.output, "no stack trace").not.toMatch(/^\s+at /m);
+    });
+  }
+
+  test("AUTH_MODE=oidc with a short AUTH_SECRET: one line naming it, the secret never printed", async () => {
+    const env = {
+      QUESTDB_URL,
+      AUTH_MODE: "oidc",
+      OIDC_ISSUER: "https://sso.example.com/realms/ops",
+      OIDC_CLIENT_ID: "dashboard",
+      OIDC_CLIENT_SECRET: "client-secret-never-printed",
+      AUTH_SECRET: "short-secret-never-printed",
+    };
+    const result = await nextStart(env, [], { npmStart: true });
+    const report = `exit ${String(result.code)}:\n${result.output}`;
+    expect(result.code, report).not.toBe(0);
+    const lines = result.output.split("\n").filter((line) => line.trim() !== "");
+    expect(lines, report).toEqual([expect.stringMatching(/^Invalid environment variable AUTH_SECRET=<hidden, 26 characters>: expected a random key of at least 32 characters/)]);
+    expect(result.output).not.toContain("never-printed");
+  });
 });
 
 test.describe("QuestDB missing at start is not a configuration error", () => {

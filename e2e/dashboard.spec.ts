@@ -17,6 +17,7 @@ test("healthy: the seeded sessions are shown, no banner, breaker closed, page li
 
 test("first paint is server-rendered with the sessions, before any JavaScript runs", async ({ browser, stack }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
+  await context.addCookies(stack.auth?.cookies ?? []);
   const page = await context.newPage();
   await page.goto(stack.app.url);
   expect(await page.getByTestId("sessions-row").count()).toBeGreaterThanOrEqual(5);

@@ -1,4 +1,4 @@
-import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -71,6 +71,20 @@ interface StackOptions {
   authMode: "oidc" | "none";
   /** Who the test's browser and `request` are signed in as before it starts; null: nobody. */
   signedInAs: keyof OidcProviderProcess["users"] | null;
+}
+
+/**
+ * Signs `request` in over plain HTTP the way a browser does: the dashboard redirects to the
+ * provider's login form, the form is posted with the user's password, the provider redirects back
+ * with a code. `request` keeps the cookies; returns the app's.
+ */
+export async function signInWithRequest(request: APIRequestContext, appUrl: string, user: TestUser): Promise<StackAuth["cookies"]> {
+  const form = await request.get(`${appUrl}/`);
+  if (!(await form.text()).includes('name="password"')) throw new Error(`sign-in: expected the provider's login form at ${form.url()} (HTTP ${form.status()})`);
+  const back = await request.post(form.url(), { form: { login: user.login, password: user.password } });
+  if (!back.url().startsWith(appUrl) || back.status() !== 200) throw new Error(`sign-in as ${user.login}: ended at ${back.url()} (HTTP ${back.status()})`);
+  const { cookies } = await request.storageState();
+  return cookies.filter((cookie) => cookie.name.includes("qdb_session"));
 }
 
 /**
@@ -164,14 +178,9 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
   authMode: ["oidc", { option: true }],
   signedInAs: ["operator", { option: true }],
   page: pageFailingOnErrors,
-  // The test's browser context and `request` carry the signed-in user's session cookie.
-  storageState: async ({ stack }, use) => use({ cookies: stack.auth?.cookies ?? [], origins: [] }),
-  request: async ({ playwright, stack }, use) => {
-    const request = await playwright.request.newContext({ storageState: { cookies: stack.auth?.cookies ?? [], origins: [] } });
-    await use(request);
-    await request.dispose();
-  },
-  stack: async ({ questdbDown, appEnv, authMode, signedInAs, browser }, use, testInfo) => {
+  // Signs the test's `request` in through the provider and hands its session cookie to the test's
+  // browser context: only tests that use the stack pay for it.
+  stack: async ({ questdbDown, appEnv, authMode, signedInAs, context, request }, use, testInfo) => {
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
     const questdb = await createSeededQuestdb(testDir, !questdbDown);
     let app: AppProcess | undefined;
@@ -202,7 +211,10 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
       });
     try {
       app = await launchApp();
-      if (auth && provider && signedInAs) auth.cookies = await signInThroughProvider(browser, url, provider.users[signedInAs]);
+      if (auth && provider && signedInAs) {
+        auth.cookies = await signInWithRequest(request, url, provider.users[signedInAs]);
+        await context.addCookies(auth.cookies);
+      }
       const stack: Stack = {
         questdb,
         app,

@@ -60,9 +60,26 @@ export function providerConfiguration(env: Env): Promise<client.Configuration> {
   return config;
 }
 
+/**
+ * Whether the provider answers now. Discovery is kept, so without this a sign-in during a provider
+ * outage would send the browser to a dead address ("connection refused" in the browser) instead
+ * of the dashboard's own page that says what is wrong.
+ */
+async function checkProviderAnswers(env: Env): Promise<void> {
+  const url = `${env.OIDC_ISSUER.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS), redirect: "manual" });
+    await res.body?.cancel();
+    if (res.status >= 500) throw new Error(`HTTP ${res.status}`);
+  } catch (error) {
+    throw new SignInError("provider_unreachable", `the OpenID provider at ${env.OIDC_ISSUER} does not answer: ${describe(error)}`);
+  }
+}
+
 /** The provider's authorization URL for one sign-in, and the secrets the callback will check. */
 export async function startSignIn(env: Env, redirectUri: string): Promise<{ url: URL; state: string; nonce: string; codeVerifier: string }> {
   const config = await providerConfiguration(env);
+  await checkProviderAnswers(env);
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();

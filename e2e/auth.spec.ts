@@ -1,0 +1,244 @@
+import type { APIRequestContext, APIResponse } from "@playwright/test";
+import { sealSession } from "../server/auth/session-cookie";
+import { expect, metricsHeaders, test, type Stack } from "./fixtures";
+
+/**
+ * Access control against a real OpenID provider (oidc-provider, its own process and port): the
+ * way in, the doors that stay shut, the provider's outage, and the page's headers. Every request
+ * here that is meant to be anonymous goes through a fresh context with no cookie at all.
+ */
+
+const PROCEDURES = [
+  "sessions.active",
+  `market.candles?input=${encodeURIComponent(JSON.stringify({ symbol: "BTC-USD", interval: "1m" }))}`,
+  "health.status",
+  "health.timeline",
+  `sessions.active,health.status?batch=1&input=${encodeURIComponent("{}")}`,
+];
+
+async function json(res: APIResponse): Promise<unknown> {
+  return JSON.parse(await res.text());
+}
+
+/** Words that only a signed-in operator may see: the seeded sessions, the pool, QuestDB's address. */
+async function secretsOf(stack: Stack, request: APIRequestContext): Promise<string[]> {
+  const res = await request.get(`${stack.app.url}/api/trpc/sessions.active`);
+  const sessions = ((await json(res)) as { result: { data: { data: Array<{ sessionId: string; strategy: string }> } } }).result.data.data;
+  expect(sessions.length).toBeGreaterThan(0);
+  // Strategy names short enough to be ordinary words ("grid") would match page markup: left out.
+  return [...sessions.flatMap((s) => [s.sessionId, s.strategy]).filter((word) => word.length >= 6), "pnl", "breaker", "pool", `:${stack.questdb.pgPort}`, "lastError"];
+}
+
+test.describe("signed out", () => {
+  test.use({ signedInAs: null });
+
+  test("the page sends a stranger to the provider and back to where they were going, signed in", async ({ page, stack }) => {
+    await page.goto(`${stack.app.url}/?from=bookmark`);
+    await expect(page).toHaveURL(new RegExp(`^${stack.auth!.provider.issuer}/`));
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+    const { signInAtProvider } = await import("../harness/oidc-provider-process");
+    await signInAtProvider(page, stack.auth!.provider.users.operator);
+    await expect(page).toHaveURL(`${stack.app.url}/?from=bookmark`);
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    await expect(page.getByTestId("account-name")).toHaveText("Alice Operator");
+    await expect(page.getByTestId("auth-off")).toHaveCount(0);
+
+    // The session cookie: HttpOnly, SameSite=Lax, an expiry; not Secure over plain http.
+    const [cookie] = (await page.context().cookies(stack.app.url)).filter((c) => c.name === "qdb_session");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", secure: false });
+    expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 7 * 3600_000);
+    expect(await page.evaluate(() => document.cookie)).not.toContain("qdb_session");
+  });
+
+  test("no credentials: every procedure is 401 with a message, metrics 401, health only {status}; no route shows data", async ({ playwright, stack, browser }) => {
+    const anon = await playwright.request.newContext();
+    for (const procedure of PROCEDURES) {
+      const res = await anon.get(`${stack.app.url}/api/trpc/${procedure}`);
+      expect(res.status(), procedure).toBe(401);
+      const text = await res.text();
+      expect(text, procedure).toMatch(/UNAUTHORIZED/);
+      expect(text, procedure).toMatch(/Not signed in \(no session\)/);
+      expect(text, procedure).not.toContain('"result"');
+    }
+    expect((await anon.get(`${stack.app.url}/api/metrics`)).status()).toBe(401);
+    expect((await anon.get(`${stack.app.url}/api/metrics`, { headers: { authorization: "Bearer wrong-token" } })).status()).toBe(401);
+    expect((await anon.get(`${stack.app.url}/api/metrics`, { headers: metricsHeaders(stack) })).status()).toBe(200);
+    const health = await anon.get(`${stack.app.url}/api/health`);
+    expect(health.status()).toBe(200);
+    expect(Object.keys((await json(health)) as object)).toEqual(["status"]);
+    const scraped = (await json(await anon.get(`${stack.app.url}/api/health`, { headers: metricsHeaders(stack) }))) as Record<string, unknown>;
+    expect(scraped).toHaveProperty("questdb.breaker");
+
+    // The probe: every route, no redirect followed, against words only an operator may see.
+    const { signInThroughProvider } = await import("./fixtures");
+    const cookies = await signInThroughProvider(browser, stack.app.url, stack.auth!.provider.users.operator);
+    const operator = await playwright.request.newContext({ storageState: { cookies, origins: [] } });
+    const secrets = await secretsOf(stack, operator);
+    const routes = ["/", "/?symbol=BTC-USD", "/not-allowed", "/signed-out", "/auth/error?reason=provider_unreachable", "/api/health", "/api/metrics", "/api/auth/callback?code=x&state=y", "/api/auth/signin", "/no-such-page", ...PROCEDURES.map((p) => `/api/trpc/${p}`)];
+    for (const route of routes) {
+      const res = await anon.get(`${stack.app.url}${route}`, { maxRedirects: 0 });
+      const body = (await res.text()).toLowerCase();
+      for (const secret of secrets) expect(body, `${route} (${res.status()}) must not show ${secret}`).not.toContain(secret.toLowerCase());
+      if (route === "/" || route.startsWith("/?") || route === "/not-allowed" || route === "/no-such-page") {
+        expect(res.status(), route).toBe(303);
+        expect(res.headers().location, route).toContain("/api/auth/signin?returnTo=");
+      }
+    }
+    await operator.dispose();
+    await anon.dispose();
+  });
+
+  test("tampered, expired and foreign-key session cookies are signed out: 401, redirect to sign-in, no data", async ({ playwright, stack }) => {
+    const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
+    const valid = await sealSession(user, stack.auth!.secret);
+    const cookies = {
+      valid,
+      tampered: `${valid.slice(0, -6)}${valid.slice(-6) === "AAAAAA" ? "BBBBBB" : "AAAAAA"}`,
+      expired: await sealSession(user, stack.auth!.secret, Date.now() - 9 * 3600_000),
+      "foreign key": await sealSession(user, "another-deployment-secret-of-48-characters-long!!"),
+    };
+    for (const [kind, cookie] of Object.entries(cookies)) {
+      const context = await playwright.request.newContext({ extraHTTPHeaders: { cookie: `qdb_session=${cookie}` } });
+      const trpc = await context.get(`${stack.app.url}/api/trpc/sessions.active`);
+      const page = await context.get(`${stack.app.url}/`, { maxRedirects: 0 });
+      const health = (await json(await context.get(`${stack.app.url}/api/health`))) as object;
+      if (kind === "valid") {
+        expect(trpc.status(), kind).toBe(200);
+        expect(page.status(), kind).toBe(200);
+        expect(health, kind).toHaveProperty("questdb");
+      } else {
+        expect(trpc.status(), kind).toBe(401);
+        expect(await trpc.text(), kind).toMatch(kind === "expired" ? /the session has expired/ : /the session cookie is not valid/);
+        expect(page.status(), kind).toBe(303);
+        expect(page.headers().location, kind).toMatch(/\/api\/auth\/signin\?returnTo=%2F$/);
+        expect(Object.keys(health), kind).toEqual(["status"]);
+      }
+      await context.dispose();
+    }
+  });
+
+  test("the return-to address after sign-in is a path on this site only", async ({ page, stack }) => {
+    const { signInAtProvider } = await import("../harness/oidc-provider-process");
+    let first = true;
+    for (const returnTo of ["https://evil.example/steal", "//evil.example/steal", "/\\evil.example/steal"]) {
+      await page.goto(`${stack.app.url}/api/auth/signin?returnTo=${encodeURIComponent(returnTo)}`);
+      // The provider remembers its own session: the form only comes the first time.
+      if (first) await signInAtProvider(page, stack.auth!.provider.users.operator);
+      first = false;
+      await expect(page).toHaveURL(`${stack.app.url}/`);
+      await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    }
+  });
+});
+
+test.describe("a user outside OIDC_ALLOWED_GROUPS", () => {
+  test.use({ signedInAs: "visitor" });
+
+  test("gets a clear 'not allowed' page and no data anywhere (403)", async ({ page, request, stack }) => {
+    await page.goto(stack.app.url);
+    await expect(page).toHaveURL(`${stack.app.url}/not-allowed`);
+    await expect(page.getByTestId("not-allowed")).toContainText("You are signed in as bob@example.test");
+    await expect(page.getByTestId("not-allowed")).toContainText("operators");
+    await expect(page.getByTestId("sessions-table")).toHaveCount(0);
+    const trpc = await request.get(`${stack.app.url}/api/trpc/sessions.active`);
+    expect(trpc.status()).toBe(403);
+    expect(await trpc.text()).toMatch(/not in a group allowed/);
+    expect(Object.keys((await json(await request.get(`${stack.app.url}/api/health`))) as object)).toEqual(["status"]);
+    await page.getByTestId("sign-out").click();
+    await expect(page.getByTestId("signed-out")).toBeVisible();
+  });
+});
+
+test.describe("signed in", () => {
+  test("sign-out is a same-origin POST: a cross-site one is refused and changes nothing; the page's own button signs out", async ({ page, request, stack }) => {
+    const crossSite: Array<Record<string, string>> = [{ origin: "https://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }];
+    for (const headers of crossSite) {
+      const res = await request.post(`${stack.app.url}/api/auth/signout`, { headers, maxRedirects: 0 });
+      expect(res.status(), JSON.stringify(headers)).toBe(403);
+      expect(res.headers()["set-cookie"], JSON.stringify(headers)).toBeUndefined();
+    }
+    expect((await request.get(`${stack.app.url}/api/trpc/sessions.active`)).status()).toBe(200);
+
+    await page.goto(stack.app.url);
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    await page.getByTestId("sign-out").click();
+    await expect(page).toHaveURL(`${stack.app.url}/signed-out`);
+    expect((await page.context().cookies(stack.app.url)).map((c) => c.name)).not.toContain("qdb_session");
+    const after = await page.request.get(`${stack.app.url}/api/trpc/sessions.active`);
+    expect(after.status()).toBe(401);
+  });
+
+  test("the provider down: a stranger gets a clear error page; the signed-in operator keeps working, through a QuestDB outage too", async ({ page, browser, stack }) => {
+    await page.goto(stack.app.url);
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    await stack.auth!.provider.kill();
+
+    const stranger = await browser.newContext();
+    const strangerPage = await stranger.newPage();
+    await strangerPage.goto(stack.app.url);
+    await expect(strangerPage).toHaveURL(/\/auth\/error\?reason=provider_unreachable/);
+    await expect(strangerPage.getByTestId("auth-error")).toContainText("The sign-in service is not answering");
+    await expect(strangerPage.getByTestId("sessions-table")).toHaveCount(0);
+    await stranger.close();
+
+    // The operator's page goes on: fresh data, then degraded mode while QuestDB is down, then back.
+    await page.reload();
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    await stack.questdb.kill();
+    await expect(page.getByTestId("degraded-banner")).toContainText("Data as of", { timeout: 30_000 });
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    await stack.questdb.restart();
+    await expect(page.getByTestId("degraded-banner")).toHaveCount(0, { timeout: 30_000 });
+
+    // The provider back: strangers can sign in again, without a restart of the app.
+    await stack.auth!.provider.restart();
+    const later = await browser.newContext();
+    const laterPage = await later.newPage();
+    await laterPage.goto(stack.app.url);
+    await expect(laterPage.getByRole("button", { name: "Sign in" })).toBeVisible();
+    await later.close();
+  });
+
+  test("every page has a nonce CSP (no unsafe-inline scripts) and the security headers; Next's scripts carry the nonce; HSTS only over https", async ({ request, stack }) => {
+    for (const path of ["/", "/not-allowed", "/signed-out", "/auth/error?reason=sign_in_failed"]) {
+      const res = await request.get(`${stack.app.url}${path}`, { maxRedirects: 0 });
+      const headers = res.headers();
+      const csp = headers["content-security-policy"] ?? "";
+      const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+      expect(nonce, `${path}: ${csp}`).toBeTruthy();
+      const scriptSrc = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src"))!;
+      expect(scriptSrc, path).not.toContain("unsafe-inline");
+      expect(scriptSrc, path).not.toContain("unsafe-eval");
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(headers["x-content-type-options"], path).toBe("nosniff");
+      expect(headers["referrer-policy"], path).toBe("strict-origin-when-cross-origin");
+      expect(headers["permissions-policy"], path).toContain("camera=()");
+      expect(headers["strict-transport-security"], path).toBeUndefined();
+      if (res.status() === 200) {
+        const html = await res.text();
+        const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+        expect(scripts.length, path).toBeGreaterThan(0);
+        for (const tag of scripts) expect(tag, path).toContain(`nonce="${nonce}"`);
+      }
+    }
+    const api = await request.get(`${stack.app.url}/api/health`);
+    expect(api.headers()["x-content-type-options"]).toBe("nosniff");
+    const overHttps = await request.get(`${stack.app.url}/`, { headers: { "x-forwarded-proto": "https" }, maxRedirects: 0 });
+    expect(overHttps.headers()["strict-transport-security"]).toMatch(/^max-age=\d+/);
+    expect(overHttps.headers()["content-security-policy"]).toContain("upgrade-insecure-requests");
+  });
+});
+
+test.describe("AUTH_MODE=none", () => {
+  test.use({ authMode: "none" });
+
+  test("the page says authentication is off, and everything is open as the operator chose", async ({ page, playwright, stack }) => {
+    await page.goto(stack.app.url);
+    await expect(page.getByTestId("auth-off")).toHaveText("Authentication off");
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    const anon = await playwright.request.newContext();
+    expect((await anon.get(`${stack.app.url}/api/trpc/sessions.active`)).status()).toBe(200);
+    expect((await anon.get(`${stack.app.url}/api/metrics`)).status()).toBe(200);
+    await anon.dispose();
+  });
+});
