@@ -19,6 +19,7 @@ describe("parseEnv", () => {
       RATE_LIMIT_PER_MINUTE: 1_200,
       DASHBOARD_DATA_DIR: ".data",
       REDIS_URL: "",
+      LIVE_INTERVAL_MS: 1000,
       PORT: 3000,
       AUTH_MODE: undefined,
       OIDC_ISSUER: "",
@@ -56,6 +57,7 @@ describe("parseEnv", () => {
     ["QUESTDB_URL", "http://127.0.0.1:8812/qdb"],
     ["QUESTDB_HTTP_URL", "127.0.0.1:9000"],
     ["AUTH_MODE", "sso"],
+    ["LIVE_INTERVAL_MS", "0"],
     ["OIDC_ISSUER", "not a url"],
     ["OIDC_ISSUER", "http://sso.example.com/realms/ops"],
   ])("rejects %s=%s with one line naming the variable, the value and what is allowed", (name, value) => {

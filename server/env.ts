@@ -22,6 +22,7 @@ const DEFAULTS = {
   RATE_LIMIT_PER_MINUTE: "1200",
   DASHBOARD_DATA_DIR: ".data",
   REDIS_URL: "",
+  LIVE_INTERVAL_MS: "1000",
   PORT: "3000",
   // Access control (README "Sign-in"). AUTH_MODE has no default: production start-up refuses
   // until an operator chooses (requireAuthModeChosen).
@@ -110,6 +111,7 @@ const fields = z.object({
   RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000),
   DASHBOARD_DATA_DIR: z.string().trim().min(1, "a directory path"),
   REDIS_URL: redisUrl,
+  LIVE_INTERVAL_MS: integer(50, 3_600_000),
   PORT: integer(1, 65_535),
   AUTH_MODE: authMode,
   OIDC_ISSUER: z.union([z.literal(""), issuerUrl]),

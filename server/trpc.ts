@@ -37,7 +37,15 @@ export function describeZodError(error: ZodError): string {
     .join("; ");
 }
 
+/** Server pings keep a quiet stream alive through proxies; a client that hears nothing for this long reconnects. */
+export const SSE_PING_MS = 2_000;
+export const SSE_RECONNECT_AFTER_INACTIVITY_MS = 6_000;
+
 const t = initTRPC.context<Context>().create({
+  sse: {
+    ping: { enabled: true, intervalMs: SSE_PING_MS },
+    client: { reconnectAfterInactivityMs: SSE_RECONNECT_AFTER_INACTIVITY_MS },
+  },
   errorFormatter({ shape, error }) {
     const zodError = error.code === "BAD_REQUEST" && error.cause instanceof ZodError ? error.cause : null;
     return {

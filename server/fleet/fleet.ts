@@ -1,11 +1,13 @@
 import { createFleetRedis, type FleetLog, type FleetRedisOptions, type FleetRedisStatus } from "./redis-connection";
+import type { LiveRelay } from "../live/live-topics";
+import { createLiveRelay } from "./live-relay";
 import { createSharedAnswers, type SharedAnswers } from "./shared-answers";
 import { createSharedBreaker, type SharedBreaker } from "./shared-breaker";
 
 /**
  * Fleet mode: what several app instances behind a load balancer share through Redis when
- * `REDIS_URL` is set — last-known-good answers, the one-query-per-input lock, and the QuestDB
- * endpoint breaker. Without a URL there is no fleet, and each instance works on its own.
+ * `REDIS_URL` is set — last-known-good answers, the one-query-per-input lock, the QuestDB
+ * endpoint breaker, and the live topics' loops. Without a URL there is no fleet, and each instance works on its own.
  */
 
 export interface FleetOptions {
@@ -23,6 +25,8 @@ export interface FleetOptions {
 export interface Fleet {
   answers: SharedAnswers;
   breaker: SharedBreaker;
+  /** Live topics: one loop per topic for the whole fleet. */
+  live: LiveRelay;
   /** For /api/health's `redis` field. */
   status(): FleetRedisStatus;
   close(): void;
@@ -41,6 +45,7 @@ export function createFleet(options: FleetOptions): Fleet | null {
   return {
     answers: createSharedAnswers(conn, { prefix, ttlMs: options.answerTtlMs ?? FLEET_DEFAULTS.answerTtlMs }),
     breaker: createSharedBreaker(conn, { prefix, channel: `${prefix}breaker:announcements` }),
+    live: createLiveRelay(conn, { prefix }),
     status: conn.status,
     close: conn.close,
   };

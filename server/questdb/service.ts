@@ -10,11 +10,12 @@ import { processMetrics, type Metrics } from "../observability/metrics";
 import { HealthTimeline, type TimelineSnapshot } from "../observability/health-timeline";
 import { questdbEventRecorder } from "../observability/questdb-events";
 import { SnapshotStore } from "../store/snapshot-store";
-import { LastKnownGoodCache } from "./cache";
+import { createLiveTopics, type LiveEvent } from "../live/live-topics";
+import { LastKnownGoodCache, cacheKey } from "./cache";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type BreakerState, type QuestdbPolicy } from "./policy";
 import { QuestdbPool, endpointOf, type PoolStats, type QuestdbPoolOptions } from "./pool";
-import { createResilientQuery, type ResilientQuery } from "./resilient-query";
+import { createResilientQuery, type QuerySpec, type Resilient, type ResilientQuery } from "./resilient-query";
 
 /**
  * The one composition root of the QuestDB layer: pool → policy → resilient query for one endpoint,
@@ -38,6 +39,11 @@ export interface ServiceHealth {
 export interface QuestdbService {
   readonly endpoint: string;
   readonly run: ResilientQuery;
+  /**
+   * The query's answers as they change, for a subscription: one loop per query and input for all
+   * subscribers (server/live/live-topics.ts), every LIVE_INTERVAL_MS.
+   */
+  live<T>(spec: QuerySpec<T>, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<LiveEvent<Resilient<T>>>;
   /** Answers from memory only: never waits on QuestDB. */
   health(): ServiceHealth;
   /** The last 15 minutes: breaker states, query latency, outages (from memory). */
@@ -155,6 +161,12 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     attempt_timeout_ms: config.QUESTDB_QUERY_TIMEOUT_MS,
     deadline_ms: config.QUESTDB_DEADLINE_MS,
   });
+  const live = createLiveTopics({
+    intervalMs: config.LIVE_INTERVAL_MS,
+    relay: fleet?.live ?? null,
+    log: (level, event, fields) => logEvent(log, level, event, fields),
+  });
+
   // Learn at once whether QuestDB answers, rather than one interval later.
   void pool.checkHealth();
 
@@ -179,7 +191,9 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
       };
     },
     timeline: () => timeline.snapshot(),
+    live: (spec, lastEventId, signal) => live.subscribe(cacheKey(spec.operation, spec.input), () => run(spec), lastEventId, signal),
     close: async () => {
+      live.close();
       link?.stop();
       fleet?.close();
       await Promise.all([pool.close(), store?.close()]);
@@ -207,8 +221,8 @@ function restoreSnapshot(store: SnapshotStore, cache: LastKnownGoodCache, now: (
 
 /** What routers see: run, health, close — the parts stay inside. */
 export function createQuestdbService(config: Env, deps: ServiceDeps = {}): QuestdbService {
-  const { endpoint, run, health, timeline, close } = composeQuestdb(config, deps);
-  return { endpoint, run, health, timeline, close };
+  const { endpoint, run, health, timeline, live, close } = composeQuestdb(config, deps);
+  return { endpoint, run, health, timeline, live, close };
 }
 
 const globalForService = globalThis as unknown as { questdbService?: QuestdbService };

@@ -1,21 +1,31 @@
+import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { SESSIONS_LIMIT } from "../../domain/market";
 import { activeSessionsQuery } from "../questdb/queries";
 import { createTRPCRouter, operatorProcedure } from "../trpc";
+import { NEVER_ABORTED, lastEventId } from "./live-input";
 
-export const activeSessionsInput = z
-  .object({ limit: z.number().int().min(1).max(SESSIONS_LIMIT.max).optional() })
-  .strict()
-  .optional();
+const limitField = z.number().int().min(1).max(SESSIONS_LIMIT.max).optional();
+
+export const activeSessionsInput = z.object({ limit: limitField }).strict().optional();
+export const activeSessionsLiveInput = z.object({ limit: limitField, lastEventId }).strict().optional();
+
+function activeSessions(limit: number = SESSIONS_LIMIT.default) {
+  return {
+    operation: "sessions.active",
+    action: "get active sessions",
+    input: { limit },
+    query: activeSessionsQuery(limit),
+  };
+}
 
 export const sessionsRouter = createTRPCRouter({
-  active: operatorProcedure.input(activeSessionsInput).query(({ ctx, input }) => {
-    const limit = input?.limit ?? SESSIONS_LIMIT.default;
-    return ctx.questdb.run({
-      operation: "sessions.active",
-      action: "get active sessions",
-      input: { limit },
-      query: activeSessionsQuery(limit),
-    });
+  active: operatorProcedure.input(activeSessionsInput).query(({ ctx, input }) => ctx.questdb.run(activeSessions(input?.limit))),
+
+  /** The same answers pushed as they change (server-sent events), one query loop for every viewer. */
+  onActive: operatorProcedure.input(activeSessionsLiveInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const event of ctx.questdb.live(activeSessions(input?.limit), input?.lastEventId, signal ?? NEVER_ABORTED)) {
+      yield tracked(event.id, event.answer);
+    }
   }),
 });

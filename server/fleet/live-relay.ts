@@ -1,0 +1,44 @@
+import type { LiveRelay } from "../live/live-topics";
+import type { FleetRedis } from "./redis-connection";
+
+/**
+ * Live topics shared by a fleet: one instance per topic holds a short claim (renewed every tick)
+ * and publishes each change; the others listen. The latest change is also kept, for instances
+ * whose first viewer arrives between two changes. Every call is the guarded `run`: without Redis
+ * it answers `undefined`, and each instance runs its own loop.
+ */
+
+/** Take the claim when free, renew it when ours; 1 when this instance holds it afterwards. */
+const CLAIM_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** How long the latest change of a topic is kept for late joiners. */
+const LATEST_TTL_MS = 10 * 60_000;
+
+export function createLiveRelay(conn: FleetRedis, opts: { prefix: string }): LiveRelay {
+  const claimKey = (topic: string) => `${opts.prefix}live:loop:${topic}`;
+  const latestKey = (topic: string) => `${opts.prefix}live:latest:${topic}`;
+  const channel = (topic: string) => `${opts.prefix}live:changes:${topic}`;
+  return {
+    async claim(topic, ttlMs) {
+      const held = await conn.run((redis) => redis.eval(CLAIM_SCRIPT, 1, claimKey(topic), conn.instanceId, String(ttlMs)));
+      return held === undefined ? undefined : held === 1;
+    },
+    async publish(topic, event) {
+      await conn.run((redis) => redis.multi().set(latestKey(topic), event, "PX", LATEST_TTL_MS).publish(channel(topic), event).exec());
+    },
+    async latest(topic) {
+      return (await conn.run((redis) => redis.get(latestKey(topic)))) ?? undefined;
+    },
+    listen(topic, onEvent) {
+      return conn.subscribe(channel(topic), onEvent);
+    },
+  };
+}
