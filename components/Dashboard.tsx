@@ -1,6 +1,7 @@
 "use client";
 
-import { useState, type ReactNode } from "react";
+import { skipToken } from "@tanstack/react-query";
+import { useEffect, useState, type ReactNode } from "react";
 import {
   CANDLE_INTERVALS,
   DEFAULT_MARKET_INPUT,
@@ -8,11 +9,14 @@ import {
   TRADE_SYMBOLS,
   type CandleInterval,
 } from "@/domain/market";
+import { POLL_INTERVAL_MS } from "@/trpc/query-client";
 import { api } from "@/trpc/react";
 import { CandlesChart } from "./CandlesChart";
 import { HealthPanel } from "./HealthPanel";
 import { ResilientPanel, isAppUnreachable, panelState } from "./ResilientPanel";
 import { SessionsTable } from "./SessionsTable";
+import { useLiveTransport, type SubscriptionStatus, type Transport } from "./live-transport";
+import { dataTime } from "./kept-answer";
 import { StatusChip, pageStatus } from "./StatusChip";
 
 /** `account`: who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx). */
@@ -20,24 +24,47 @@ export function Dashboard({ account }: { account?: ReactNode }) {
   const [symbol, setSymbol] = useState<string>(DEFAULT_MARKET_INPUT.symbol);
   const [interval, setCandleInterval] = useState<CandleInterval>(DEFAULT_MARKET_INPUT.interval);
 
-  const sessions = api.sessions.active.useQuery(DEFAULT_SESSIONS_INPUT, { placeholderData: (previous) => previous });
-  const candles = api.market.candles.useQuery(
-    { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit },
-    // Switching symbol keeps the old chart until the new one arrives: no flicker.
-    { placeholderData: (previous) => previous },
-  );
-  const health = api.health.status.useQuery(undefined, { placeholderData: (previous) => previous });
-  const timeline = api.health.timeline.useQuery(undefined, { placeholderData: (previous) => previous });
+  const candlesInput = { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit };
+
+  // Pushed while this tab streams; polled while it cannot (no stream slot, the stream failing or
+  // reconnecting); neither while hidden. Pushed answers land in the same query cache the panels read.
+  const [streamStates, setStreamStates] = useState<SubscriptionStatus[]>([]);
+  const { transport, reconnecting } = useLiveTransport(streamStates);
+  const streaming = transport === "sse";
+  const utils = api.useUtils();
+  const sessionsStream = api.sessions.onActive.useSubscription(streaming ? DEFAULT_SESSIONS_INPUT : skipToken, {
+    onData: (event) => utils.sessions.active.setData(DEFAULT_SESSIONS_INPUT, event.data),
+  });
+  const candlesStream = api.market.onCandles.useSubscription(streaming ? candlesInput : skipToken, {
+    onData: (event) => utils.market.candles.setData(candlesInput, event.data),
+  });
+  useEffect(() => {
+    setStreamStates(streaming ? [sessionsStream.status, candlesStream.status] : []);
+  }, [streaming, sessionsStream.status, candlesStream.status]);
+
+  const sessions = api.sessions.active.useQuery(DEFAULT_SESSIONS_INPUT, {
+    placeholderData: (previous) => previous,
+    refetchInterval: pollEvery(transport, sessionsStream.status),
+  });
+  const candles = api.market.candles.useQuery(candlesInput, {
+    // Switching symbol keeps the old chart, marked as the previous symbol's, until the new one arrives.
+    placeholderData: (previous) => previous,
+    refetchInterval: pollEvery(transport, candlesStream.status),
+  });
+  const health = api.health.status.useQuery(undefined, { placeholderData: (previous) => previous, refetchInterval: pollEvery(transport) });
+  const timeline = api.health.timeline.useQuery(undefined, { placeholderData: (previous) => previous, refetchInterval: pollEvery(transport) });
   const healthUnreachable = isAppUnreachable(health);
 
   const status = pageStatus([panelState(sessions), panelState(candles), healthUnreachable ? "unreachable" : "ok"]);
+  const shownTimes = [sessions.data, candles.data].flatMap((answer) => (answer && answer.status !== "error" ? [dataTime(answer)] : []));
+  const dataAsOf = shownTimes.length ? Math.min(...shownTimes) : null;
 
   return (
     <>
       <header className="page-header">
         <h1>Trading operations</h1>
         <div className="header-end">
-          <StatusChip status={status} />
+          <StatusChip status={status} transport={transport} reconnecting={reconnecting} dataAsOf={dataAsOf} />
           {account}
         </div>
       </header>
@@ -50,6 +77,7 @@ export function Dashboard({ account }: { account?: ReactNode }) {
           query={candles}
           id="market"
           inputKey={`${symbol}/${interval}`}
+          placeholderLabel={`Loading ${symbol} ${interval}… showing the previous chart`}
           testIdPrefix="market-"
           controls={
             <MarketControls symbol={symbol} interval={interval} onSymbol={setSymbol} onInterval={setCandleInterval} />
@@ -66,6 +94,13 @@ export function Dashboard({ account }: { account?: ReactNode }) {
       </main>
     </>
   );
+}
+
+/** How often a query polls: never while its stream is live or the tab is hidden. */
+function pollEvery(transport: Transport, stream?: SubscriptionStatus): number | false {
+  if (transport === "paused") return false;
+  if (transport === "sse" && stream === "pending") return false;
+  return POLL_INTERVAL_MS;
 }
 
 interface MarketControlsProps {

@@ -212,4 +212,33 @@ describe("rows already on screen", () => {
     expect(screen.queryByTestId("error-state")).toBeNull();
     expect(screen.getByTestId("degraded-banner").textContent).toContain("(1 min ago)");
   });
+
+  it("the previous input's data, shown while the new input loads, is marked and never kept as the new input's", () => {
+    const btc: Resilient<string[]> = { status: "ok", data: ["btc-candle"], fetchedAt: NOW.toISOString() };
+    const render1 = (q: PanelQuery<string[]>, inputKey: string) => (
+      <ResilientPanel title="Market" query={q} inputKey={inputKey} placeholderLabel="Loading ETH-USD 1m… showing the previous chart">
+        {(rows) => (
+          <ul>
+            {rows.map((r) => (
+              <li key={r} data-testid="row">
+                {r}
+              </li>
+            ))}
+          </ul>
+        )}
+      </ResilientPanel>
+    );
+    const { rerender, container } = render(render1(query(btc), "BTC-USD"));
+    expect(screen.queryByTestId("placeholder")).toBeNull();
+
+    rerender(render1(query(btc, { isPlaceholderData: true }), "ETH-USD"));
+    expect(screen.getByTestId("placeholder").textContent).toBe("Loading ETH-USD 1m… showing the previous chart");
+    expect(container.querySelector(".panel-data")?.className).toContain("stale");
+    expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["btc-candle"]);
+
+    // The new symbol's answer is an error: BTC's rows must not be kept as ETH's.
+    rerender(render1(query({ status: "error", data: null, ...REFUSED, breaker: "open" }), "ETH-USD"));
+    expect(screen.queryAllByTestId("row")).toHaveLength(0);
+    expect(screen.getByTestId("error-state").textContent).toContain(REFUSED.message);
+  });
 });

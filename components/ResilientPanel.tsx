@@ -15,6 +15,8 @@ export interface PanelQuery<T> {
   isFetching: boolean;
   dataUpdatedAt: number;
   errorUpdatedAt: number;
+  /** The data is the previous input's, shown while the new input loads (react-query's placeholderData). */
+  isPlaceholderData?: boolean;
   refetch: () => unknown;
 }
 
@@ -31,6 +33,8 @@ export interface ResilientPanelProps<T> {
   id?: string;
   /** Identifies the input asked for: rows kept on screen belong to one input only. */
   inputKey?: string;
+  /** Said above the previous input's data while the new input loads. */
+  placeholderLabel?: string;
 }
 
 /** The latest poll failed before reaching QuestDB: the browser could not reach the app itself. */
@@ -61,8 +65,12 @@ export function ResilientPanel<T>({
   testIdPrefix = "",
   id,
   inputKey,
+  placeholderLabel,
 }: ResilientPanelProps<T>) {
-  const shown = useKeptAnswer(panelQuery.data, inputKey);
+  // The previous input's data is never kept as this input's: it is shown, marked, until the answer comes.
+  const placeholder = panelQuery.isPlaceholderData === true;
+  const kept = useKeptAnswer(placeholder ? undefined : panelQuery.data, inputKey);
+  const shown = placeholder ? panelQuery.data : kept;
   const query: PanelQuery<T> = shown === panelQuery.data ? panelQuery : { ...panelQuery, data: shown };
   const appUnreachable = isAppUnreachable(query);
   const state = panelState(query);
@@ -87,6 +95,7 @@ export function ResilientPanel<T>({
         headingId={headingId}
         testIdPrefix={testIdPrefix}
         loading={skeleton ?? <div className="skeleton" aria-busy="true" aria-label={`Loading ${title}`} />}
+        placeholderLabel={placeholder ? (placeholderLabel ?? `Loading ${title}…`) : null}
       >
         {children}
       </PanelBody>
@@ -99,11 +108,13 @@ interface PanelBodyProps<T> {
   headingId: string;
   testIdPrefix: string;
   loading: ReactNode;
+  /** Set while the data shown is the previous input's. */
+  placeholderLabel: string | null;
   children: (data: T) => ReactNode;
 }
 
 /** What is inside the frame: the data (stale under a banner), an error state, or the loading skeleton. */
-function PanelBody<T>({ query, headingId, testIdPrefix, loading, children }: PanelBodyProps<T>) {
+function PanelBody<T>({ query, headingId, testIdPrefix, loading, placeholderLabel, children }: PanelBodyProps<T>) {
   const answer = query.data;
   const appUnreachable = isAppUnreachable(query);
   if (!answer || answer.status === "error") {
@@ -117,10 +128,15 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, children }: Pan
       />
     );
   }
-  const stale = answer.status === "degraded" || appUnreachable;
+  const stale = answer.status === "degraded" || appUnreachable || placeholderLabel !== null;
   return (
     <>
-      {answer.status === "degraded" && (
+      {placeholderLabel !== null && (
+        <p className="placeholder-note" role="status" data-testid={`${testIdPrefix}placeholder`}>
+          {placeholderLabel}
+        </p>
+      )}
+      {answer.status === "degraded" && placeholderLabel === null && (
         <DegradedBanner
           cachedAt={answer.cachedAt}
           reason={answer.reason}
@@ -133,7 +149,7 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, children }: Pan
       <div className={stale ? "panel-data stale" : "panel-data"} aria-describedby={stale ? `${headingId}-stale` : undefined}>
         {stale && (
           <span id={`${headingId}-stale`} className="visually-hidden">
-            Cached data, not current.
+            {placeholderLabel !== null ? "The previous selection's data, not this one's." : "Cached data, not current."}
           </span>
         )}
         {children(answer.data)}

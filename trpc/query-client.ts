@@ -1,6 +1,6 @@
 import { QueryClient, defaultShouldDehydrateQuery } from "@tanstack/react-query";
 
-/** Every panel polls this often; the server answers from cache under a second old anyway. */
+/** A panel that cannot stream polls this often; the server answers from cache under a second old anyway. */
 export const POLL_INTERVAL_MS = 2000;
 
 /** The QueryClient settings shared by the server prefetch and the browser. */
@@ -11,8 +11,8 @@ export function createQueryClient(): QueryClient {
         // Server-rendered data is fresh on arrival: no refetch at the instant of hydration.
         staleTime: 1000,
         refetchInterval: POLL_INTERVAL_MS,
-        // An operator's dashboard may sit in a background tab or on a wall screen.
-        refetchIntervalInBackground: true,
+        // A hidden tab does not poll; it refetches when shown (refetchOnWindowFocus).
+        refetchIntervalInBackground: false,
         refetchOnWindowFocus: true,
         refetchOnReconnect: true,
         // Polling is the retry; a failed poll keeps the last data on screen.
