@@ -3,6 +3,7 @@
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { useState, type ReactNode } from "react";
+import { isSignedOut, signInAgain } from "@/components/session-expiry";
 import { createQueryClient } from "@/trpc/query-client";
 import { api } from "@/trpc/react";
 
@@ -11,7 +12,9 @@ let browserQueryClient: QueryClient | undefined;
 /** One QueryClient per browser tab; a fresh one per server render. */
 function getQueryClient(): QueryClient {
   if (typeof window === "undefined") return createQueryClient();
-  browserQueryClient ??= createQueryClient();
+  browserQueryClient ??= createQueryClient((error) => {
+    if (isSignedOut(error)) signInAgain();
+  });
   return browserQueryClient;
 }
 

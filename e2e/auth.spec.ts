@@ -131,6 +131,27 @@ test.describe("signed out", () => {
   });
 });
 
+test.describe("a session ending", () => {
+  test.use({ signedInAs: null });
+
+  test("a session that ends under an open, streaming page sends it through sign-in and back, instead of calling the server unreachable", async ({ page, stack }) => {
+    const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
+    // A session with 8 seconds left.
+    const ending = await sealSession(user, stack.auth!.secret, Date.now() - (8 * 3600 - 8) * 1000);
+    await page.context().addCookies([{ name: "qdb_session", value: ending, url: stack.app.url, httpOnly: true, sameSite: "Lax" }]);
+    await page.goto(stack.app.url);
+    await expect(page.getByTestId("page-status")).toHaveText("Live");
+    await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
+
+    await expect(page).toHaveURL(new RegExp(`^${stack.auth!.provider.issuer}/`), { timeout: 40_000 });
+    const { signInAtProvider } = await import("../harness/oidc-provider-process");
+    await signInAtProvider(page, stack.auth!.provider.users.operator);
+    await expect(page).toHaveURL(`${stack.app.url}/`);
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    await expect(page.getByTestId("app-unreachable-banner")).toHaveCount(0);
+  });
+});
+
 test.describe("a user outside OIDC_ALLOWED_GROUPS", () => {
   test.use({ signedInAs: "visitor" });
 
@@ -199,7 +220,7 @@ test.describe("signed in", () => {
     await later.close();
   });
 
-  test("every page has a nonce CSP (no unsafe-inline scripts) and the security headers; Next's scripts carry the nonce; HSTS only over https", async ({ request, stack }) => {
+  test("every page has a nonce CSP (no unsafe-inline scripts) and the security headers; Next's scripts carry the nonce; HSTS only over https", async ({ request, stack, browser }) => {
     for (const path of ["/", "/not-allowed", "/signed-out", "/auth/error?reason=sign_in_failed"]) {
       const res = await request.get(`${stack.app.url}${path}`, { maxRedirects: 0 });
       const headers = res.headers();
@@ -221,6 +242,25 @@ test.describe("signed in", () => {
         for (const tag of scripts) expect(tag, path).toContain(`nonce="${nonce}"`);
       }
     }
+    // In the browser: an injected inline script is refused, and said so on the console — the
+    // message the page fixture of every spec fails on.
+    const context = await browser.newContext();
+    await context.addCookies(stack.auth!.cookies);
+    const probe = await context.newPage();
+    const console: string[] = [];
+    probe.on("console", (message) => console.push(message.text()));
+    await probe.goto(stack.app.url);
+    await expect(probe.getByTestId("sessions-row").first()).toBeVisible();
+    const ran = await probe.evaluate(() => {
+      const script = document.createElement("script");
+      script.textContent = "window.injected = true";
+      document.body.appendChild(script);
+      return (window as unknown as { injected?: boolean }).injected === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => console.some((text) => /Content Security Policy/i.test(text))).toBe(true);
+    await context.close();
+
     const api = await request.get(`${stack.app.url}/api/health`);
     expect(api.headers()["x-content-type-options"]).toBe("nosniff");
     const overHttps = await request.get(`${stack.app.url}/`, { headers: { "x-forwarded-proto": "https" }, maxRedirects: 0 });

@@ -18,6 +18,16 @@ export interface Context {
   viewer: Viewer;
 }
 
+/**
+ * A live stream ends when the session that opened it does: the client then reconnects, and is
+ * asked to sign in again. Without a session (AUTH_MODE=none) it ends only with the request.
+ */
+export function streamSignal(ctx: Context, signal: AbortSignal | undefined): AbortSignal {
+  const base = signal ?? new AbortController().signal;
+  if (ctx.viewer.kind !== "operator") return base;
+  return AbortSignal.any([base, AbortSignal.timeout(Math.max(0, ctx.viewer.expiresAt - Date.now()))]);
+}
+
 /** The context without a request: what tests use (authentication off unless a viewer is given). */
 export function createContextInner(opts: { questdb: QuestdbService; viewer?: Viewer }): Context {
   return { questdb: opts.questdb, viewer: opts.viewer ?? { kind: "auth-off" } };

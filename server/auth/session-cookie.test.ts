@@ -9,7 +9,7 @@ const NOW = Date.parse("2026-11-28T12:00:00Z");
 describe("session cookie", () => {
   it("opens what it sealed, with the same key, before it expires", async () => {
     const token = await sealSession(ALICE, SECRET, NOW);
-    expect(await openSession(token, SECRET, NOW + 60_000)).toEqual({ user: ALICE });
+    expect(await openSession(token, SECRET, NOW + 60_000)).toEqual({ user: ALICE, expiresAt: NOW + SESSION_TTL_SECONDS * 1000 });
   });
 
   it("cannot be read without the key: the token holds no claim in clear", async () => {
@@ -35,7 +35,7 @@ describe("session cookie", () => {
 
   it("expires after its lifetime", async () => {
     const token = await sealSession(ALICE, SECRET, NOW);
-    expect(await openSession(token, SECRET, NOW + (SESSION_TTL_SECONDS - 1) * 1000)).toEqual({ user: ALICE });
+    expect(await openSession(token, SECRET, NOW + (SESSION_TTL_SECONDS - 1) * 1000)).toMatchObject({ user: ALICE });
     expect(await openSession(token, SECRET, NOW + (SESSION_TTL_SECONDS + 1) * 1000)).toEqual({ failure: "expired" });
   });
 

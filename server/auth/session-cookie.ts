@@ -65,13 +65,15 @@ export function sealSession(user: SessionUser, secret: string, nowMs = Date.now(
   return seal({ ...user }, secret, "session", SESSION_TTL_SECONDS, nowMs);
 }
 
-export async function openSession(token: string, secret: string, nowMs = Date.now()): Promise<{ user: SessionUser } | { failure: UnsealFailure }> {
+/** The user, and when the session ends (epoch ms). */
+export async function openSession(token: string, secret: string, nowMs = Date.now()): Promise<{ user: SessionUser; expiresAt: number } | { failure: UnsealFailure }> {
   const opened = await unseal(token, secret, "session", nowMs);
   if ("failure" in opened) return opened;
-  const { sub, name, email, groups } = opened.payload;
-  if (typeof sub !== "string" || typeof name !== "string" || !Array.isArray(groups)) return { failure: "invalid" };
+  const { sub, name, email, groups, exp } = opened.payload;
+  if (typeof sub !== "string" || typeof name !== "string" || !Array.isArray(groups) || typeof exp !== "number") return { failure: "invalid" };
   return {
     user: { sub, name, email: typeof email === "string" ? email : null, groups: groups.filter((g): g is string => typeof g === "string") },
+    expiresAt: exp * 1000,
   };
 }
 

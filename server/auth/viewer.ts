@@ -8,7 +8,7 @@ import { openSession, type SessionUser, type UnsealFailure } from "./session-coo
  */
 export type Viewer =
   | { kind: "auth-off" }
-  | { kind: "operator"; user: SessionUser }
+  | { kind: "operator"; user: SessionUser; /** When the session ends (epoch ms): a live stream ends with it. */ expiresAt: number }
   | { kind: "not-allowed"; user: SessionUser }
   | { kind: "anonymous"; why: "no session" | `${UnsealFailure} session` };
 
@@ -40,7 +40,9 @@ export async function viewerOf(headers: Headers, env: Env, nowMs = Date.now()): 
     if (!token) continue;
     const opened = await openSession(token, env.AUTH_SECRET, nowMs);
     if ("user" in opened) {
-      return isAllowed(opened.user, env.OIDC_ALLOWED_GROUPS) ? { kind: "operator", user: opened.user } : { kind: "not-allowed", user: opened.user };
+      return isAllowed(opened.user, env.OIDC_ALLOWED_GROUPS)
+        ? { kind: "operator", user: opened.user, expiresAt: opened.expiresAt }
+        : { kind: "not-allowed", user: opened.user };
     }
     failure = opened.failure;
   }

@@ -9,6 +9,3 @@ export const lastEventId = z
   .max(64, "at most 64 characters")
   .regex(/^[A-Za-z0-9.]*$/, "an event id this server sent")
   .nullish();
-
-/** A subscription that never ends by itself, when the adapter gives no signal (the server-side caller). */
-export const NEVER_ABORTED = new AbortController().signal;

@@ -2,8 +2,8 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { CANDLES_LIMIT, CANDLE_INTERVALS } from "../../domain/market";
 import { candlesQuery } from "../questdb/queries";
-import { createTRPCRouter, operatorProcedure } from "../trpc";
-import { NEVER_ABORTED, lastEventId } from "./live-input";
+import { createTRPCRouter, operatorProcedure, streamSignal } from "../trpc";
+import { lastEventId } from "./live-input";
 
 const candlesShape = {
   symbol: z
@@ -32,7 +32,7 @@ export const marketRouter = createTRPCRouter({
 
   /** The same answers pushed as they change (server-sent events), one query loop for every viewer. */
   onCandles: operatorProcedure.input(candlesLiveInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const event of ctx.questdb.live(candles(input), input.lastEventId, signal ?? NEVER_ABORTED)) {
+    for await (const event of ctx.questdb.live(candles(input), input.lastEventId, streamSignal(ctx, signal))) {
       yield tracked(event.id, event.answer);
     }
   }),

@@ -2,8 +2,8 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { SESSIONS_LIMIT } from "../../domain/market";
 import { activeSessionsQuery } from "../questdb/queries";
-import { createTRPCRouter, operatorProcedure } from "../trpc";
-import { NEVER_ABORTED, lastEventId } from "./live-input";
+import { createTRPCRouter, operatorProcedure, streamSignal } from "../trpc";
+import { lastEventId } from "./live-input";
 
 const limitField = z.number().int().min(1).max(SESSIONS_LIMIT.max).optional();
 
@@ -24,7 +24,7 @@ export const sessionsRouter = createTRPCRouter({
 
   /** The same answers pushed as they change (server-sent events), one query loop for every viewer. */
   onActive: operatorProcedure.input(activeSessionsLiveInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const event of ctx.questdb.live(activeSessions(input?.limit), input?.lastEventId, signal ?? NEVER_ABORTED)) {
+    for await (const event of ctx.questdb.live(activeSessions(input?.limit), input?.lastEventId, streamSignal(ctx, signal))) {
       yield tracked(event.id, event.answer);
     }
   }),
