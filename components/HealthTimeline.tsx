@@ -11,17 +11,24 @@ type BreakerState = Timeline["breaker"][number]["state"];
 const BAND_COLOR: Record<BreakerState, string> = { closed: "rgba(46,160,67,0.35)", "half-open": "rgba(210,153,34,0.6)", open: "rgba(248,81,73,0.6)" };
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) as UTCTimestamp;
 
-/** The breaker's state in each interval of the window, as coloured bars (bands) under the latency lines. */
+/**
+ * The breaker's state in each interval of the window, as coloured bars (bands) under the latency
+ * lines — a band at every time the lines have a point too: lightweight-charts asks every series
+ * for a bar at each time on the shared scale, and a histogram without one throws ("Value is null").
+ */
 export function breakerBands(timeline: Timeline): Array<{ time: UTCTimestamp; value: number; color: string }> {
   const bucket = timeline.bucketMs;
   const from = Date.parse(timeline.from);
   const to = Date.parse(timeline.to);
+  const times = new Set<number>();
+  for (let t = Math.floor(from / bucket) * bucket; t <= to; t += bucket) times.add(Math.floor(t / 1000) * 1000);
+  for (const point of timeline.latency) times.add(seconds(point.at) * 1000);
   const bands = [];
   let change = 0;
-  for (let t = Math.ceil(from / bucket) * bucket; t <= to; t += bucket) {
+  for (const t of [...times].sort((a, b) => a - b)) {
     while (change + 1 < timeline.breaker.length && Date.parse(timeline.breaker[change + 1]!.at) <= t) change++;
     const state = timeline.breaker[change]?.state ?? "closed";
-    bands.push({ time: Math.floor(t / 1000) as UTCTimestamp, value: 1, color: BAND_COLOR[state] });
+    bands.push({ time: (t / 1000) as UTCTimestamp, value: 1, color: BAND_COLOR[state] });
   }
   return bands;
 }

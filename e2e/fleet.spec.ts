@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { sessionRows } from "./fixtures";
 import {
@@ -22,6 +23,11 @@ import {
 
 // A QuestDB, a Redis, three `next start`s, nginx and a browser on a 2-core machine.
 test.describe.configure({ timeout: 240_000 });
+
+/** Makes the page poll, as behind a proxy that buffers its streams: every poll may reach another instance. */
+async function withoutStreams(page: Page) {
+  await page.route(/\/api\/trpc\/(sessions\.onActive|market\.onCandles)/, (route) => route.abort("connectionrefused"));
+}
 
 async function loadLive(page: Page, url: string) {
   await page.goto(url);
@@ -48,6 +54,7 @@ test.describe("with Redis, three instances", () => {
     request,
     fleet,
   }) => {
+    await withoutStreams(page);
     await loadLive(page, fleet.balancer.url);
     const before = await sessionRows(page);
     const servedBefore = upstreamsOfSessionsRequests(fleet.balancer).length;
@@ -83,6 +90,38 @@ test.describe("with Redis, three instances", () => {
       type: "observed",
       description: `cachedAt ${pageAsOf}; ${samples.length} samples; page polls answered by ports ${pollPorts.join(",")}; ${answers.length} answers degraded`,
     });
+  });
+
+  test("pages streaming through the balancer: one loop per topic for the whole fleet; QuestDB killed → every page gets the degraded banner pushed, with one cachedAt", async ({
+    context,
+    fleet,
+  }) => {
+    // Three tabs: the balancer sends their streams to different instances.
+    const pages: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await context.newPage();
+      await loadLive(page, fleet.balancer.url);
+      pages.push(page);
+    }
+    const streaming = await Promise.all(pages.map((page) => page.getByTestId("page-status").getAttribute("data-transport")));
+    expect(streaming.filter((t) => t === "sse").length).toBeGreaterThanOrEqual(1);
+
+    await fleet.questdb.kill();
+    const asOf: string[] = [];
+    for (const page of pages) {
+      const banner = page.getByTestId("degraded-banner");
+      await expect(banner).toContainText("Data as of", { timeout: 30_000 });
+      asOf.push((await banner.locator("time").getAttribute("datetime")) ?? "");
+    }
+    expect(new Set(asOf).size, asOf.join(", ")).toBe(1);
+    // The instances' logs: each live topic's loop was taken by one instance for the fleet.
+    const taken = fleet.instances.flatMap((instance) =>
+      readFileSync(instance.logFile, "utf8")
+        .split("\n")
+        .filter((line) => line.includes('"live.loop_taken"') && line.includes("sessions.active")),
+    );
+    expect(taken.length, taken.join("\n")).toBe(1);
+    expect(taken[0]).toContain('"redis":"ok"');
   });
 
   test("one instance restarted during the outage answers degraded at once, with the cachedAt it had before", async ({ page, request, fleet }) => {
