@@ -15,6 +15,7 @@ import { fleetScenario } from "./scenarios/fleet";
 import { overheadFigures } from "./scenarios/overhead";
 import { hangFigure, killFigures } from "./scenarios/outage";
 import { throughputRps } from "./scenarios/throughput";
+import { sseViewersScenario } from "./scenarios/sse-viewers";
 import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
 
 /**
@@ -24,7 +25,7 @@ import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
  *
  * BENCH_SKIP_BUILD=1 uses the repository's existing `.next`; BENCH_QUICK=1 makes fewer, shorter
  * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself);
- * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze, fleet) runs only those, also to
+ * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze, fleet, sseViewers) runs only those, also to
  * the .tmp files. Neither touches README.md.
  *
  * The phases, in order: build → QuestDB (seeded) → app and baseline → scenarios → report → stop.
@@ -64,6 +65,8 @@ const SCENARIOS: Scenario[] = [
     run: async (ctx) => ({ hangToDegradedMs: await hangFigure(ctx) }),
   },
   fleetScenario,
+  // Last: 2,000 polling viewers saturate the app, which should not weigh on the figures above.
+  sseViewersScenario,
 ];
 
 const startedAt = performance.now();

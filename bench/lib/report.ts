@@ -19,6 +19,10 @@ export const FIGURE_KEYS = [
   "restartInOutageStatus",
   "fleetQueryRatio",
   "fleetBreakerSpreadMs",
+  "sseUpdateDelayP50Ms",
+  "sseUpdateDelayP99Ms",
+  "sseQueriesPerSecond",
+  "sseCpuPercent",
 ] as const;
 export type FigureKey = (typeof FIGURE_KEYS)[number];
 
@@ -38,6 +42,10 @@ export const GOALS: Record<FigureKey, Goal | null> = {
   restartInOutageStatus: { equals: "degraded", text: "degraded" },
   fleetQueryRatio: { max: 1.1, text: "≤ 1.1" },
   fleetBreakerSpreadMs: { max: 1_000, text: "≤ 1,000 ms" },
+  sseUpdateDelayP50Ms: null,
+  sseUpdateDelayP99Ms: null,
+  sseQueriesPerSecond: null,
+  sseCpuPercent: null,
 };
 
 function goalMet(goal: Goal, value: FigureResult["value"]): boolean | null {
@@ -69,7 +77,8 @@ export interface Report {
   runs: Record<FigureKey, { label: string; values: number[]; min: number | null; median: number | null; max: number | null }>;
   goals: Record<FigureKey, { goal: string; met: boolean | null } | null>;
   crossCheck: unknown;
-  details: Record<FigureKey, Record<string, unknown>>;
+  /** Each figure's details, and a scenario's own (`reportDetails`, e.g. `sseViewers`). */
+  details: Record<FigureKey, Record<string, unknown>> & Record<string, Record<string, unknown>>;
   notes: string[];
   errors: Partial<Record<FigureKey, string>>;
   setup: Record<string, unknown>;
@@ -119,7 +128,7 @@ export function buildReport(
       return goal ? { goal: goal.text, met: goalMet(goal, r.value) } : null;
     }),
     crossCheck: all.dbQueriesPerViewerPoll.details.crossCheck ?? null,
-    details: pick((r) => r.details),
+    details: Object.assign(pick((r) => r.details), ...FIGURE_KEYS.map((key) => all[key].reportDetails ?? {})),
     notes: FIGURE_KEYS.flatMap((key) => all[key].notes ?? []),
     errors,
     setup: meta.setup,
@@ -176,6 +185,41 @@ function crossCheckLines(report: Report): string[] {
   ];
 }
 
+interface SsePhaseShown {
+  mode: string;
+  viewers: number;
+  window: { appCpuPercent: number; benchCpuPercent: number; appRssMb: { max: number }; queries: { perSecond: number | null; questdbLoggedPerSecond: number } };
+  delayMs: { p50: number; p99: number } | null;
+  delaySplit?: { fetchLagMs: { p50: number } | null; deliveryMs: { p50: number } | null };
+  failures: number;
+  viewersWithNoUpdate: number;
+  missed: number;
+}
+
+/** The sseViewers scenario's every size and mode (details.sseViewers), as a table. */
+function sseViewerLines(report: Report): string[] {
+  const phases = (report.details.sseViewers as { phases?: SsePhaseShown[] } | undefined)?.phases;
+  if (!phases?.length) return [];
+  const lines = [
+    "",
+    "Live viewers (`sseViewers`): SSE subscribers to `sessions.onActive` vs as many viewers polling `sessions.active` every 2 s, one window each:",
+    "",
+    "| viewers | mode | update delay p50 / p99 | p50 write → fetch / fetch → viewer | app CPU (% of a core) | app RSS max | QuestDB queries/s (counter, log) | bench CPU | failures / no update / missed |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const p of phases) {
+    const delay = p.delayMs ? `${fmt(p.delayMs.p50)} / ${fmt(p.delayMs.p99)} ms` : "—";
+    const lag = p.delaySplit?.fetchLagMs;
+    const delivery = p.delaySplit?.deliveryMs;
+    const split = lag && delivery ? `${fmt(lag.p50)} / ${fmt(delivery.p50)} ms` : "—";
+    lines.push(
+      `| ${fmt(p.viewers)} | ${p.mode} | ${delay} | ${split} | ${fmt(p.window.appCpuPercent)} % | ${fmt(p.window.appRssMb.max)} MB | ` +
+        `${p.window.queries.perSecond === null ? "—" : fmt(p.window.queries.perSecond)} (log ${fmt(p.window.queries.questdbLoggedPerSecond)}) | ${fmt(p.window.benchCpuPercent)} % | ${p.failures} / ${p.viewersWithNoUpdate} / ${p.missed} |`,
+    );
+  }
+  return lines;
+}
+
 /** How each figure is measured, in the words latest.md gives under its table. */
 function methodLines(): string[] {
   const defaults = parseEnv({});
@@ -223,12 +267,23 @@ function methodLines(): string[] {
       "in the same round). B and C are then asked once, together, for the same input and must fail fast (`degraded`, breaker " +
       `open, ≤ ${FAIL_FAST_MS} ms; a slower answer is named in the notes). QuestDB is restarted ` +
       "and every breaker closed before the next episode; the figure is the median over the episodes.",
+    "- **sseUpdateDelayP50Ms / sseUpdateDelayP99Ms / sseQueriesPerSecond / sseCpuPercent** — on the one app instance " +
+      `(LIVE_INTERVAL_MS ${fmt(defaults.LIVE_INTERVAL_MS)}), for 100, 500 and 2,000 viewers: first that many plain node:http ` +
+      "streams subscribed to `sessions.onActive` (SSE parsed by the client, no reconnection), then as many viewers polling " +
+      "`sessions.active` every 2 s at their own phase (limit 100 both). Over a 20 s window after all are connected: new running " +
+      "sessions are inserted into `session_events` (8 writes, 2.3 s apart) and each viewer's delay is measured from the INSERT's " +
+      "acknowledgement to its first event / poll answer naming the session (p50 and p99 over every viewer and write), split at " +
+      "the `fetchedAt` of that answer (write → the server's query, that query → the viewer); app CPU " +
+      "(utime + stime of its process tree, % of one core) and RSS from /proc; QuestDB queries per second from " +
+      "`questdb_queries_started_total{operation=\"sessions.active\"}`. Delays at 500 viewers, CPU and queries at 2,000; the " +
+      "baseline column is the polling viewers. The viewers run in the benchmark's own process on the same cores (its CPU is " +
+      "reported too); failed streams or polls and viewers that saw no write are counted (SSE must have none).",
   ];
 }
 
 export function markdown(report: Report, all: Record<FigureKey, FigureResult>): string {
   const lines: string[] = [`# Benchmarks — ${report.quick ? "QUICK run (not for numbers)" : "latest run"}`, "", runLine(report), ""];
-  lines.push(...figuresTable(all), "", ...goalLines(report), ...crossCheckLines(report));
+  lines.push(...figuresTable(all), "", ...goalLines(report), ...crossCheckLines(report), ...sseViewerLines(report));
   const notes = FIGURE_KEYS.flatMap((key) => all[key].notes ?? []);
   if (notes.length) lines.push("", "Notes:", ...notes.map((note) => `- ${cell(note)}`));
   const errors = Object.entries(report.errors);
@@ -236,7 +291,7 @@ export function markdown(report: Report, all: Record<FigureKey, FigureResult>): 
     lines.push("", "Failed:", ...errors.map(([key, message]) => `- \`${key}\`: ${cell(String(message).split("\n")[0]!)}`));
   }
   lines.push("", ...methodLines(), "");
-  lines.push("Rerun: `npm run bench` (about 11 minutes on 2 cores; `BENCH_SKIP_BUILD=1` reuses the existing `.next` build).", "");
+  lines.push("Rerun: `npm run bench` (about 14 minutes on 2 cores; `BENCH_SKIP_BUILD=1` reuses the existing `.next` build).", "");
   return lines.join("\n");
 }
 

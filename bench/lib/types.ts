@@ -46,6 +46,8 @@ export interface FigureResult {
   details: Record<string, unknown>;
   /** One-line observations for the report's notes. */
   notes?: string[];
+  /** Details of a whole scenario, given once: each entry lands in latest.json at `details.<name>`, beside the figures' own. */
+  reportDetails?: Record<string, Record<string, unknown>>;
   error?: string;
 }
 
