@@ -48,8 +48,8 @@ export function describeZodError(error: ZodError): string {
 }
 
 /** Server pings keep a quiet stream alive through proxies; a client that hears nothing for this long reconnects. */
-export const SSE_PING_MS = 2_000;
-export const SSE_RECONNECT_AFTER_INACTIVITY_MS = 6_000;
+export const SSE_PING_MS = 5_000;
+export const SSE_RECONNECT_AFTER_INACTIVITY_MS = 12_000;
 
 const t = initTRPC.context<Context>().create({
   sse: {

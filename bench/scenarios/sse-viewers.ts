@@ -560,14 +560,18 @@ async function appAnswersOk(ctx: BenchContext, timeoutMs = 60_000): Promise<void
 }
 
 export async function sseViewerFigures(ctx: BenchContext): Promise<Figures> {
-  const plan = ctx.quick ? QUICK : FULL;
+  const base = ctx.quick ? QUICK : FULL;
+  // BENCH_SSE_SIZES=2000 BENCH_SSE_MODES=sse: one corner of the grid, when working on it.
+  const sizes = (process.env.BENCH_SSE_SIZES ?? "").split(",").map(Number).filter((n) => n > 0);
+  const plan: Plan = sizes.length ? { ...base, sizes } : base;
+  const modes = ((process.env.BENCH_SSE_MODES ?? "").split(",").filter((m) => m === "sse" || m === "polling") as Mode[]);
   await appAnswersOk(ctx);
   const db: Db = { writer: await connect(ctx.questdb.pgUrl), reader: await connect(ctx.questdb.pgUrl), pgUrl: ctx.questdb.pgUrl };
   const phases: PhaseResult[] = [];
   const phaseErrors: { mode: Mode; viewers: number; error: string }[] = [];
   try {
     for (const size of plan.sizes) {
-      for (const mode of ["sse", "polling"] as const) {
+      for (const mode of modes.length ? modes : (["sse", "polling"] as const)) {
         await sleep(1_500); // the previous phase's sockets close and its last reuse window passes
         try {
           const phase = mode === "sse" ? await ssePhase(ctx, db, plan, size) : await pollingPhase(ctx, db, plan, size);

@@ -150,19 +150,24 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
   }
 
   /** This instance's cached answer, or the fleet's when that one is newer. */
-  async function newestCached<T>(key: string) {
+  async function newestCached<T>(key: string, freshForMs: number) {
     const mine = deps.cache.get<T>(key);
-    if (!deps.fleet || (mine && now() - mine.fetchedAt < deps.freshForMs)) return mine;
+    if (!deps.fleet || (mine && now() - mine.fetchedAt < freshForMs)) return mine;
     const theirs = await deps.fleet.newest<T>(key);
     if (!theirs || (mine && mine.fetchedAt >= theirs.fetchedAt)) return mine;
     deps.cache.set(key, theirs.value, theirs.fetchedAt);
     return theirs;
   }
 
-  return async function run<T>(spec: QuerySpec<T>): Promise<Resilient<T>> {
+  /**
+   * `freshForMs` (default the service's) overrides how old an answer may be reused: a live topic's
+   * loop asks for less than its own period, or every other tick would reuse the previous one.
+   */
+  return async function run<T>(spec: QuerySpec<T>, options: { freshForMs?: number } = {}): Promise<Resilient<T>> {
     const key = cacheKey(spec.operation, spec.input);
-    const cached = await newestCached<T>(key);
-    if (cached && now() - cached.fetchedAt < deps.freshForMs) {
+    const freshForMs = Math.min(options.freshForMs ?? deps.freshForMs, deps.freshForMs);
+    const cached = await newestCached<T>(key, freshForMs);
+    if (cached && now() - cached.fetchedAt < freshForMs) {
       emit({ type: "answered", operation: spec.operation, status: "ok", fromCache: "fresh" });
       return { status: "ok", data: cached.value, fetchedAt: new Date(cached.fetchedAt).toISOString() };
     }

@@ -78,10 +78,31 @@ describe("the QuestDB service (composition root)", () => {
     await service.close();
   });
 
-  it("hands routers run, health and close only", async () => {
+  it("hands routers run, live, health, timeline and close only", async () => {
     const fake = new FakePgPool();
     const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null });
-    expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "run", "timeline"]);
+    expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "live", "run", "timeline"]);
+    await service.close();
+  });
+
+  it("a live topic's loop asks QuestDB on every tick — the previous tick's answer is not reused — once for all its subscribers", async () => {
+    const fake = new FakePgPool();
+    // A period under the service's reuse window (1 s): reused, every other tick would not ask.
+    const config = parseEnv({ QUESTDB_RETRY_DELAYS_MS: "", LIVE_INTERVAL_MS: "900" });
+    const service = createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null });
+    const topicQueries = () => fake.clients.flatMap((client) => client.queries).filter((sql) => sql === sessions.query.sql).length;
+    const controllers = [new AbortController(), new AbortController(), new AbortController()];
+    const streams = controllers.map((controller) => service.live(sessions, undefined, controller.signal));
+    const firsts = streams.map((stream) => stream.next());
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all(firsts);
+    const before = topicQueries();
+    await vi.advanceTimersByTimeAsync(4_500);
+    const perTick = topicQueries() - before;
+    expect(perTick).toBeGreaterThanOrEqual(4);
+    expect(perTick).toBeLessThanOrEqual(5);
+    controllers.forEach((controller) => controller.abort());
+    await Promise.all(streams.map((stream) => stream.return(undefined)));
     await service.close();
   });
 });

@@ -161,6 +161,8 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     attempt_timeout_ms: config.QUESTDB_QUERY_TIMEOUT_MS,
     deadline_ms: config.QUESTDB_DEADLINE_MS,
   });
+  // Each tick of a live loop asks QuestDB anew (an answer from the previous tick is not reused).
+  const liveFreshForMs = Math.floor(config.LIVE_INTERVAL_MS / 2);
   const live = createLiveTopics({
     intervalMs: config.LIVE_INTERVAL_MS,
     relay: fleet?.live ?? null,
@@ -191,7 +193,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
       };
     },
     timeline: () => timeline.snapshot(),
-    live: (spec, lastEventId, signal) => live.subscribe(cacheKey(spec.operation, spec.input), () => run(spec), lastEventId, signal),
+    live: (spec, lastEventId, signal) => live.subscribe(cacheKey(spec.operation, spec.input), () => run(spec, { freshForMs: liveFreshForMs }), lastEventId, signal),
     close: async () => {
       live.close();
       link?.stop();
