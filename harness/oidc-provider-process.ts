@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Page } from "@playwright/test";
 import { killWithThisProcess } from "./child-cleanup";
 import { lastLine, logSize, readLog } from "./log-file";
-import { RestartableChild } from "./restartable-child";
+import { RestartableChild, isBindFailure } from "./restartable-child";
 import { startOnFreePort } from "./start-on-free-port";
 
 /**
@@ -95,17 +95,7 @@ export class OidcProviderProcess extends RestartableChild {
 
   /** Starts it again on the same port with the same keys and client (killing it first if it runs). */
   async restart(): Promise<void> {
-    await this.kill();
-    // The port may still be bound for a moment after the kill: retry until the deadline.
-    const deadline = Date.now() + this.readyTimeoutMs;
-    for (;;) {
-      const failure = await this.launch(deadline);
-      if (failure === null) return;
-      if (!isBindFailure(failure) || Date.now() > deadline) {
-        throw new OidcProviderUnavailableError(`${this.describe()} cannot restart: ${failure}`);
-      }
-      await sleep(100);
-    }
+    await this.relaunchOnSamePort((deadline) => this.launch(deadline), this.readyTimeoutMs, (failure) => new OidcProviderUnavailableError(`${this.describe()} cannot restart: ${failure}`));
   }
 
   /** SIGTERM, SIGKILL after 5 s; resolves once it is gone (and our temp dir is removed). */
@@ -186,11 +176,6 @@ async function answersDiscovery(issuer: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The provider logs "address already in use" (and exits) when its port is taken. */
-function isBindFailure(failure: string): boolean {
-  return /address already in use/i.test(failure);
 }
 
 /** An OIDC provider for one test file, on a free loopback port; call stop() when done. */

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { findBinary } from "./binaries";
 import { killWithThisProcess } from "./child-cleanup";
 import { lastLine, logSize, readLog } from "./log-file";
-import { RestartableChild } from "./restartable-child";
+import { RestartableChild, isBindFailure } from "./restartable-child";
 import { startOnFreePort } from "./start-on-free-port";
 
 /**
@@ -104,17 +104,7 @@ export class RedisProcess extends RestartableChild {
 
   /** Starts Redis again on the same port (killing it first if it still runs); resolves once it answers PING. */
   async restart(): Promise<void> {
-    await this.kill();
-    // The same port may still be bound for a moment after the kill: retry until the deadline.
-    const deadline = Date.now() + this.readyTimeoutMs;
-    for (;;) {
-      const failure = await this.launch(deadline);
-      if (failure === null) return;
-      if (!isBindFailure(failure) || Date.now() > deadline) {
-        throw new RedisUnavailableError(`${this.describe()} cannot restart: ${failure}`);
-      }
-      await sleep(100);
-    }
+    await this.relaunchOnSamePort((deadline) => this.launch(deadline), this.readyTimeoutMs, (failure) => new RedisUnavailableError(`${this.describe()} cannot restart: ${failure}`));
   }
 
   /** SIGCONT (in case frozen), SIGTERM, SIGKILL after 5 s; resolves once gone and its temp dir is removed. */
@@ -169,11 +159,6 @@ export class RedisProcess extends RestartableChild {
       await sleep(50);
     }
   }
-}
-
-/** redis-server logs "Address already in use" (and exits) when its port is taken. */
-function isBindFailure(failure: string): boolean {
-  return /address already in use/i.test(failure);
 }
 
 /** A Redis for one test file, on a free loopback port; call stop() when done. */

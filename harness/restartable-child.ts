@@ -1,5 +1,11 @@
 import type { ChildProcess } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isRunning, stopChild, whenExited } from "./child-exit";
+
+/** What a server logs (and exits with) when its port is taken. */
+export function isBindFailure(failure: string): boolean {
+  return /address already in use/i.test(failure);
+}
 
 /**
  * The current child of a server that tests crash, freeze and start again (QuestDB's and Redis's
@@ -57,5 +63,21 @@ export abstract class RestartableChild {
   /** Resolves once the current child has exited (or could not be spawned). */
   protected whenCurrentExited(): Promise<void> {
     return this.exited;
+  }
+
+  /**
+   * Kills the current process and launches another on the same port. The port may stay bound for a
+   * moment after the kill, so a launch that fails to bind (`launch` answers why, or null once
+   * ready) is tried again until `timeoutMs` has passed; any other failure is thrown as `fail` makes it.
+   */
+  protected async relaunchOnSamePort(launch: (deadline: number) => Promise<string | null>, timeoutMs: number, fail: (failure: string) => Error): Promise<void> {
+    await this.kill();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const failure = await launch(deadline);
+      if (failure === null) return;
+      if (!isBindFailure(failure) || Date.now() > deadline) throw fail(failure);
+      await sleep(100);
+    }
   }
 }

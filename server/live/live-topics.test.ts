@@ -64,6 +64,14 @@ describe("live topics", () => {
     await Promise.all(readers.map((r) => r.stop()));
   });
 
+  it("the first subscriber gets the current answer at once, not one period later", async () => {
+    const live = createLiveTopics({ intervalMs: 60_000 });
+    hubs.push(live);
+    const reader = read(live, "t", answers(() => 1).fetch);
+    await eventually(() => reader.events.length === 1, { timeoutMs: 5_000 });
+    await reader.stop();
+  });
+
   it("sends changes only: a new fetch time with the same data is not an event", async () => {
     const live = hub();
     const source = answers(() => 7);

@@ -51,22 +51,6 @@ interface Subscriber {
   wake: (() => void) | null;
 }
 
-interface Topic {
-  key: string;
-  fetch: () => Promise<unknown>;
-  subscribers: Set<Subscriber>;
-  latest: LiveEvent | null;
-  /** What `latest` says, without the fields that change on every fetch. */
-  fingerprint: string | null;
-  seq: number;
-  loopId: string;
-  timer: NodeJS.Timeout | null;
-  ticking: boolean;
-  /** In a fleet: whether this instance runs the loop (else it relays). */
-  owner: boolean;
-  stopListening: (() => void) | null;
-}
-
 /** A fresh answer every tick differs only in its fetch time; that is not a change worth sending. */
 export function fingerprintOf(answer: unknown): string {
   if (answer && typeof answer === "object" && "fetchedAt" in answer) {
@@ -76,7 +60,7 @@ export function fingerprintOf(answer: unknown): string {
   return JSON.stringify(answer);
 }
 
-/** Whether event id `a` is newer than `b` within one loop (ids of another loop are never "not newer"). */
+/** Whether event id `id` is not newer than `than` within one loop (ids of another loop are never "not newer"). */
 function sameOrOlder(id: string, than: string | null | undefined): boolean {
   if (!than) return false;
   const [loop, seq] = id.split(".");
@@ -84,148 +68,176 @@ function sameOrOlder(id: string, than: string | null | undefined): boolean {
   return loop === otherLoop && Number(seq) <= Number(otherSeq);
 }
 
-export function createLiveTopics(options: LiveTopicsOptions): LiveTopics {
-  const { intervalMs, relay = null } = options;
-  const log: LiveLog = options.log ?? (() => undefined);
-  const topics = new Map<string, Topic>();
-  /** A claim outlives three missed renewals, so one slow tick does not hand the loop over. */
-  const claimTtlMs = intervalMs * 3;
-  let closed = false;
+interface TopicSettings {
+  intervalMs: number;
+  relay: LiveRelay | null;
+  log: LiveLog;
+  /** Called once the last subscriber has left and the loop has stopped. */
+  onEmpty: (topic: Topic) => void;
+}
 
-  function deliver(topic: Topic, event: LiveEvent): void {
-    if (topic.latest && sameOrOlder(event.id, topic.latest.id)) return;
-    topic.latest = event;
-    topic.fingerprint = fingerprintOf(event.answer);
-    for (const subscriber of topic.subscribers) {
+/** One topic: its subscribers, its latest event, and its loop (or, in a fleet, its relay). */
+class Topic {
+  readonly subscribers = new Set<Subscriber>();
+  private latest: LiveEvent | null = null;
+  /** What `latest` says, without the fields that change on every fetch. */
+  private fingerprint: string | null = null;
+  private seq = 0;
+  private loopId = newLoopId();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  /** In a fleet: whether this instance runs the loop (else it relays). */
+  owner = false;
+  private stopListening: (() => void) | null = null;
+
+  constructor(
+    readonly key: string,
+    private readonly fetch: () => Promise<unknown>,
+    private readonly settings: TopicSettings,
+  ) {}
+
+  start(): void {
+    const { relay, intervalMs } = this.settings;
+    if (relay) {
+      this.stopListening = relay.listen(this.key, (message) => {
+        const event = parseEvent(message);
+        if (event && !this.owner) this.deliver(event);
+      });
+      void relay.latest(this.key).then((message) => {
+        const event = message ? parseEvent(message) : null;
+        if (event && !this.latest && !this.owner) this.deliver(event);
+      });
+    }
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref?.();
+    void this.tick(); // the first answer now, not one period later
+  }
+
+  /** The topic's events for one subscriber, from the current one (unless `lastEventId` names it) until `signal` aborts. */
+  async *stream<T>(lastEventId: string | null | undefined, signal: AbortSignal, closed: () => boolean): AsyncGenerator<LiveEvent<T>> {
+    const subscriber: Subscriber = { pending: null, wake: null };
+    if (this.latest && !sameOrOlder(this.latest.id, lastEventId)) subscriber.pending = this.latest;
+    this.subscribers.add(subscriber);
+    const onAbort = () => subscriber.wake?.();
+    signal.addEventListener("abort", onAbort);
+    try {
+      while (!signal.aborted && !closed()) {
+        const event = subscriber.pending;
+        if (event) {
+          subscriber.pending = null;
+          yield event as LiveEvent<T>;
+          continue;
+        }
+        await new Promise<void>((resolve) => (subscriber.wake = resolve));
+        subscriber.wake = null;
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.subscribers.delete(subscriber);
+      // The last one left: the loop stops (a fleet's claim lapses by itself within its TTL).
+      if (this.subscribers.size === 0) {
+        this.stop();
+        this.settings.onEmpty(this);
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.stopListening?.();
+    this.stopListening = null;
+    for (const subscriber of this.subscribers) subscriber.wake?.();
+  }
+
+  private deliver(event: LiveEvent): void {
+    if (this.latest && sameOrOlder(event.id, this.latest.id)) return;
+    this.latest = event;
+    this.fingerprint = fingerprintOf(event.answer);
+    for (const subscriber of this.subscribers) {
       subscriber.pending = event;
       subscriber.wake?.();
     }
   }
 
-  async function fetchAndFanOut(topic: Topic): Promise<void> {
+  private async tick(): Promise<void> {
+    if (this.ticking || this.timer === null) return;
+    this.ticking = true;
+    try {
+      if (this.settings.relay && !(await this.claimLoop(this.settings.relay))) return; // the owner's changes arrive through listen()
+      await this.fetchAndFanOut();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Takes or renews the fleet's loop; Redis unavailable: runs it here rather than show nothing. */
+  private async claimLoop(relay: LiveRelay): Promise<boolean> {
+    const claimed = await relay.claim(this.key, this.settings.intervalMs * 3);
+    const owner = claimed !== false;
+    if (owner && !this.owner) {
+      // A new owner starts a new loop id: its sequence is its own.
+      this.loopId = newLoopId();
+      this.seq = 0;
+      this.settings.log("info", "live.loop_taken", { topic: this.key, redis: claimed === undefined ? "unavailable" : "ok" });
+    }
+    this.owner = owner;
+    return owner;
+  }
+
+  private async fetchAndFanOut(): Promise<void> {
     let answer: unknown;
     try {
-      answer = await topic.fetch();
+      answer = await this.fetch();
     } catch (error) {
       // The resilient layer answers with a union; a throw here is a bug, logged, and the loop goes on.
-      log("warn", "live.fetch_failed", { topic: topic.key, error: error instanceof Error ? error.message || error.name : String(error) });
+      this.settings.log("warn", "live.fetch_failed", { topic: this.key, error: error instanceof Error ? error.message || error.name : String(error) });
       return;
     }
-    if (topics.get(topic.key) !== topic) return;
-    const fingerprint = fingerprintOf(answer);
-    if (fingerprint === topic.fingerprint) return;
-    topic.seq += 1;
-    const event: LiveEvent = { id: `${topic.loopId}.${topic.seq}`, answer };
-    deliver(topic, event);
-    if (relay && topic.owner) await relay.publish(topic.key, JSON.stringify(event));
+    if (this.timer === null) return; // stopped meanwhile
+    if (fingerprintOf(answer) === this.fingerprint) return;
+    this.seq += 1;
+    const event: LiveEvent = { id: `${this.loopId}.${this.seq}`, answer };
+    this.deliver(event);
+    if (this.settings.relay && this.owner) await this.settings.relay.publish(this.key, JSON.stringify(event));
   }
+}
 
-  async function tick(topic: Topic): Promise<void> {
-    if (topic.ticking) return;
-    topic.ticking = true;
-    try {
-      if (relay) {
-        const claimed = await relay.claim(topic.key, claimTtlMs);
-        // Redis unavailable (undefined): run the loop here rather than show nothing.
-        const owner = claimed !== false;
-        if (owner && !topic.owner) {
-          // A new owner starts a new loop id: its sequence is its own.
-          topic.loopId = newLoopId();
-          topic.seq = 0;
-          log("info", "live.loop_taken", { topic: topic.key, redis: claimed === undefined ? "unavailable" : "ok" });
-        }
-        topic.owner = owner;
-        if (!owner) return; // the owner's changes arrive through listen()
-      }
-      await fetchAndFanOut(topic);
-    } finally {
-      topic.ticking = false;
-    }
-  }
-
-  function open(key: string, fetch: () => Promise<unknown>): Topic {
-    const existing = topics.get(key);
-    if (existing) return existing;
-    const topic: Topic = {
-      key,
-      fetch,
-      subscribers: new Set(),
-      latest: null,
-      fingerprint: null,
-      seq: 0,
-      loopId: newLoopId(),
-      timer: null,
-      ticking: false,
-      owner: false,
-      stopListening: null,
-    };
-    topics.set(key, topic);
-    if (relay) {
-      topic.stopListening = relay.listen(key, (message) => {
-        const event = parseEvent(message);
-        if (event && !topic.owner) deliver(topic, event);
-      });
-      void relay.latest(key).then((message) => {
-        const event = message ? parseEvent(message) : null;
-        if (event && !topic.latest && !topic.owner) deliver(topic, event);
-      });
-    }
-    void tick(topic);
-    topic.timer = setInterval(() => void tick(topic), intervalMs);
-    topic.timer.unref?.();
-    return topic;
-  }
-
-  function leave(topic: Topic, subscriber: Subscriber): void {
-    topic.subscribers.delete(subscriber);
-    if (topic.subscribers.size > 0 || topics.get(topic.key) !== topic) return;
-    // The last one left: the loop stops (a fleet's claim lapses by itself within its TTL).
-    if (topic.timer) clearInterval(topic.timer);
-    topic.stopListening?.();
-    topics.delete(topic.key);
-  }
+export function createLiveTopics(options: LiveTopicsOptions): LiveTopics {
+  const topics = new Map<string, Topic>();
+  let closed = false;
+  const settings: TopicSettings = {
+    intervalMs: options.intervalMs,
+    relay: options.relay ?? null,
+    log: options.log ?? (() => undefined),
+    onEmpty: (topic) => {
+      if (topics.get(topic.key) === topic) topics.delete(topic.key);
+    },
+  };
 
   return {
     async *subscribe<T>(key: string, fetch: () => Promise<T>, lastEventId: string | null | undefined, signal: AbortSignal) {
       if (closed || signal.aborted) return;
-      const topic = open(key, fetch);
-      const subscriber: Subscriber = { pending: null, wake: null };
-      if (topic.latest && !sameOrOlder(topic.latest.id, lastEventId)) subscriber.pending = topic.latest;
-      topic.subscribers.add(subscriber);
-      const onAbort = () => subscriber.wake?.();
-      signal.addEventListener("abort", onAbort);
-      try {
-        while (!signal.aborted && !closed) {
-          const event = subscriber.pending;
-          if (event) {
-            subscriber.pending = null;
-            yield event as LiveEvent<T>;
-            continue;
-          }
-          await new Promise<void>((resolve) => (subscriber.wake = resolve));
-          subscriber.wake = null;
-        }
-      } finally {
-        signal.removeEventListener("abort", onAbort);
-        leave(topic, subscriber);
+      let topic = topics.get(key);
+      if (!topic) {
+        topic = new Topic(key, fetch, settings);
+        topics.set(key, topic);
+        topic.start();
       }
+      yield* topic.stream<T>(lastEventId, signal, () => closed);
     },
     stats() {
       let subscribers = 0;
       let loops = 0;
       for (const topic of topics.values()) {
         subscribers += topic.subscribers.size;
-        if (!relay || topic.owner) loops += 1;
+        if (!settings.relay || topic.owner) loops += 1;
       }
       return { topics: topics.size, subscribers, loops };
     },
     close() {
       closed = true;
-      for (const topic of topics.values()) {
-        if (topic.timer) clearInterval(topic.timer);
-        topic.stopListening?.();
-        for (const subscriber of topic.subscribers) subscriber.wake?.();
-      }
+      for (const topic of topics.values()) topic.stop();
       topics.clear();
     },
   };
