@@ -92,8 +92,12 @@ export class QuestdbPool implements Queryable {
   private readonly probeTimeoutMs: number;
   private checking = false;
   private closed = false;
-  /** When QuestDB last answered anything on this endpoint (a query or a probe), epoch ms. */
-  private lastAnswerAt = 0;
+  /**
+   * When the newest request QuestDB answered (a query or a probe) was sent, epoch ms. The send
+   * time, not the answer's: an answer already on its way when the link went dark says nothing
+   * about the link since (a blackhole test saw one arrive a moment after an attempt began).
+   */
+  private lastAnsweredSentAt = 0;
   private state: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
 
   constructor(private readonly options: QuestdbPoolOptions) {
@@ -156,9 +160,9 @@ export class QuestdbPool implements Queryable {
     this.state.reachable = false;
   }
 
-  /** Whether QuestDB answered anything at or after `since` (epoch ms). */
+  /** Whether QuestDB answered a request sent at or after `since` (epoch ms). */
   answeredSince(since: number): boolean {
-    return this.lastAnswerAt >= since;
+    return this.lastAnsweredSentAt >= since;
   }
 
   /**
@@ -176,7 +180,7 @@ export class QuestdbPool implements Queryable {
     const attempt = startAttempt(this.pool, sql, params, limitMs);
     try {
       const rows = (await attempt.result) as R[];
-      this.lastAnswerAt = Date.now();
+      this.lastAnsweredSentAt = Math.max(this.lastAnsweredSentAt, startedAt);
       releaseSlot();
       return rows;
     } catch (error) {
@@ -204,10 +208,11 @@ export class QuestdbPool implements Queryable {
 
   /** `SELECT 1` on a pooled connection within the probe limit: null if QuestDB answered, else why not. */
   private async probeFailure(): Promise<unknown> {
+    const sentAt = Date.now();
     const attempt = startAttempt(this.pool, "SELECT 1", [], this.probeTimeoutMs);
     try {
       await attempt.result;
-      this.lastAnswerAt = Date.now();
+      this.lastAnsweredSentAt = Math.max(this.lastAnsweredSentAt, sentAt);
       return null;
     } catch (error) {
       if (attempt.phase() === "failed") {
