@@ -70,6 +70,22 @@ describe("hardened pool", () => {
     expect(!result.ok && classifyFailure(result.error)).toMatchObject({ kind: "connection_timeout", cause: "attempt timed out after 2000 ms (127.0.0.1:8812)" });
   });
 
+  it("an answer to a request sent before the attempt does not make it slow: the link may have gone dark since", async () => {
+    const { fake, pool } = setup();
+    let answerEarly: (rows: unknown[]) => void = () => undefined;
+    fake.behaviour = (sql) =>
+      sql === "SELECT early" ? new Promise((resolve) => (answerEarly = resolve)) : never();
+    const early = pool.query("SELECT early"); // sent before, answered after the attempt begins
+    await vi.advanceTimersByTimeAsync(10);
+    const attempt = settle(pool.query("SELECT heavy"));
+    await vi.advanceTimersByTimeAsync(10);
+    answerEarly([{ one: 1 }]);
+    await early;
+    await vi.advanceTimersByTimeAsync(3_000); // the attempt limit, then the probe's own second
+    const result = await attempt;
+    expect(!result.ok && classifyFailure(result.error).kind).toBe("connection_timeout");
+  });
+
   it("a query past the attempt limit is called slow when a probe answers, though nothing else ran", async () => {
     const { fake, pool } = setup();
     fake.behaviour = async (sql) => (sql === "SELECT 1" ? [{ one: 1 }] : never());
