@@ -72,7 +72,7 @@ describe("hardened pool", () => {
 
   it("an answer to a request sent before the attempt does not make it slow: the link may have gone dark since", async () => {
     const { fake, pool } = setup();
-    let answerEarly: (rows: unknown[]) => void = () => undefined;
+    let answerEarly: (rows: Record<string, unknown>[]) => void = () => undefined;
     fake.behaviour = (sql) =>
       sql === "SELECT early" ? new Promise((resolve) => (answerEarly = resolve)) : never();
     const early = pool.query("SELECT early"); // sent before, answered after the attempt begins
