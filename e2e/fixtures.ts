@@ -113,10 +113,20 @@ export async function createSeededQuestdb(testDir: string, running: boolean): Pr
   if (!template) throw new Error("E2E_QUESTDB_TEMPLATE is not set: run through playwright.config.ts (global setup)");
   const dataDir = path.join(testDir, "questdb");
   cpSync(template, dataDir, { recursive: true });
-  const [pgPort, httpPort] = (await findFreePorts(2)) as [number, number];
+  let [pgPort, httpPort] = (await findFreePorts(2)) as [number, number];
   const launch = () => QuestdbProcess.start({ dataDir, pgPort, httpPort, logFile: path.join(testDir, "questdb.log") });
+  let first: QuestdbProcess | null = null;
+  // A free port may be taken before QuestDB binds it: the first start tries other ports.
+  for (let attempt = 1; running && !first; attempt++) {
+    try {
+      first = await launch();
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error && error.message.includes("could not bind"))) throw error;
+      [pgPort, httpPort] = (await findFreePorts(2)) as [number, number];
+    }
+  }
   const handle: QuestdbHandle = {
-    process: running ? await launch() : null,
+    process: first,
     pgUrl: pgUrlFor(pgPort),
     httpUrl: httpUrlFor(httpPort),
     pgPort,

@@ -390,12 +390,14 @@ function firstError(log: string): string {
  */
 export async function startTestQuestdb(opts: { dataDir?: string } = {}): Promise<QuestdbProcess> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "questdb-test-"));
-  const [pgPort, httpPort, httpMinPort, ilpPort] = await findFreePorts(4);
-  return QuestdbProcess.start({
-    dataDir,
-    pgPort: pgPort!,
-    httpPort: httpPort!,
-    httpMinPort: httpMinPort!,
-    ilpPort: ilpPort!,
-  });
+  // A free port may be taken between the check and QuestDB's bind (another test starting a server
+  // at the same moment, as CI once saw): then four other ports are tried.
+  for (let attempt = 1; ; attempt++) {
+    const [pgPort, httpPort, httpMinPort, ilpPort] = await findFreePorts(4);
+    try {
+      return await QuestdbProcess.start({ dataDir, pgPort: pgPort!, httpPort: httpPort!, httpMinPort: httpMinPort!, ilpPort: ilpPort! });
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error && error.message.includes("could not bind"))) throw error;
+    }
+  }
 }
