@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Page } from "@playwright/test";
-import { killWithThisProcess } from "./child-cleanup";
-import { lastLine, logSize, readLog } from "./log-file";
 import { RestartableChild, isBindFailure } from "./restartable-child";
 import { startOnFreePort } from "./start-on-free-port";
 
@@ -113,51 +110,33 @@ export class OidcProviderProcess extends RestartableChild {
   }
 
   /** Spawns the provider; null once discovery answers 200, otherwise why not in one line. */
-  private async launch(deadline: number): Promise<string | null> {
-    const logOffset = logSize(this.logFile);
-    const out = fs.openSync(this.logFile, "a");
-    let child: ChildProcess;
-    try {
+  private launch(deadline: number): Promise<string | null> {
+    return this.spawnUntilReady({
+      logFile: this.logFile,
       // `node --import tsx`, not the `tsx` command: that one runs the program in a second process
       // of its own, which a SIGKILL to the first one would leave running (and holding the port).
-      child = spawn(process.execPath, ["--import", "tsx", PROGRAM], {
-        cwd: PROJECT_ROOT,
-        env: {
-          ...process.env,
-          NODE_ENV: "test",
-          OIDC_PORT: String(this.port),
-          OIDC_ISSUER: this.issuer,
-          OIDC_CLIENT_ID: this.client.id,
-          OIDC_CLIENT_SECRET: this.client.secret,
-          OIDC_REDIRECT_URIS: this.opts.redirectUris.join(","),
-          OIDC_POST_LOGOUT_REDIRECT_URIS: (this.opts.postLogoutRedirectUris ?? []).join(","),
-          OIDC_JWKS: this.jwks,
-        },
-        stdio: ["ignore", out, out],
-      });
-    } finally {
-      fs.closeSync(out);
-    }
-    this.adopt(child);
-    let spawnError: Error | undefined;
-    child.once("error", (error) => (spawnError = error));
-    killWithThisProcess(child);
-
-    for (;;) {
-      if (spawnError) return `could not be spawned: ${spawnError.message}`;
-      if (!this.isRunning()) {
-        const log = readLog(this.logFile, logOffset);
-        const line = log.split("\n").find((l) => /address already in use|error/i.test(l)) ?? lastLine(log) ?? "(no log)";
-        return `exited during start-up (code ${String(child.exitCode)}, signal ${String(child.signalCode)}): ${line.trim().slice(0, 300)}`;
-      }
-      if (await answersDiscovery(this.issuer)) return null;
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        await this.whenCurrentExited();
-        return `did not answer ${DISCOVERY_PATH} in time: ${lastLine(readLog(this.logFile, logOffset)) ?? "(no log)"}`;
-      }
-      await sleep(100);
-    }
+      spawn: (out) =>
+        spawn(process.execPath, ["--import", "tsx", PROGRAM], {
+          cwd: PROJECT_ROOT,
+          env: {
+            ...process.env,
+            NODE_ENV: "test",
+            OIDC_PORT: String(this.port),
+            OIDC_ISSUER: this.issuer,
+            OIDC_CLIENT_ID: this.client.id,
+            OIDC_CLIENT_SECRET: this.client.secret,
+            OIDC_REDIRECT_URIS: this.opts.redirectUris.join(","),
+            OIDC_POST_LOGOUT_REDIRECT_URIS: (this.opts.postLogoutRedirectUris ?? []).join(","),
+            OIDC_JWKS: this.jwks,
+          },
+          stdio: ["ignore", out, out],
+        }),
+      ready: () => answersDiscovery(this.issuer),
+      readiness: DISCOVERY_PATH,
+      failureLine: (log) => log.split("\n").find((l) => /address already in use|error/i.test(l)),
+      deadline,
+      pollMs: 100,
+    });
   }
 }
 

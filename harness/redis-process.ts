@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { findBinary } from "./binaries";
-import { killWithThisProcess } from "./child-cleanup";
-import { lastLine, logSize, readLog } from "./log-file";
 import { RestartableChild, isBindFailure } from "./restartable-child";
 import { startOnFreePort } from "./start-on-free-port";
 
@@ -118,46 +115,26 @@ export class RedisProcess extends RestartableChild {
   }
 
   /** Spawns redis-server; null once it answers PING, otherwise why not in one line. */
-  private async launch(deadline: number): Promise<string | null> {
+  private launch(deadline: number): Promise<string | null> {
     fs.mkdirSync(this.dir, { recursive: true });
-    const logOffset = logSize(this.logFile);
-    const out = fs.openSync(this.logFile, "a");
-    let child: ChildProcess;
-    try {
-      child = spawn(
-        this.bin,
-        // No config file: every setting is on the command line; `--save ""` turns RDB snapshots off.
-        ["--port", String(this.port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--appendonly", "no", "--dir", this.dir],
-        { cwd: this.dir, stdio: ["ignore", out, out] },
-      );
-    } finally {
-      fs.closeSync(out);
-    }
-    this.adopt(child);
-    let spawnError: Error | undefined;
-    child.once("error", (error) => (spawnError = error));
-    killWithThisProcess(child);
-
-    for (;;) {
-      if (spawnError) return `could not be spawned: ${spawnError.message}`;
-      if (!this.isRunning()) {
-        const log = readLog(this.logFile, logOffset);
+    return this.spawnUntilReady({
+      logFile: this.logFile,
+      spawn: (out) =>
+        spawn(
+          this.bin,
+          // No config file: every setting is on the command line; `--save ""` turns RDB snapshots off.
+          ["--port", String(this.port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--appendonly", "no", "--dir", this.dir],
+          { cwd: this.dir, stdio: ["ignore", out, out] },
+        ),
+      ready: () => answersPing(this.port, 500),
+      readiness: "PING",
+      failureLine: (log) => {
         const lines = log.split("\n");
-        const line =
-          lines.find((l) => /address already in use/i.test(l)) ??
-          lines.find((l) => /fatal|failed|bad directive|can't|cannot/i.test(l)) ??
-          lastLine(log) ??
-          "(no log)";
-        return `exited during start-up (code ${String(child.exitCode)}, signal ${String(child.signalCode)}): ${line.trim().slice(0, 300)}`;
-      }
-      if (await answersPing(this.port, 500)) return null;
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        await this.whenCurrentExited();
-        return `did not answer PING in time: ${lastLine(readLog(this.logFile, logOffset)) ?? "(no log)"}`;
-      }
-      await sleep(50);
-    }
+        return lines.find((l) => /address already in use/i.test(l)) ?? lines.find((l) => /fatal|failed|bad directive|can't|cannot/i.test(l));
+      },
+      deadline,
+      pollMs: 50,
+    });
   }
 }
 

@@ -1,6 +1,9 @@
 import type { ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { killWithThisProcess } from "./child-cleanup";
 import { isRunning, stopChild, whenExited } from "./child-exit";
+import { lastLine, logSize, readLog } from "./log-file";
 
 /** What a server logs (and exits with) when its port is taken. */
 export function isBindFailure(failure: string): boolean {
@@ -78,6 +81,52 @@ export abstract class RestartableChild {
       if (failure === null) return;
       if (!isBindFailure(failure) || Date.now() > deadline) throw fail(failure);
       await sleep(100);
+    }
+  }
+
+  /**
+   * Spawns the server with its output appended to `logFile`, makes it the current child (killed
+   * with this process), and waits until `ready()`: null then, otherwise why not in one line — it
+   * could not be spawned, it exited (the log line `failureLine` picks), or `deadline` passed (then
+   * it is killed).
+   */
+  protected async spawnUntilReady(opts: {
+    logFile: string;
+    spawn: (out: number) => ChildProcess;
+    ready: () => Promise<boolean>;
+    /** What `ready` waits for, in the timeout's words ("PING"). */
+    readiness: string;
+    failureLine: (log: string) => string | undefined;
+    deadline: number;
+    pollMs: number;
+  }): Promise<string | null> {
+    const logOffset = logSize(opts.logFile);
+    const out = fs.openSync(opts.logFile, "a");
+    let child: ChildProcess;
+    try {
+      child = opts.spawn(out);
+    } finally {
+      fs.closeSync(out);
+    }
+    this.adopt(child);
+    let spawnError: Error | undefined;
+    child.once("error", (error) => (spawnError = error));
+    killWithThisProcess(child);
+
+    for (;;) {
+      if (spawnError) return `could not be spawned: ${spawnError.message}`;
+      if (!this.isRunning()) {
+        const log = readLog(opts.logFile, logOffset);
+        const line = opts.failureLine(log) ?? lastLine(log) ?? "(no log)";
+        return `exited during start-up (code ${String(child.exitCode)}, signal ${String(child.signalCode)}): ${line.trim().slice(0, 300)}`;
+      }
+      if (await opts.ready()) return null;
+      if (Date.now() > opts.deadline) {
+        child.kill("SIGKILL");
+        await this.whenCurrentExited();
+        return `did not answer ${opts.readiness} in time: ${lastLine(readLog(opts.logFile, logOffset)) ?? "(no log)"}`;
+      }
+      await sleep(opts.pollMs);
     }
   }
 }
