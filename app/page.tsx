@@ -1,17 +1,14 @@
-import { headers } from "next/headers";
 import { AccountBadge } from "@/components/AccountBadge";
 import { Dashboard } from "@/components/Dashboard";
 import { DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT } from "@/domain/market";
-import { viewerOf } from "@/server/auth/viewer";
-import { env } from "@/server/env";
-import { HydrateClient, serverApi } from "@/trpc/server";
+import { HydrateClient, requestContext, serverApi } from "@/trpc/server";
 
 // Live data: render on every request, never at build time.
 export const dynamic = "force-dynamic";
 
 export default async function Page() {
   // proxy.ts has let only an operator (or anyone, with AUTH_MODE=none) this far.
-  const viewer = await viewerOf(await headers(), env());
+  const { viewer } = await requestContext();
   // Server-rendered with data, so the page is useful before its JavaScript runs.
   await Promise.all([
     serverApi.sessions.active.prefetch(DEFAULT_SESSIONS_INPUT),
