@@ -150,10 +150,10 @@ class Topic {
     for (const subscriber of this.subscribers) subscriber.wake?.();
   }
 
-  private deliver(event: LiveEvent): void {
+  private deliver(event: LiveEvent, fingerprint = fingerprintOf(event.answer)): void {
     if (this.latest && sameOrOlder(event.id, this.latest.id)) return;
     this.latest = event;
-    this.fingerprint = fingerprintOf(event.answer);
+    this.fingerprint = fingerprint;
     for (const subscriber of this.subscribers) {
       subscriber.pending = event;
       subscriber.wake?.();
@@ -195,10 +195,11 @@ class Topic {
       return;
     }
     if (this.timer === null) return; // stopped meanwhile
-    if (fingerprintOf(answer) === this.fingerprint) return;
+    const fingerprint = fingerprintOf(answer);
+    if (fingerprint === this.fingerprint) return;
     this.seq += 1;
     const event: LiveEvent = { id: `${this.loopId}.${this.seq}`, answer };
-    this.deliver(event);
+    this.deliver(event, fingerprint);
     if (this.settings.relay && this.owner) await this.settings.relay.publish(this.key, JSON.stringify(event));
   }
 }
