@@ -81,11 +81,16 @@ const retryDelays = z
       .max(10, "at most 10 delays"),
   );
 
+/** Whether a URL names this machine (plain http is allowed to it: nothing crosses a network). */
+export function isLoopbackUrl(url: URL): boolean {
+  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}
+
 /** https, or http to this machine only (a local test provider): tokens never cross a network in clear. */
 const issuerUrl = httpUrl.refine((value) => {
   if (!URL.canParse(value)) return true; // httpUrl has said what is wrong
   const url = new URL(value);
-  return url.protocol === "https:" || ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  return url.protocol === "https:" || isLoopbackUrl(url);
 }, "an https URL (http only for a provider on 127.0.0.1 or localhost)");
 
 const authMode = z.enum(["", "oidc", "none"], {

@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import type { Env } from "../env";
+import { isLoopbackUrl, type Env } from "../env";
 import type { SessionUser } from "./session-cookie";
 
 /**
@@ -29,11 +29,6 @@ export class SignInError extends Error {
 const timedFetch: client.CustomFetch = (url, options) =>
   fetch(url, { ...options, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) } as RequestInit);
 
-/** Plain http only to a provider on this machine (a test or a local Keycloak); env.ts enforces it too. */
-function isLoopback(url: URL): boolean {
-  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-}
-
 let discovered: { issuer: string; config: Promise<client.Configuration> } | null = null;
 
 /**
@@ -46,7 +41,8 @@ export function providerConfiguration(env: Env): Promise<client.Configuration> {
   const config = client
     .discovery(issuer, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET, undefined, {
       [client.customFetch]: timedFetch,
-      execute: issuer.protocol === "http:" && isLoopback(issuer) ? [client.allowInsecureRequests] : [],
+      // Plain http only to a provider on this machine (a test or a local Keycloak), as env.ts allows.
+      execute: issuer.protocol === "http:" && isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
     })
     .then((configuration) => {
       configuration[client.customFetch] = timedFetch;
