@@ -2,7 +2,7 @@
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Resilient } from "@/server/questdb/resilient-query";
-import { ResilientPanel, type PanelQuery } from "./ResilientPanel";
+import { ResilientPanel, type PanelQuery, type ResilientPanelProps } from "./ResilientPanel";
 
 const NOW = new Date("2026-11-27T14:05:27Z");
 /** What the union says when QuestDB refuses connections. */
@@ -25,9 +25,12 @@ function query(data: Resilient<string[]> | undefined, extra: Partial<PanelQuery<
   };
 }
 
-function panel(q: PanelQuery<string[]>) {
-  return render(
-    <ResilientPanel title="Active sessions" query={q}>
+type PanelProps = Partial<Omit<ResilientPanelProps<string[]>, "query" | "children">>;
+
+/** A panel listing the rows of `q`, one `row` each. */
+function panelElement(q: PanelQuery<string[]>, props: PanelProps = {}) {
+  return (
+    <ResilientPanel title="Active sessions" query={q} {...props}>
       {(rows) => (
         <ul>
           {rows.map((r) => (
@@ -37,8 +40,12 @@ function panel(q: PanelQuery<string[]>) {
           ))}
         </ul>
       )}
-    </ResilientPanel>,
+    </ResilientPanel>
   );
+}
+
+function panel(q: PanelQuery<string[]>) {
+  return render(panelElement(q));
 }
 
 beforeEach(() => {
@@ -215,29 +222,18 @@ describe("rows already on screen", () => {
 
   it("the previous input's data, shown while the new input loads, is marked and never kept as the new input's", () => {
     const btc: Resilient<string[]> = { status: "ok", data: ["btc-candle"], fetchedAt: NOW.toISOString() };
-    const render1 = (q: PanelQuery<string[]>, inputKey: string) => (
-      <ResilientPanel title="Market" query={q} inputKey={inputKey} placeholderLabel="Loading ETH-USD 1m… showing the previous chart">
-        {(rows) => (
-          <ul>
-            {rows.map((r) => (
-              <li key={r} data-testid="row">
-                {r}
-              </li>
-            ))}
-          </ul>
-        )}
-      </ResilientPanel>
-    );
-    const { rerender, container } = render(render1(query(btc), "BTC-USD"));
+    const market = (q: PanelQuery<string[]>, inputKey: string) =>
+      panelElement(q, { title: "Market", inputKey, placeholderLabel: "Loading ETH-USD 1m… showing the previous chart" });
+    const { rerender, container } = render(market(query(btc), "BTC-USD"));
     expect(screen.queryByTestId("placeholder")).toBeNull();
 
-    rerender(render1(query(btc, { isPlaceholderData: true }), "ETH-USD"));
+    rerender(market(query(btc, { isPlaceholderData: true }), "ETH-USD"));
     expect(screen.getByTestId("placeholder").textContent).toBe("Loading ETH-USD 1m… showing the previous chart");
     expect(container.querySelector(".panel-data")?.className).toContain("stale");
     expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["btc-candle"]);
 
     // The new symbol's answer is an error: BTC's rows must not be kept as ETH's.
-    rerender(render1(query({ status: "error", data: null, ...REFUSED, breaker: "open" }), "ETH-USD"));
+    rerender(market(query({ status: "error", data: null, ...REFUSED, breaker: "open" }), "ETH-USD"));
     expect(screen.queryAllByTestId("row")).toHaveLength(0);
     expect(screen.getByTestId("error-state").textContent).toContain(REFUSED.message);
   });

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@/harness/eventually";
 import { startRedis, type RedisProcess } from "@/harness/redis-process";
-import { createLiveTopics, type LiveEvent, type LiveTopics } from "../live/live-topics";
+import { createLiveTopics, type LiveTopics } from "../live/live-topics";
+import { countedAnswers as source, dataOf, readTopic as read } from "../live/testing/topic-reader";
 import { createLiveRelay } from "./live-relay";
 import { createFleetRedis, type FleetRedis } from "./redis-connection";
 
@@ -36,28 +37,6 @@ function instance(id: string): { conn: FleetRedis; live: LiveTopics } {
   opened.push(made);
   return made;
 }
-
-function source(value: () => number) {
-  let calls = 0;
-  return {
-    fetch: async () => {
-      calls += 1;
-      return { status: "ok", data: value(), fetchedAt: new Date().toISOString() };
-    },
-    calls: () => calls,
-  };
-}
-
-function read(live: LiveTopics, topic: string, fetch: () => Promise<unknown>) {
-  const controller = new AbortController();
-  const events: LiveEvent[] = [];
-  const done = (async () => {
-    for await (const event of live.subscribe(topic, fetch, undefined, controller.signal)) events.push(event);
-  })();
-  return { events, stop: async () => (controller.abort(), await done) };
-}
-
-const dataOf = (events: LiveEvent[]) => events.map((e) => (e.answer as { data: number }).data);
 
 describe("live topics over a real Redis", () => {
   it("three instances: one queries, all three show each change with the same id", async () => {

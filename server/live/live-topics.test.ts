@@ -1,42 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../harness/eventually";
-import { createLiveTopics, fingerprintOf, type LiveEvent, type LiveRelay, type LiveTopics } from "./live-topics";
+import { createLiveTopics, fingerprintOf, type LiveRelay, type LiveTopics } from "./live-topics";
+import { countedAnswers as answers, readTopic as read } from "./testing/topic-reader";
 
 /** Real timers, short interval: assertions wait for states (eventually), never for a duration. */
 const INTERVAL_MS = 20;
-
-interface Reader<T> {
-  events: LiveEvent<T>[];
-  stop(): Promise<void>;
-}
-
-/** Subscribes and collects events until stop(). */
-function read<T>(live: LiveTopics, topic: string, fetch: () => Promise<T>, lastEventId?: string): Reader<T> {
-  const controller = new AbortController();
-  const events: LiveEvent<T>[] = [];
-  const done = (async () => {
-    for await (const event of live.subscribe(topic, fetch, lastEventId, controller.signal)) events.push(event);
-  })();
-  return {
-    events,
-    async stop() {
-      controller.abort();
-      await done;
-    },
-  };
-}
-
-/** An answer like the resilient layer's: fetchedAt changes on every call. */
-function answers(values: () => number) {
-  let calls = 0;
-  return {
-    fetch: async () => {
-      calls += 1;
-      return { status: "ok", data: values(), fetchedAt: new Date(Date.now() + calls).toISOString() };
-    },
-    calls: () => calls,
-  };
-}
 
 const hubs: LiveTopics[] = [];
 function hub(relay?: LiveRelay): LiveTopics {
