@@ -21,7 +21,8 @@ export interface GetResult {
   timedOut?: boolean;
 }
 
-export function get(url: string, timeoutMs = 35_000): Promise<GetResult> {
+/** `via`: the agent to send it on (a scenario with its own pool of sockets passes its own). */
+export function get(url: string, timeoutMs = 35_000, via: http.Agent = agent): Promise<GetResult> {
   const started = performance.now();
   return new Promise<GetResult>((resolve) => {
     let settled = false;
@@ -32,7 +33,7 @@ export function get(url: string, timeoutMs = 35_000): Promise<GetResult> {
       const endedAt = performance.now();
       resolve({ ...result, ms: endedAt - started, endedAt });
     };
-    const req = http.get(url, { agent }, (res) => {
+    const req = http.get(url, { agent: via }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));

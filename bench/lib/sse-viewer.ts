@@ -1,5 +1,6 @@
 import http from "node:http";
 import { sleep } from "../../harness/stats";
+import { get, type GetResult } from "./http";
 
 /**
  * Simulated live viewers: plain node:http clients, each holding one tRPC subscription open over
@@ -169,37 +170,9 @@ export async function openSseViewers(
   return viewers;
 }
 
-export interface TextAnswer {
-  /** HTTP status, 0 when the request failed or hit its time limit. */
-  status: number;
-  body: string;
-  /** performance.now() when the whole body had arrived (or the failure). */
-  endedAt: number;
-  error?: string;
-}
-
 /** One plain GET on the viewers' agent (a polling viewer's request), with a hard time limit. */
-export function getText(url: string, timeoutMs = 30_000): Promise<TextAnswer> {
-  return new Promise<TextAnswer>((resolve) => {
-    let settled = false;
-    const finish = (answer: Omit<TextAnswer, "endedAt">) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ ...answer, endedAt: performance.now() });
-    };
-    const req = http.get(url, { agent: viewerAgent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", (error) => finish({ status: 0, body: "", error: error.message || error.name }));
-    });
-    req.on("error", (error) => finish({ status: 0, body: "", error: error.message || error.name }));
-    const timer = setTimeout(() => {
-      finish({ status: 0, body: "", error: `no answer within ${timeoutMs} ms` });
-      req.destroy();
-    }, timeoutMs);
-  });
+export function getText(url: string, timeoutMs = 30_000): Promise<GetResult> {
+  return get(url, timeoutMs, viewerAgent);
 }
 
 /** Closes the viewers' idle sockets (the scenario's end). */
