@@ -62,6 +62,10 @@ export function HealthTimeline({ timeline }: { timeline: Timeline | undefined })
 
   useEffect(() => {
     if (!timeline || !series.current) return;
+    // Lines first emptied, then bands, then lines: at every step each line's times are among the
+    // bands' (the next answer may come from another instance, with another window).
+    series.current.p50.setData([]);
+    series.current.p95.setData([]);
     series.current.bands.setData(breakerBands(timeline));
     series.current.p50.setData(timeline.latency.map((l) => ({ time: seconds(l.at), value: l.p50Ms })));
     series.current.p95.setData(timeline.latency.map((l) => ({ time: seconds(l.at), value: l.p95Ms })));
