@@ -14,7 +14,15 @@ export default {
   vitest: { configFile: "vitest.mutation.mts" },
   coverageAnalysis: "perTest",
   // Not copied to the sandbox: nothing the unit tests read.
-  ignorePatterns: [".next", ".questdb", "test-results", "playwright-report", "blob-report", "bench/results", "mutation/reports"],
+  ignorePatterns: [
+    ".next",
+    ".questdb",
+    "test-results",
+    "playwright-report",
+    "blob-report",
+    "bench/results",
+    "mutation/reports",
+  ],
   // Outside the repo: a sandbox inside it would be found by `vitest run` and `tsc` meanwhile.
   tempDirName: join(tmpdir(), "stryker-questdb-dashboard"),
   reporters: ["clear-text", "json", "progress"],

@@ -71,10 +71,14 @@ const SCENARIOS: Scenario[] = [
 
 const startedAt = performance.now();
 /** BENCH_ONLY=viewers,kill runs only those scenarios (and, like BENCH_QUICK, writes the .tmp files). */
-const only = (process.env.BENCH_ONLY ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+const only = (process.env.BENCH_ONLY ?? "")
+  .split(",")
+  .map((name) => name.trim())
+  .filter(Boolean);
 const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 for (const name of only) {
-  if (!SCENARIO_NAMES.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(", ")})`);
+  if (!SCENARIO_NAMES.includes(name))
+    throw new Error(`BENCH_ONLY: unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(", ")})`);
 }
 const quick = process.env.BENCH_QUICK === "1";
 const partial = quick || only.length > 0;
@@ -133,7 +137,11 @@ interface Started {
 }
 
 async function startEverything(work: string, running: Running): Promise<Started> {
-  progress(process.env.BENCH_SKIP_BUILD === "1" ? "using the existing .next build (BENCH_SKIP_BUILD=1)" : "next build (in a private copy of the tree) …");
+  progress(
+    process.env.BENCH_SKIP_BUILD === "1"
+      ? "using the existing .next build (BENCH_SKIP_BUILD=1)"
+      : "next build (in a private copy of the tree) …",
+  );
   const build = await buildApp(path.join(work, "build.log"));
   if (build.isolated) progress(`built in ${build.seconds.toFixed(0)} s`);
 
@@ -141,7 +149,9 @@ async function startEverything(work: string, running: Running): Promise<Started>
   const questdb = (running.questdb = await startTestQuestdb({ dataDir: path.join(work, "questdb") }));
   const seeded = await seedDemoData({ pgUrl: questdb.pgUrl, httpUrl: questdb.httpUrl });
   const questdbBuildInfo = await questdbBuild(questdb.pgUrl);
-  progress(`QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`);
+  progress(
+    `QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`,
+  );
 
   const [appPort, baselinePort] = await findFreePorts(2);
   const appEnv = { QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl };
@@ -160,7 +170,9 @@ async function restore(questdb: QuestdbProcess): Promise<void> {
 }
 
 /** Runs the selected scenarios one after the other; a failed one is recorded and the next one still runs. */
-async function runScenarios(ctx: BenchContext): Promise<{ results: Figures; errors: Partial<Record<FigureKey, string>>; failed: boolean }> {
+async function runScenarios(
+  ctx: BenchContext,
+): Promise<{ results: Figures; errors: Partial<Record<FigureKey, string>>; failed: boolean }> {
   const results: Figures = {};
   const errors: Partial<Record<FigureKey, string>> = {};
   let failed = false;
@@ -178,10 +190,12 @@ async function runScenarios(ctx: BenchContext): Promise<{ results: Figures; erro
         failed = true;
         await restore(ctx.questdb).catch((e: unknown) => progress(`could not restore QuestDB: ${String(e)}`));
       }
-      progress(`${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s${failedKeys.length ? ` (failed: ${failedKeys.join(", ")})` : ""}`);
+      progress(
+        `${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s${failedKeys.length ? ` (failed: ${failedKeys.join(", ")})` : ""}`,
+      );
     } catch (error) {
       failed = true;
-      const message = error instanceof Error ? error.stack ?? error.message : String(error);
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       for (const key of keys) errors[key] = message;
       progress(`${title}: FAILED — ${message}`);
       await restore(ctx.questdb).catch((e: unknown) => progress(`could not restore QuestDB: ${String(e)}`));
@@ -209,7 +223,11 @@ function machine(questdbBuildInfo: string, loadAverageAtStart: number[]): Machin
  * Writes latest.* and README's table (or only quick.*.tmp for a partial run), prints the markdown;
  * true when every figure was measured.
  */
-function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof runScenarios>>, loadAverageAtStart: number[]): boolean {
+function writeResults(
+  started: Started,
+  scenarios: Awaited<ReturnType<typeof runScenarios>>,
+  loadAverageAtStart: number[],
+): boolean {
   const { build, seeded, app } = started;
   const appLog = app.log();
   const { report, all } = buildReport(scenarios.results, scenarios.errors, {
@@ -218,13 +236,19 @@ function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof run
     durationSeconds: (performance.now() - startedAt) / 1000,
     machine: machine(started.questdbBuildInfo, loadAverageAtStart),
     setup: {
-      build: build.isolated ? `next build in a private copy (${build.seconds.toFixed(0)} s)` : "existing .next (BENCH_SKIP_BUILD=1)",
+      build: build.isolated
+        ? `next build in a private copy (${build.seconds.toFixed(0)} s)`
+        : "existing .next (BENCH_SKIP_BUILD=1)",
       app: "next start, default QUESTDB_* settings, LOG_LEVEL=warn",
       baseline: "bench/baseline-server.ts: node:http + pg.Pool with defaults, no timeout, no retry",
-      fleet: "further next start instances of the same build and settings (own DASHBOARD_DATA_DIR each), redis-server and nginx round-robin (harness/), started and stopped by the fleet scenario",
+      fleet:
+        "further next start instances of the same build and settings (own DASHBOARD_DATA_DIR each), redis-server and nginx round-robin (harness/), started and stopped by the fleet scenario",
       questdb: `QuestDB ${QUESTDB_VERSION}, fresh temporary data directory, demo data (${seeded.trades} trades, ${seeded.sessionEvents} session events)`,
       appStillRunning: app.isRunning(),
-      appCrashOrUnhandledLines: appLog.split("\n").filter((line) => UNHANDLED_ERROR_LINE.test(line)).slice(0, 20),
+      appCrashOrUnhandledLines: appLog
+        .split("\n")
+        .filter((line) => UNHANDLED_ERROR_LINE.test(line))
+        .slice(0, 20),
       appLogLines: appLog.split("\n").filter((l) => l.trim() !== "").length,
     },
   });
@@ -232,7 +256,11 @@ function writeResults(started: Started, scenarios: Awaited<ReturnType<typeof run
   progress(`wrote ${path.relative(ROOT, written.json)} and ${path.relative(ROOT, written.md)}`);
   if (!partial) {
     const wroteReadme = writeReadmeFigures(path.join(ROOT, "README.md"), report, all);
-    progress(wroteReadme ? "wrote the figures table into README.md" : "README.md has no bench:figures markers: its table was left as it is");
+    progress(
+      wroteReadme
+        ? "wrote the figures table into README.md"
+        : "README.md has no bench:figures markers: its table was left as it is",
+    );
   }
   console.log("");
   console.log(readFileSync(written.md, "utf8"));
@@ -286,7 +314,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`[bench ${stamp()}] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    console.error(
+      `[bench ${stamp()}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     cleanupNow();
     process.exit(1);
   },

@@ -14,7 +14,15 @@ export interface LogScan {
 }
 
 export function scanLog(text: string): LogScan {
-  const scan: LogScan = { lines: 0, breakerOpenedAt: [], events: {}, unhandled: [], http5xx: 0, unexpectedErrors: 0, emptyFields: 0 };
+  const scan: LogScan = {
+    lines: 0,
+    breakerOpenedAt: [],
+    events: {},
+    unhandled: [],
+    http5xx: 0,
+    unexpectedErrors: 0,
+    emptyFields: 0,
+  };
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     scan.lines++;
@@ -30,7 +38,8 @@ export function scanLog(text: string): LogScan {
     scan.events[event] = (scan.events[event] ?? 0) + 1;
     if (event === "http.request" && typeof entry.status === "number" && entry.status >= 500) scan.http5xx++;
     if (event === "trpc.unexpected_error") scan.unexpectedErrors++;
-    if (event === "questdb.breaker_opened" && typeof entry.time === "string") scan.breakerOpenedAt.push(Date.parse(entry.time));
+    if (event === "questdb.breaker_opened" && typeof entry.time === "string")
+      scan.breakerOpenedAt.push(Date.parse(entry.time));
     for (const field of ["error", "message"]) {
       if (field in entry && String(entry[field]).trim() === "") scan.emptyFields++;
     }

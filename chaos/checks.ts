@@ -19,7 +19,11 @@ export function soakChecks(run: SoakRun, figures: Figures): Check[] {
       ok: non200 === 0,
       detail: `${non200} answers other than 200 and 5xx (timeouts after ${REQUEST_TIMEOUT_MS / 1000} s, network errors, 4xx): ${JSON.stringify(stats.byHttpStatus)}`,
     },
-    { name: "no empty message", ok: stats.emptyMessages === 0, detail: `${stats.emptyMessages} answers with an empty message` },
+    {
+      name: "no empty message",
+      ok: stats.emptyMessages === 0,
+      detail: `${stats.emptyMessages} answers with an empty message`,
+    },
     {
       name: "every answer follows the contract's union",
       ok: stats.violationCount === 0,
@@ -43,7 +47,10 @@ export function soakChecks(run: SoakRun, figures: Figures): Check[] {
     {
       name: `ok answers again within ${RECOVERY_LIMIT_MS / 1000} s of the last restart`,
       ok: recoveryMax !== null && recoveryMax <= RECOVERY_LIMIT_MS,
-      detail: recoveryMax === null ? `no ok answer within ${RECOVERY_WAIT_MS / 1000} s: ${JSON.stringify(recoveryMs)}` : `${recoveryMax} ms`,
+      detail:
+        recoveryMax === null
+          ? `no ok answer within ${RECOVERY_WAIT_MS / 1000} s: ${JSON.stringify(recoveryMs)}`
+          : `${recoveryMax} ms`,
     },
   ];
 }

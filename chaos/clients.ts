@@ -102,7 +102,8 @@ export function checkUnion(value: unknown): Check {
         return undefined;
       case "error":
         if (v.data !== null) return "error with data";
-        if (v.reason !== "database_unavailable" && v.reason !== "query_failed") return `error with reason ${String(v.reason)}`;
+        if (v.reason !== "database_unavailable" && v.reason !== "query_failed")
+          return `error with reason ${String(v.reason)}`;
         if (!BREAKER_STATES.has(String(v.breaker))) return `error with breaker ${String(v.breaker)}`;
         return undefined;
       default:
@@ -115,14 +116,16 @@ export function checkUnion(value: unknown): Check {
 /** Checks the health object of GET /api/health and health.status. */
 export function checkHealth(value: unknown): Check {
   const v = value as { status?: unknown; questdb?: Record<string, unknown> } | null;
-  if (!v || typeof v !== "object" || !v.questdb) return { status: "malformed", violation: "not a health object", emptyMessage: false };
+  if (!v || typeof v !== "object" || !v.questdb)
+    return { status: "malformed", violation: "not a health object", emptyMessage: false };
   const q = v.questdb;
   const pool = q.pool as Record<string, unknown> | undefined;
   const status = String(v.status);
   let violation: string | undefined;
   if (status !== "ok" && status !== "degraded") violation = `health status ${status}`;
   else if (!BREAKER_STATES.has(String(q.breaker))) violation = `health breaker ${String(q.breaker)}`;
-  else if (!pool || typeof pool.total !== "number" || typeof pool.idle !== "number" || typeof pool.waiting !== "number") violation = "health without pool numbers";
+  else if (!pool || typeof pool.total !== "number" || typeof pool.idle !== "number" || typeof pool.waiting !== "number")
+    violation = "health without pool numbers";
   else if (q.lastSuccessAt !== null && !isIso(q.lastSuccessAt)) violation = "health with a bad lastSuccessAt";
   return {
     status,
@@ -245,7 +248,8 @@ export class ClientStats {
       if (check.status !== "ok" && upSince !== null && startedAt - upSince > 3_000) {
         this.notOkWhileUp++;
         const message = (item.result.data as { message?: unknown }).message;
-        if (this.notOkWhileUpExamples.length < 5) this.notOkWhileUpExamples.push(`${call.procedure} ${check.status}: ${String(message)}`);
+        if (this.notOkWhileUpExamples.length < 5)
+          this.notOkWhileUpExamples.push(`${call.procedure} ${check.status}: ${String(message)}`);
       }
       if (check.status === "ok") {
         if (this.okKeys.size < this.cacheMaxEntries * 20) this.okKeys.add(inputKey(call));

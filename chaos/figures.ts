@@ -25,7 +25,8 @@ export interface SoakRun {
   logScan: LogScan;
 }
 
-export const mb = (kb: number | null | undefined) => (kb === null || kb === undefined ? null : Math.round(kb / 102.4) / 10);
+export const mb = (kb: number | null | undefined) =>
+  kb === null || kb === undefined ? null : Math.round(kb / 102.4) / 10;
 
 export type Figures = ReturnType<typeof figuresOf>;
 
@@ -34,7 +35,10 @@ export function figuresOf(run: SoakRun) {
   const chaosS = (run.chaosEnd - run.schedule.chaosStart) / 1000;
   const latency = (p: number) => (stats.durationsMs.length ? percentile(stats.durationsMs, p) : 0);
   const recoveryMs = Object.fromEntries(
-    DATA_PROCEDURES.map((p) => [p, run.recovery.firstOk[p] === null ? null : run.recovery.firstOk[p]! - run.restartDoneAt]),
+    DATA_PROCEDURES.map((p) => [
+      p,
+      run.recovery.firstOk[p] === null ? null : run.recovery.firstOk[p]! - run.restartDoneAt,
+    ]),
   ) as Record<string, number | null>;
   const recoveryMax = Object.values(recoveryMs).some((v) => v === null)
     ? null
@@ -53,7 +57,7 @@ export function figuresOf(run: SoakRun) {
     healthOkAfterMs: run.recovery.healthOk === null ? null : run.recovery.healthOk - run.restartDoneAt,
     http5xx: countHttp(is5xx),
     non200: countHttp((status) => status !== "200" && !is5xx(status)),
-    actionCounts: run.schedule.events.reduce<Record<string, number>>((acc, e) => ((acc[e.action] = (acc[e.action] ?? 0) + 1), acc), {}),
+    actionCounts: countBy(run.schedule.events, (e) => e.action),
     breakerOpenedWhileUp: breakerOpenedWhileUp(run),
   };
 }
@@ -81,8 +85,14 @@ function memoryFigures(run: SoakRun, chaosS: number) {
     const values = heapSeries.filter((sample) => sample.t >= from && sample.t < to).map((sample) => sample.kb);
     return values.length ? mb(Math.min(...values)) : null;
   };
-  const heapFloors = [heapFloor(0, chaosS / 3), heapFloor(chaosS / 3, (2 * chaosS) / 3), heapFloor((2 * chaosS) / 3, chaosS + 0.001)];
-  const lastThird = rssSeries.filter((sample) => sample.t >= (2 * chaosS) / 3 && sample.t <= chaosS).map((sample) => sample.kb);
+  const heapFloors = [
+    heapFloor(0, chaosS / 3),
+    heapFloor(chaosS / 3, (2 * chaosS) / 3),
+    heapFloor((2 * chaosS) / 3, chaosS + 0.001),
+  ];
+  const lastThird = rssSeries
+    .filter((sample) => sample.t >= (2 * chaosS) / 3 && sample.t <= chaosS)
+    .map((sample) => sample.kb);
   const rssPeakKb = run.rssEndKb === null ? run.samples.rssPeakKb : Math.max(run.samples.rssPeakKb, run.rssEndKb);
   const cacheFullAtS = run.stats.cacheFullAtS;
   return {
@@ -103,4 +113,10 @@ function memoryFigures(run: SoakRun, chaosS: number) {
       heapUsedSeries: heapSeries.map((h) => ({ t: Math.round(h.t), mb: mb(h.kb) })),
     },
   };
+}
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return counts;
 }

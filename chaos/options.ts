@@ -38,11 +38,13 @@ export function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const int = (name: string, text: string, min: number) => {
-    if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
+    if (!/^\d+$/.test(text.trim()) || Number(text) < min)
+      throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
     return Number(text);
   };
   const think = /^(\d+)-(\d+)$/.exec(values["think-ms"].trim());
-  if (!think || Number(think[1]) > Number(think[2])) throw new Error(`--think-ms must be <min>-<max>, got "${values["think-ms"]}"`);
+  if (!think || Number(think[1]) > Number(think[2]))
+    throw new Error(`--think-ms must be <min>-<max>, got "${values["think-ms"]}"`);
   return {
     durationS: int("duration", values.duration, 5),
     seed: int("seed", values.seed, 0),

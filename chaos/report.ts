@@ -3,7 +3,14 @@ import path from "node:path";
 import { DISTINCT_INPUTS_NOTED } from "./settings";
 import type { Check } from "./checks";
 import type { Figures, SoakRun } from "./figures";
-import { APP_ENV, CONNECTION_SAMPLE_MS, FAILED_LOG_FILE, INTERVAL_MS, RECOVERY_LIMIT_MS, REQUEST_TIMEOUT_MS } from "./settings";
+import {
+  APP_ENV,
+  CONNECTION_SAMPLE_MS,
+  FAILED_LOG_FILE,
+  INTERVAL_MS,
+  RECOVERY_LIMIT_MS,
+  REQUEST_TIMEOUT_MS,
+} from "./settings";
 
 /** The soak's JSON report (bench/results/chaos.json by default; npm test reads its `checks`). */
 

@@ -123,7 +123,9 @@ async function ensureBuild(force: boolean): Promise<"reused" | "built"> {
   return "built";
 }
 
-async function startSeededQuestdb(build: "reused" | "built"): Promise<{ questdb: QuestdbProcess; seeded: SoakRun["seeded"] }> {
+async function startSeededQuestdb(
+  build: "reused" | "built",
+): Promise<{ questdb: QuestdbProcess; seeded: SoakRun["seeded"] }> {
   running.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "chaos-"));
   console.log(`chaos: starting QuestDB and seeding it (build ${build})…`);
   const questdb = await startTestQuestdb({ dataDir: path.join(running.tempDir, "questdb") });
@@ -140,7 +142,12 @@ async function startSoakApp(questdb: QuestdbProcess, options: Options, poolMax: 
     QUESTDB_HTTP_URL: questdb.httpUrl,
     DASHBOARD_DATA_DIR: path.join(running.tempDir!, "data"),
   };
-  const app = await startApp({ root: ROOT, port: await findFreePort(), env: appEnv, logFile: path.join(running.tempDir!, "app.log") });
+  const app = await startApp({
+    root: ROOT,
+    port: await findFreePort(),
+    env: appEnv,
+    logFile: path.join(running.tempDir!, "app.log"),
+  });
   running.app = app;
   console.log(
     `chaos: app pid ${app.pid} on ${app.url}, QuestDB pg ${questdb.pgPort}; ${options.clients} clients for ${options.durationS} s, seed ${options.seed}`,
@@ -154,7 +161,12 @@ type ChaosOutcome = Pick<SoakRun, "stats" | "schedule" | "chaosEnd" | "restartDo
  * The clients poll while the schedule kills and freezes QuestDB; then the final restart, the wait
  * for `ok` answers, and the clients stop. Null when the soak was interrupted.
  */
-async function runClientsUnderChaos(options: Options, app: AppProcess, questdb: QuestdbProcess, chaosStart: number): Promise<ChaosOutcome | null> {
+async function runClientsUnderChaos(
+  options: Options,
+  app: AppProcess,
+  questdb: QuestdbProcess,
+  chaosStart: number,
+): Promise<ChaosOutcome | null> {
   const schedule = new ChaosSchedule(questdb, chaosStart, sleep);
   const stats = new ClientStats(chaosStart, DISTINCT_INPUTS_NOTED, () => schedule.upSince);
   const master = new Rng(options.seed);
@@ -189,7 +201,10 @@ async function runClientsUnderChaos(options: Options, app: AppProcess, questdb: 
 async function awaitRecovery(stats: ClientStats, restartDoneAt: number): Promise<SoakRun["recovery"]> {
   const recovery: SoakRun["recovery"] = {
     since: restartDoneAt,
-    firstOk: Object.fromEntries(DATA_PROCEDURES.map((p) => [p, null])) as Record<(typeof DATA_PROCEDURES)[number], null>,
+    firstOk: Object.fromEntries(DATA_PROCEDURES.map((p) => [p, null])) as Record<
+      (typeof DATA_PROCEDURES)[number],
+      null
+    >,
     healthOk: null,
   };
   stats.recovery = recovery;

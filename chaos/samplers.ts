@@ -77,7 +77,12 @@ export function startSamplers(opts: { appPid: number; appUrl: string; pgPort: nu
         .finally(() => (heapSampling = false));
     }, HEAP_SAMPLE_MS),
   ];
-  return { samples, stop: () => timers.forEach((timer) => clearInterval(timer)) };
+  return {
+    samples,
+    stop: () => {
+      for (const timer of timers) clearInterval(timer);
+    },
+  };
 }
 
 /** The app's V8 heap in use, from its Prometheus metrics; null when the line is missing. */

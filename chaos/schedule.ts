@@ -75,14 +75,21 @@ export class ChaosSchedule {
       this.states.push({ atS: (started - this.chaosStart) / 1000, state: next });
     }
     await this.act(action);
-    const event: ChaosEvent = { atS: (started - this.chaosStart) / 1000, action, tookMs: Date.now() - started, ...(final ? { final } : {}) };
+    const event: ChaosEvent = {
+      atS: (started - this.chaosStart) / 1000,
+      action,
+      tookMs: Date.now() - started,
+      ...(final ? { final } : {}),
+    };
     this.events.push(event);
     this.state = next;
     if (!fault) {
       this.upSince = Date.now();
       this.states.push({ atS: (this.upSince - this.chaosStart) / 1000, state: next });
     }
-    console.log(`chaos: +${event.atS.toFixed(1)} s ${action}${action === "restart" ? ` (${(event.tookMs / 1000).toFixed(1)} s)` : ""}`);
+    console.log(
+      `chaos: +${event.atS.toFixed(1)} s ${action}${action === "restart" ? ` (${(event.tookMs / 1000).toFixed(1)} s)` : ""}`,
+    );
   }
 
   private async act(action: Action): Promise<void> {

@@ -15,10 +15,14 @@ export function summaryText(run: SoakRun, figures: Figures, report: Report): str
   const lines = [
     "",
     `Chaos soak: ${figures.chaosS.toFixed(0)} s of chaos, seed ${options.seed}, ${options.clients} clients → ${path.relative(ROOT, options.out)}`,
-    `QuestDB: ${Object.entries(figures.actionCounts).map(([a, n]) => `${n} ${a}`).join(", ")}`,
+    `QuestDB: ${Object.entries(figures.actionCounts)
+      .map(([a, n]) => `${n} ${a}`)
+      .join(", ")}`,
     `Answers: ${stats.requests} requests; by HTTP status ${JSON.stringify(stats.byHttpStatus)}; HTTP 5xx ${figures.http5xx}`,
     `Union: ok ${stats.byUnionStatus.ok}, degraded ${stats.byUnionStatus.degraded}, error ${stats.byUnionStatus.error}; ` +
-      Object.entries(stats.byProcedure).map(([p, s]) => `${p} ${JSON.stringify(s)}`).join("; ") +
+      Object.entries(stats.byProcedure)
+        .map(([p, s]) => `${p} ${JSON.stringify(s)}`)
+        .join("; ") +
       `; health ${JSON.stringify(stats.byHealthStatus)}`,
     `Empty messages: ${stats.emptyMessages}; contract violations: ${stats.violationCount}`,
     `Answer time: longest ${stats.maxMs} ms (${stats.maxMsKind}), p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms`,
@@ -30,7 +34,9 @@ export function summaryText(run: SoakRun, figures: Figures, report: Report): str
     `V8 heap used (from /api/metrics every ${HEAP_SAMPLE_MS / 1000} s): lowest in each third of the chaos ` +
       `${figures.heapFloors.map(fmt).join(" / ")}, peak ${fmt(m.heapUsedPeakMb)}`,
     `Cache: ${stats.okKeys.size} distinct inputs answered ok` +
-      (stats.cacheFullAtS === null ? `, fewer than ${DISTINCT_INPUTS_NOTED}` : `, ${DISTINCT_INPUTS_NOTED} reached at +${stats.cacheFullAtS.toFixed(0)} s (RSS then ${fmt(m.rssAtCacheFullMb)})`),
+      (stats.cacheFullAtS === null
+        ? `, fewer than ${DISTINCT_INPUTS_NOTED}`
+        : `, ${DISTINCT_INPUTS_NOTED} reached at +${stats.cacheFullAtS.toFixed(0)} s (RSS then ${fmt(m.rssAtCacheFullMb)})`),
     `App log: ${logScan.lines} lines, unhandled ${logScan.unhandled.length}, http 5xx ${logScan.http5xx}, trpc.unexpected_error ${logScan.unexpectedErrors}`,
     `Breaker: opened ${logScan.breakerOpenedAt.length} times, ${breakerOpenedWhileUp.length} while QuestDB had been up for over 3 s` +
       `${breakerOpenedWhileUp.length ? ` (at +${breakerOpenedWhileUp.join(", +")} s)` : ""}; ` +
@@ -40,7 +46,9 @@ export function summaryText(run: SoakRun, figures: Figures, report: Report): str
     "",
     ...report.checks.map((c) => `${c.ok ? "PASS" : "FAIL"}  ${c.name} — ${c.detail}`),
     "",
-    report.ok ? "chaos: all checks passed" : `chaos: FAILED (the app's log is kept in ${path.relative(ROOT, FAILED_LOG_FILE)})`,
+    report.ok
+      ? "chaos: all checks passed"
+      : `chaos: FAILED (the app's log is kept in ${path.relative(ROOT, FAILED_LOG_FILE)})`,
   ];
   return lines.join("\n");
 }

@@ -7,7 +7,11 @@ import type { Viewer } from "@/server/auth/viewer";
 export function AccountBadge({ viewer }: { viewer: Viewer }) {
   if (viewer.kind === "auth-off") {
     return (
-      <span className="chip chip-auth-off" data-testid="auth-off" title="AUTH_MODE=none: anyone who reaches this server sees this dashboard">
+      <span
+        className="chip chip-auth-off"
+        data-testid="auth-off"
+        title="AUTH_MODE=none: anyone who reaches this server sees this dashboard"
+      >
         Authentication off
       </span>
     );

@@ -11,7 +11,11 @@ const WORDS: Record<BreakerState, string> = {
 /** The circuit breaker's state in words and colour (never colour alone). */
 export function BreakerStatus({ state }: { state: BreakerState | null }) {
   return (
-    <span className={`breaker breaker-${state ?? "unknown"}`} data-testid="breaker-status" data-state={state ?? "unknown"}>
+    <span
+      className={`breaker breaker-${state ?? "unknown"}`}
+      data-testid="breaker-status"
+      data-state={state ?? "unknown"}
+    >
       {state ? WORDS[state] : "Unknown — dashboard server unreachable"}
     </span>
   );

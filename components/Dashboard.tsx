@@ -51,12 +51,20 @@ export function Dashboard({ account }: { account?: ReactNode }) {
     placeholderData: (previous) => previous,
     refetchInterval: pollEvery(transport, candlesStream.status),
   });
-  const health = api.health.status.useQuery(undefined, { placeholderData: (previous) => previous, refetchInterval: pollEvery(transport) });
-  const timeline = api.health.timeline.useQuery(undefined, { placeholderData: (previous) => previous, refetchInterval: pollEvery(transport) });
+  const health = api.health.status.useQuery(undefined, {
+    placeholderData: (previous) => previous,
+    refetchInterval: pollEvery(transport),
+  });
+  const timeline = api.health.timeline.useQuery(undefined, {
+    placeholderData: (previous) => previous,
+    refetchInterval: pollEvery(transport),
+  });
   const healthUnreachable = isAppUnreachable(health);
 
   const status = pageStatus([panelState(sessions), panelState(candles), healthUnreachable ? "unreachable" : "ok"]);
-  const shownTimes = [sessions.data, candles.data].flatMap((answer) => (answer && answer.status !== "error" ? [dataTime(answer)] : []));
+  const shownTimes = [sessions.data, candles.data].flatMap((answer) =>
+    answer && answer.status !== "error" ? [dataTime(answer)] : [],
+  );
   const dataAsOf = shownTimes.length ? Math.min(...shownTimes) : null;
 
   return (
@@ -123,7 +131,11 @@ function MarketControls({ symbol, interval, onSymbol, onInterval }: MarketContro
       </label>
       <label>
         Interval{" "}
-        <select value={interval} onChange={(e) => onInterval(e.target.value as CandleInterval)} data-testid="market-interval">
+        <select
+          value={interval}
+          onChange={(e) => onInterval(e.target.value as CandleInterval)}
+          data-testid="market-interval"
+        >
           {CANDLE_INTERVALS.map((i) => (
             <option key={i}>{i}</option>
           ))}
@@ -133,11 +145,13 @@ function MarketControls({ symbol, interval, onSymbol, onInterval }: MarketContro
   );
 }
 
+const SKELETON_ROWS = ["a", "b", "c", "d", "e"];
+
 function TableSkeleton() {
   return (
-    <div className="skeleton-table" aria-busy="true" aria-label="Loading active sessions">
-      {Array.from({ length: 5 }, (_, i) => (
-        <div key={i} className="skeleton-row" />
+    <div className="skeleton-table" role="img" aria-busy="true" aria-label="Loading active sessions">
+      {SKELETON_ROWS.map((row) => (
+        <div key={row} className="skeleton-row" />
       ))}
     </div>
   );

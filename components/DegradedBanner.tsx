@@ -21,7 +21,14 @@ const HEADLINE: Record<DegradedBannerProps["reason"], string> = {
   busy: "Dashboard busy — showing cached data",
 };
 
-export function DegradedBanner({ cachedAt, reason, cause, message, retryAt, testId = "degraded-banner" }: DegradedBannerProps) {
+export function DegradedBanner({
+  cachedAt,
+  reason,
+  cause,
+  message,
+  retryAt,
+  testId = "degraded-banner",
+}: DegradedBannerProps) {
   const now = useNow();
   const retryIn = retryAt ? new Date(retryAt).getTime() - now : null;
   return (

@@ -38,4 +38,3 @@ describe("breaker bands", () => {
     expect(times).toEqual(["00:00", "00:15", "00:22", "00:30"]);
   });
 });
-

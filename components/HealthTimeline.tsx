@@ -1,6 +1,14 @@
 "use client";
 
-import { ColorType, HistogramSeries, LineSeries, createChart, type IChartApi, type ISeriesApi, type UTCTimestamp } from "lightweight-charts";
+import {
+  ColorType,
+  HistogramSeries,
+  LineSeries,
+  createChart,
+  type IChartApi,
+  type ISeriesApi,
+  type UTCTimestamp,
+} from "lightweight-charts";
 import { useEffect, useRef } from "react";
 import type { RouterOutputs } from "@/server/root";
 import { formatClock } from "./time";
@@ -8,7 +16,11 @@ import { formatClock } from "./time";
 type Timeline = RouterOutputs["health"]["timeline"];
 type BreakerState = Timeline["breaker"][number]["state"];
 
-const BAND_COLOR: Record<BreakerState, string> = { closed: "rgba(46,160,67,0.35)", "half-open": "rgba(210,153,34,0.6)", open: "rgba(248,81,73,0.6)" };
+const BAND_COLOR: Record<BreakerState, string> = {
+  closed: "rgba(46,160,67,0.35)",
+  "half-open": "rgba(210,153,34,0.6)",
+  open: "rgba(248,81,73,0.6)",
+};
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) as UTCTimestamp;
 
 /**
@@ -37,7 +49,9 @@ export function breakerBands(timeline: Timeline): Array<{ time: UTCTimestamp; va
 export function HealthTimeline({ timeline }: { timeline: Timeline | undefined }) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
-  const series = useRef<{ bands: ISeriesApi<"Histogram">; p50: ISeriesApi<"Line">; p95: ISeriesApi<"Line"> } | null>(null);
+  const series = useRef<{ bands: ISeriesApi<"Histogram">; p50: ISeriesApi<"Line">; p95: ISeriesApi<"Line"> } | null>(
+    null,
+  );
 
   useEffect(() => {
     if (!container.current) return;
@@ -47,7 +61,11 @@ export function HealthTimeline({ timeline }: { timeline: Timeline | undefined })
       grid: { vertLines: { visible: false }, horzLines: { color: "#21262d" } },
       timeScale: { timeVisible: true, secondsVisible: false },
     });
-    const bands = instance.addSeries(HistogramSeries, { priceScaleId: "bands", priceLineVisible: false, lastValueVisible: false });
+    const bands = instance.addSeries(HistogramSeries, {
+      priceScaleId: "bands",
+      priceLineVisible: false,
+      lastValueVisible: false,
+    });
     instance.priceScale("bands").applyOptions({ visible: false, scaleMargins: { top: 0, bottom: 0 } });
     const p50 = instance.addSeries(LineSeries, { color: "#58a6ff", lineWidth: 2, title: "p50 ms" });
     const p95 = instance.addSeries(LineSeries, { color: "#d2a8ff", lineWidth: 1, title: "p95 ms" });
@@ -74,7 +92,12 @@ export function HealthTimeline({ timeline }: { timeline: Timeline | undefined })
 
   return (
     <figure className="chart timeline" data-testid="health-timeline">
-      <div ref={container} className="chart-canvas timeline-canvas" role="img" aria-label="Breaker state and QuestDB query latency, last 15 minutes" />
+      <div
+        ref={container}
+        className="chart-canvas timeline-canvas"
+        role="img"
+        aria-label="Breaker state and QuestDB query latency, last 15 minutes"
+      />
       <figcaption>
         {timeline && timeline.outages.length > 0 ? (
           <ul className="timeline-outages">

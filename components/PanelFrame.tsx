@@ -19,7 +19,16 @@ export interface PanelFrameProps {
 }
 
 /** The frame every panel shares: a labelled section, its header, and the app-unreachable banner. */
-export function PanelFrame({ title, headingId, state, className, id, controls, appUnreachable, children }: PanelFrameProps) {
+export function PanelFrame({
+  title,
+  headingId,
+  state,
+  className,
+  id,
+  controls,
+  appUnreachable,
+  children,
+}: PanelFrameProps) {
   return (
     <section className={`panel ${className}`} aria-labelledby={headingId} data-state={state} id={id}>
       <header className="panel-header">

@@ -86,7 +86,12 @@ describe("ResilientPanel", () => {
     );
     const banner = screen.getByTestId("degraded-banner");
     expect(banner.getAttribute("role")).toBe("status");
-    const clock = new Date(cachedAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    const clock = new Date(cachedAt).toLocaleTimeString(undefined, {
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hour12: false,
+    });
     expect(banner.textContent).toContain(`Data as of ${clock} (2 min ago)`);
     expect(banner.textContent).toContain("QuestDB unreachable: connection refused (127.0.0.1:8812)");
     expect(banner.textContent).toContain("retrying in 12 s");
@@ -128,9 +133,15 @@ describe("ResilientPanel", () => {
     const ok: PanelQuery<string[]> = query({ status: "ok", data: [], fetchedAt: NOW.toISOString() });
     render(
       <>
-        <ResilientPanel title="First" query={ok}>{() => null}</ResilientPanel>
-        <ResilientPanel title="Second" query={ok} testIdPrefix="second-">{() => null}</ResilientPanel>
-        <ResilientPanel title="Sessions" query={ok} id="sessions">{() => null}</ResilientPanel>
+        <ResilientPanel title="First" query={ok}>
+          {() => null}
+        </ResilientPanel>
+        <ResilientPanel title="Second" query={ok} testIdPrefix="second-">
+          {() => null}
+        </ResilientPanel>
+        <ResilientPanel title="Sessions" query={ok} id="sessions">
+          {() => null}
+        </ResilientPanel>
       </>,
     );
     const first = screen.getByRole("region", { name: "First" });
@@ -168,8 +179,26 @@ describe("ResilientPanel", () => {
   it("a slow query and a busy dashboard say so in the banner, not that QuestDB is down", () => {
     const cachedAt = NOW.toISOString();
     const slow = render(
-      <ResilientPanel title="Candles" query={query({ status: "degraded", data: ["a"], cachedAt, reason: "query_slow", message: "Failed to get 1h candles for BTC-USD: query slow: no answer within 2000 ms while QuestDB answers other queries", cause: "query slow: no answer within 2000 ms while QuestDB answers other queries", breaker: "closed" })}>
-        {(rows) => rows.map((r) => <p key={r} data-testid="row">{r}</p>)}
+      <ResilientPanel
+        title="Candles"
+        query={query({
+          status: "degraded",
+          data: ["a"],
+          cachedAt,
+          reason: "query_slow",
+          message:
+            "Failed to get 1h candles for BTC-USD: query slow: no answer within 2000 ms while QuestDB answers other queries",
+          cause: "query slow: no answer within 2000 ms while QuestDB answers other queries",
+          breaker: "closed",
+        })}
+      >
+        {(rows) =>
+          rows.map((r) => (
+            <p key={r} data-testid="row">
+              {r}
+            </p>
+          ))
+        }
       </ResilientPanel>,
     );
     const banner = screen.getByTestId("degraded-banner");
@@ -178,8 +207,20 @@ describe("ResilientPanel", () => {
     expect(banner.textContent).not.toContain("QuestDB unreachable");
     expect(banner.getAttribute("data-reason")).toBe("query_slow");
     slow.unmount();
-    panel(query({ status: "degraded", data: ["a"], cachedAt, reason: "busy", message: "Failed to get active sessions: no free connection within 2000 ms", cause: "no free connection within 2000 ms", breaker: "closed" }));
-    expect(screen.getByTestId("degraded-banner").textContent).toContain("Dashboard busy — showing cached data: no free connection within 2000 ms");
+    panel(
+      query({
+        status: "degraded",
+        data: ["a"],
+        cachedAt,
+        reason: "busy",
+        message: "Failed to get active sessions: no free connection within 2000 ms",
+        cause: "no free connection within 2000 ms",
+        breaker: "closed",
+      }),
+    );
+    expect(screen.getByTestId("degraded-banner").textContent).toContain(
+      "Dashboard busy — showing cached data: no free connection within 2000 ms",
+    );
   });
 
   it("leaves degraded mode by itself when an ok answer arrives", () => {
@@ -195,7 +236,10 @@ describe("ResilientPanel", () => {
     const { rerender } = panel(query(degraded));
     expect(screen.getByTestId("degraded-banner")).toBeTruthy();
     rerender(
-      <ResilientPanel title="Active sessions" query={query({ status: "ok", data: ["new"], fetchedAt: NOW.toISOString() })}>
+      <ResilientPanel
+        title="Active sessions"
+        query={query({ status: "ok", data: ["new"], fetchedAt: NOW.toISOString() })}
+      >
         {(rows) => <span data-testid="row">{rows.join(",")}</span>}
       </ResilientPanel>,
     );
@@ -211,8 +255,17 @@ describe("rows already on screen", () => {
     const view = panel(query(degraded));
     expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["kept"]);
     view.rerender(
-      <ResilientPanel title="Active sessions" query={query({ status: "error", data: null, ...REFUSED, breaker: "closed" })}>
-        {(rows) => rows.map((r) => <p key={r} data-testid="row">{r}</p>)}
+      <ResilientPanel
+        title="Active sessions"
+        query={query({ status: "error", data: null, ...REFUSED, breaker: "closed" })}
+      >
+        {(rows) =>
+          rows.map((r) => (
+            <p key={r} data-testid="row">
+              {r}
+            </p>
+          ))
+        }
       </ResilientPanel>,
     );
     expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["kept"]);
@@ -223,7 +276,11 @@ describe("rows already on screen", () => {
   it("the previous input's data, shown while the new input loads, is marked and never kept as the new input's", () => {
     const btc: Resilient<string[]> = { status: "ok", data: ["btc-candle"], fetchedAt: NOW.toISOString() };
     const market = (q: PanelQuery<string[]>, inputKey: string) =>
-      panelElement(q, { title: "Market", inputKey, placeholderLabel: "Loading ETH-USD 1m… showing the previous chart" });
+      panelElement(q, {
+        title: "Market",
+        inputKey,
+        placeholderLabel: "Loading ETH-USD 1m… showing the previous chart",
+      });
     const { rerender, container } = render(market(query(btc), "BTC-USD"));
     expect(screen.queryByTestId("placeholder")).toBeNull();
 

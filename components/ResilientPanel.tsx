@@ -38,7 +38,9 @@ export interface ResilientPanelProps<T> {
 }
 
 /** The latest poll failed before reaching QuestDB: the browser could not reach the app itself. */
-export function isAppUnreachable(query: Pick<PanelQuery<unknown>, "error" | "errorUpdatedAt" | "dataUpdatedAt">): boolean {
+export function isAppUnreachable(
+  query: Pick<PanelQuery<unknown>, "error" | "errorUpdatedAt" | "dataUpdatedAt">,
+): boolean {
   return query.error != null && query.errorUpdatedAt >= query.dataUpdatedAt;
 }
 
@@ -78,7 +80,11 @@ export function ResilientPanel<T>({
   const headingId = `${id ?? generatedId}-title`;
   const unreachableBanner =
     appUnreachable && query.data
-      ? { since: query.errorUpdatedAt, lastDataAt: query.dataUpdatedAt || null, testId: `${testIdPrefix}app-unreachable-banner` }
+      ? {
+          since: query.errorUpdatedAt,
+          lastDataAt: query.dataUpdatedAt || null,
+          testId: `${testIdPrefix}app-unreachable-banner`,
+        }
       : null;
   return (
     <PanelFrame
@@ -94,7 +100,7 @@ export function ResilientPanel<T>({
         query={query}
         headingId={headingId}
         testIdPrefix={testIdPrefix}
-        loading={skeleton ?? <div className="skeleton" aria-busy="true" aria-label={`Loading ${title}`} />}
+        loading={skeleton ?? <div className="skeleton" role="img" aria-busy="true" aria-label={`Loading ${title}`} />}
         placeholderLabel={placeholder ? (placeholderLabel ?? `Loading ${title}…`) : null}
       >
         {children}
@@ -146,7 +152,10 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, placeholderLabe
           testId={`${testIdPrefix}degraded-banner`}
         />
       )}
-      <div className={stale ? "panel-data stale" : "panel-data"} aria-describedby={stale ? `${headingId}-stale` : undefined}>
+      <div
+        className={stale ? "panel-data stale" : "panel-data"}
+        aria-describedby={stale ? `${headingId}-stale` : undefined}
+      >
         {stale && (
           <span id={`${headingId}-stale`} className="visually-hidden">
             {placeholderLabel !== null ? "The previous selection's data, not this one's." : "Cached data, not current."}

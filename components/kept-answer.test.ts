@@ -11,7 +11,12 @@ const error: Resilient<string[]> = refusedError;
 
 describe("the browser never loses data it has", () => {
   it("an error after degraded keeps the rows on screen, under the older 'as of' time and the error's cause", () => {
-    expect(keptAnswer(degraded(["a"], T2) as never, error)).toMatchObject({ status: "degraded", data: ["a"], cachedAt: T2, cause: "connection refused (127.0.0.1:8812)" });
+    expect(keptAnswer(degraded(["a"], T2) as never, error)).toMatchObject({
+      status: "degraded",
+      data: ["a"],
+      cachedAt: T2,
+      cause: "connection refused (127.0.0.1:8812)",
+    });
   });
 
   it("an error after ok keeps the rows, as of when they were fetched", () => {
@@ -19,8 +24,15 @@ describe("the browser never loses data it has", () => {
   });
 
   it("an older cachedAt never replaces what is shown: the time never moves backwards", () => {
-    expect(keptAnswer(degraded(["new"], T2) as never, degraded(["old"], T1))).toMatchObject({ data: ["new"], cachedAt: T2 });
-    expect(keptAnswer(ok(["new"], T2) as never, degraded(["old"], T1))).toMatchObject({ status: "degraded", data: ["new"], cachedAt: T2 });
+    expect(keptAnswer(degraded(["new"], T2) as never, degraded(["old"], T1))).toMatchObject({
+      data: ["new"],
+      cachedAt: T2,
+    });
+    expect(keptAnswer(ok(["new"], T2) as never, degraded(["old"], T1))).toMatchObject({
+      status: "degraded",
+      data: ["new"],
+      cachedAt: T2,
+    });
   });
 
   it("newer data replaces what is shown, and nothing shown yet means the answer as it came", () => {

@@ -83,7 +83,10 @@ export type SubscriptionStatus = "idle" | "connecting" | "pending" | "error";
  * This tab's transport. `statuses` are its subscriptions' states: when they keep failing to
  * become live (SSE_GIVE_UP_AFTER_MS), the tab polls for SSE_RETRY_AFTER_MS, then tries again.
  */
-export function useLiveTransport(statuses: readonly SubscriptionStatus[]): { transport: Transport; reconnecting: boolean } {
+export function useLiveTransport(statuses: readonly SubscriptionStatus[]): {
+  transport: Transport;
+  reconnecting: boolean;
+} {
   const visible = usePageVisible();
   const [blockedUntil, setBlockedUntil] = useState(0);
   const blocked = blockedUntil > 0;
@@ -107,7 +110,10 @@ export function useLiveTransport(statuses: readonly SubscriptionStatus[]): { tra
   useEffect(() => {
     if (transport !== "sse" || live) return;
     const since = failingSince.current ?? Date.now();
-    const timer = setTimeout(() => setBlockedUntil(Date.now() + SSE_RETRY_AFTER_MS), Math.max(0, since + SSE_GIVE_UP_AFTER_MS - Date.now()));
+    const timer = setTimeout(
+      () => setBlockedUntil(Date.now() + SSE_RETRY_AFTER_MS),
+      Math.max(0, since + SSE_GIVE_UP_AFTER_MS - Date.now()),
+    );
     return () => clearTimeout(timer);
   }, [transport, live]);
 

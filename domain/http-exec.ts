@@ -22,7 +22,7 @@ export async function exec(httpUrl: string, sql: string, timeoutMs: number): Pro
 function rowsOf(result: ExecResult): Record<string, unknown>[] {
   return result.dataset.map((row) => {
     const record: Record<string, unknown> = {};
-    result.columns.forEach((column, i) => (record[column.name] = row[i]));
+    for (const [i, column] of result.columns.entries()) record[column.name] = row[i];
     return record;
   });
 }

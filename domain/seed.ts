@@ -68,7 +68,8 @@ function openSender(httpUrl: string, log: Logger | undefined): Promise<Sender> {
     ilpConfig(httpUrl, { stdlib_http: "on", auto_flush: "off", request_timeout: 30_000, retry_timeout: 10_000 }),
     {
       log: (level, message) => {
-        if (log && (level === "warn" || level === "error")) logEvent(log, level, "seed.ilp_client", { message: String(message) });
+        if (log && (level === "warn" || level === "error"))
+          logEvent(log, level, "seed.ilp_client", { message: String(message) });
       },
     },
   );

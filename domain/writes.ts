@@ -11,13 +11,20 @@ export function ilpConfig(httpUrl: string, extra: Record<string, string | number
   const protocol = url.protocol === "https:" ? "https" : "http";
   const port = url.port || (protocol === "https" ? "443" : "80");
   let config = `${protocol}::addr=${url.hostname}:${port};`;
-  if (url.username) config += `username=${decodeURIComponent(url.username)};password=${decodeURIComponent(url.password)};`;
+  if (url.username)
+    config += `username=${decodeURIComponent(url.username)};password=${decodeURIComponent(url.password)};`;
   for (const [key, value] of Object.entries(extra)) config += `${key}=${value};`;
   return config;
 }
 
 /** Appends one trade to the sender's buffer; the side follows the price move (a coin toss when flat). */
-export async function appendTrade(sender: Sender, symbol: TradeSymbol, from: number, to: number, tsUs: number): Promise<void> {
+export async function appendTrade(
+  sender: Sender,
+  symbol: TradeSymbol,
+  from: number,
+  to: number,
+  tsUs: number,
+): Promise<void> {
   const side = to > from ? "buy" : to < from ? "sell" : Math.random() < 0.5 ? "buy" : "sell";
   await sender
     .table(TABLES.trades)

@@ -23,16 +23,27 @@ async function json(res: APIResponse): Promise<unknown> {
 /** Words that only a signed-in operator may see: the seeded sessions, the pool, QuestDB's address. */
 async function secretsOf(stack: Stack, request: APIRequestContext): Promise<string[]> {
   const res = await request.get(`${stack.app.url}/api/trpc/sessions.active`);
-  const sessions = ((await json(res)) as { result: { data: { data: Array<{ sessionId: string; strategy: string }> } } }).result.data.data;
+  const sessions = ((await json(res)) as { result: { data: { data: Array<{ sessionId: string; strategy: string }> } } })
+    .result.data.data;
   expect(sessions.length).toBeGreaterThan(0);
   // Strategy names short enough to be ordinary words ("grid") would match page markup: left out.
-  return [...sessions.flatMap((s) => [s.sessionId, s.strategy]).filter((word) => word.length >= 6), "pnl", "breaker", "pool", `:${stack.questdb.pgPort}`, "lastError"];
+  return [
+    ...sessions.flatMap((s) => [s.sessionId, s.strategy]).filter((word) => word.length >= 6),
+    "pnl",
+    "breaker",
+    "pool",
+    `:${stack.questdb.pgPort}`,
+    "lastError",
+  ];
 }
 
 test.describe("signed out", () => {
   test.use({ signedInAs: null });
 
-  test("the page sends a stranger to the provider and back to where they were going, signed in", async ({ page, stack }) => {
+  test("the page sends a stranger to the provider and back to where they were going, signed in", async ({
+    page,
+    stack,
+  }) => {
     await page.goto(`${stack.app.url}/?from=bookmark`);
     await expect(page).toHaveURL(new RegExp(`^${stack.auth!.provider.issuer}/`));
     await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
@@ -50,7 +61,11 @@ test.describe("signed out", () => {
     expect(await page.evaluate(() => document.cookie)).not.toContain("qdb_session");
   });
 
-  test("no credentials: every procedure is 401 with a message, metrics 401, health only {status}; no route shows data", async ({ playwright, stack, browser }) => {
+  test("no credentials: every procedure is 401 with a message, metrics 401, health only {status}; no route shows data", async ({
+    playwright,
+    stack,
+    browser,
+  }) => {
     const anon = await playwright.request.newContext();
     for (const procedure of PROCEDURES) {
       const res = await anon.get(`${stack.app.url}/api/trpc/${procedure}`);
@@ -61,12 +76,16 @@ test.describe("signed out", () => {
       expect(text, procedure).not.toContain('"result"');
     }
     expect((await anon.get(`${stack.app.url}/api/metrics`)).status()).toBe(401);
-    expect((await anon.get(`${stack.app.url}/api/metrics`, { headers: { authorization: "Bearer wrong-token" } })).status()).toBe(401);
+    expect(
+      (await anon.get(`${stack.app.url}/api/metrics`, { headers: { authorization: "Bearer wrong-token" } })).status(),
+    ).toBe(401);
     expect((await anon.get(`${stack.app.url}/api/metrics`, { headers: metricsHeaders(stack) })).status()).toBe(200);
     const health = await anon.get(`${stack.app.url}/api/health`);
     expect(health.status()).toBe(200);
     expect(Object.keys((await json(health)) as object)).toEqual(["status"]);
-    const scraped = (await json(await anon.get(`${stack.app.url}/api/health`, { headers: metricsHeaders(stack) }))) as Record<string, unknown>;
+    const scraped = (await json(
+      await anon.get(`${stack.app.url}/api/health`, { headers: metricsHeaders(stack) }),
+    )) as Record<string, unknown>;
     expect(scraped).toHaveProperty("questdb.breaker");
 
     // The probe: every route, no redirect followed, against words only an operator may see.
@@ -74,11 +93,24 @@ test.describe("signed out", () => {
     const cookies = await signInThroughProvider(browser, stack.app.url, stack.auth!.provider.users.operator);
     const operator = await playwright.request.newContext({ storageState: { cookies, origins: [] } });
     const secrets = await secretsOf(stack, operator);
-    const routes = ["/", "/?symbol=BTC-USD", "/not-allowed", "/signed-out", "/auth/error?reason=provider_unreachable", "/api/health", "/api/metrics", "/api/auth/callback?code=x&state=y", "/api/auth/signin", "/no-such-page", ...PROCEDURES.map((p) => `/api/trpc/${p}`)];
+    const routes = [
+      "/",
+      "/?symbol=BTC-USD",
+      "/not-allowed",
+      "/signed-out",
+      "/auth/error?reason=provider_unreachable",
+      "/api/health",
+      "/api/metrics",
+      "/api/auth/callback?code=x&state=y",
+      "/api/auth/signin",
+      "/no-such-page",
+      ...PROCEDURES.map((p) => `/api/trpc/${p}`),
+    ];
     for (const route of routes) {
       const res = await anon.get(`${stack.app.url}${route}`, { maxRedirects: 0 });
       const body = (await res.text()).toLowerCase();
-      for (const secret of secrets) expect(body, `${route} (${res.status()}) must not show ${secret}`).not.toContain(secret.toLowerCase());
+      for (const secret of secrets)
+        expect(body, `${route} (${res.status()}) must not show ${secret}`).not.toContain(secret.toLowerCase());
       if (route === "/" || route.startsWith("/?") || route === "/not-allowed" || route === "/no-such-page") {
         expect(res.status(), route).toBe(303);
         expect(res.headers().location, route).toContain("/api/auth/signin?returnTo=");
@@ -88,7 +120,10 @@ test.describe("signed out", () => {
     await anon.dispose();
   });
 
-  test("tampered, expired and foreign-key session cookies are signed out: 401, redirect to sign-in, no data", async ({ playwright, stack }) => {
+  test("tampered, expired and foreign-key session cookies are signed out: 401, redirect to sign-in, no data", async ({
+    playwright,
+    stack,
+  }) => {
     const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
     const valid = await sealSession(user, stack.auth!.secret);
     const cookies = {
@@ -108,7 +143,9 @@ test.describe("signed out", () => {
         expect(health, kind).toHaveProperty("questdb");
       } else {
         expect(trpc.status(), kind).toBe(401);
-        expect(await trpc.text(), kind).toMatch(kind === "expired" ? /the session has expired/ : /the session cookie is not valid/);
+        expect(await trpc.text(), kind).toMatch(
+          kind === "expired" ? /the session has expired/ : /the session cookie is not valid/,
+        );
         expect(page.status(), kind).toBe(303);
         expect(page.headers().location, kind).toMatch(/\/api\/auth\/signin\?returnTo=%2F$/);
         expect(Object.keys(health), kind).toEqual(["status"]);
@@ -134,11 +171,16 @@ test.describe("signed out", () => {
 test.describe("a session ending", () => {
   test.use({ signedInAs: null });
 
-  test("a session that ends under an open, streaming page sends it through sign-in and back, instead of calling the server unreachable", async ({ page, stack }) => {
+  test("a session that ends under an open, streaming page sends it through sign-in and back, instead of calling the server unreachable", async ({
+    page,
+    stack,
+  }) => {
     const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
     // A session with 8 seconds left.
     const ending = await sealSession(user, stack.auth!.secret, Date.now() - (8 * 3600 - 8) * 1000);
-    await page.context().addCookies([{ name: "qdb_session", value: ending, url: stack.app.url, httpOnly: true, sameSite: "Lax" }]);
+    await page
+      .context()
+      .addCookies([{ name: "qdb_session", value: ending, url: stack.app.url, httpOnly: true, sameSite: "Lax" }]);
     await page.goto(stack.app.url);
     await expect(page.getByTestId("page-status")).toHaveText("Live");
     await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
@@ -171,8 +213,16 @@ test.describe("a user outside OIDC_ALLOWED_GROUPS", () => {
 });
 
 test.describe("signed in", () => {
-  test("sign-out is a same-origin POST: a cross-site one is refused and changes nothing; the page's own button signs out", async ({ page, request, stack }) => {
-    const crossSite: Array<Record<string, string>> = [{ origin: "https://evil.example" }, { origin: "null" }, { "sec-fetch-site": "cross-site" }];
+  test("sign-out is a same-origin POST: a cross-site one is refused and changes nothing; the page's own button signs out", async ({
+    page,
+    request,
+    stack,
+  }) => {
+    const crossSite: Array<Record<string, string>> = [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { "sec-fetch-site": "cross-site" },
+    ];
     for (const headers of crossSite) {
       const res = await request.post(`${stack.app.url}/api/auth/signout`, { headers, maxRedirects: 0 });
       expect(res.status(), JSON.stringify(headers)).toBe(403);
@@ -189,7 +239,11 @@ test.describe("signed in", () => {
     expect(after.status()).toBe(401);
   });
 
-  test("the provider down: a stranger gets a clear error page; the signed-in operator keeps working, through a QuestDB outage too", async ({ page, browser, stack }) => {
+  test("the provider down: a stranger gets a clear error page; the signed-in operator keeps working, through a QuestDB outage too", async ({
+    page,
+    browser,
+    stack,
+  }) => {
     await page.goto(stack.app.url);
     await expect(page.getByTestId("sessions-row").first()).toBeVisible();
     await stack.auth!.provider.kill();
@@ -220,14 +274,21 @@ test.describe("signed in", () => {
     await later.close();
   });
 
-  test("every page has a nonce CSP (no unsafe-inline scripts) and the security headers; Next's scripts carry the nonce; HSTS only over https", async ({ request, stack, browser }) => {
+  test("every page has a nonce CSP (no unsafe-inline scripts) and the security headers; Next's scripts carry the nonce; HSTS only over https", async ({
+    request,
+    stack,
+    browser,
+  }) => {
     for (const path of ["/", "/not-allowed", "/signed-out", "/auth/error?reason=sign_in_failed"]) {
       const res = await request.get(`${stack.app.url}${path}`, { maxRedirects: 0 });
       const headers = res.headers();
       const csp = headers["content-security-policy"] ?? "";
       const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
       expect(nonce, `${path}: ${csp}`).toBeTruthy();
-      const scriptSrc = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src"))!;
+      const scriptSrc = csp
+        .split(";")
+        .map((d) => d.trim())
+        .find((d) => d.startsWith("script-src"))!;
       expect(scriptSrc, path).not.toContain("unsafe-inline");
       expect(scriptSrc, path).not.toContain("unsafe-eval");
       expect(csp, path).toContain("frame-ancestors 'none'");
@@ -262,7 +323,10 @@ test.describe("signed in", () => {
 
     const api = await request.get(`${stack.app.url}/api/health`);
     expect(api.headers()["x-content-type-options"]).toBe("nosniff");
-    const overHttps = await request.get(`${stack.app.url}/`, { headers: { "x-forwarded-proto": "https" }, maxRedirects: 0 });
+    const overHttps = await request.get(`${stack.app.url}/`, {
+      headers: { "x-forwarded-proto": "https" },
+      maxRedirects: 0,
+    });
     expect(overHttps.headers()["strict-transport-security"]).toMatch(/^max-age=\d+/);
     expect(overHttps.headers()["content-security-policy"]).toContain("upgrade-insecure-requests");
   });
@@ -271,7 +335,11 @@ test.describe("signed in", () => {
 test.describe("AUTH_MODE=none", () => {
   test.use({ authMode: "none" });
 
-  test("the page says authentication is off, and everything is open as the operator chose", async ({ page, playwright, stack }) => {
+  test("the page says authentication is off, and everything is open as the operator chose", async ({
+    page,
+    playwright,
+    stack,
+  }) => {
     await page.goto(stack.app.url);
     await expect(page.getByTestId("auth-off")).toHaveText("Authentication off");
     await expect(page.getByTestId("sessions-row").first()).toBeVisible();

@@ -44,7 +44,11 @@ interface StartResult {
 }
 
 /** Runs `next start` with the environment and never sends it a request. */
-async function nextStart(env: Record<string, string>, args: string[], opts: { npmStart?: boolean } = {}): Promise<StartResult> {
+async function nextStart(
+  env: Record<string, string>,
+  args: string[],
+  opts: { npmStart?: boolean } = {},
+): Promise<StartResult> {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of CONTRACT_VARIABLES) delete base[name];
   const started = Date.now();
@@ -85,7 +89,13 @@ interface BadValue {
 const BAD_VALUES: BadValue[] = [
   { name: "QUESTDB_URL", value: "not a url", expected: /a URL like postgresql:\/\// },
   { name: "QUESTDB_URL", value: "http://127.0.0.1:8812/qdb", expected: /a URL like postgresql:\/\// },
-  { name: "QUESTDB_URL", value: "postgresql://admin:s3cret@:8812/qdb", expected: /a URL like postgresql:\/\//, secret: "s3cret", shown: "postgresql://admin:***@:8812/qdb" },
+  {
+    name: "QUESTDB_URL",
+    value: "postgresql://admin:s3cret@:8812/qdb",
+    expected: /a URL like postgresql:\/\//,
+    secret: "s3cret",
+    shown: "postgresql://admin:***@:8812/qdb",
+  },
   { name: "QUESTDB_HTTP_URL", value: "localhost:9000", expected: /a URL like http:\/\/host:9000/ },
   { name: "QUESTDB_HTTP_URL", value: "ftp://127.0.0.1:9000", expected: /a URL like http:\/\/host:9000/ },
   { name: "QUESTDB_RETRY_DELAYS_MS", value: "-100", expected: /non-negative integers/ },
@@ -115,7 +125,10 @@ test.describe("a bad configuration stops `next start` at start-up with one line 
     test(`${bad.name}=${JSON.stringify(bad.value)}`, async () => {
       const port = await findFreePort();
       // Everything else valid; QuestDB is not needed (nothing may be asked of it).
-      const result = await nextStart({ QUESTDB_URL: `postgresql://admin:quest@127.0.0.1:${await findFreePort()}/qdb`, [bad.name]: bad.value }, ["-p", String(port)]);
+      const result = await nextStart(
+        { QUESTDB_URL: `postgresql://admin:quest@127.0.0.1:${await findFreePort()}/qdb`, [bad.name]: bad.value },
+        ["-p", String(port)],
+      );
       const report = `exit ${String(result.code)} / ${String(result.signal)} after ${result.ms} ms:\n${result.output}`;
       expect(result.kept, `the server must exit by itself, without a request: ${report}`).toBe(false);
       expect(result.code, report).not.toBe(0);
@@ -124,7 +137,9 @@ test.describe("a bad configuration stops `next start` at start-up with one line 
       const lines = result.output.split("\n").filter((line) => line.includes("Invalid environment variable"));
       expect(lines, report).toHaveLength(1);
       const shown = JSON.stringify(bad.shown ?? bad.value);
-      expect(lines[0], report).toMatch(new RegExp(`^Invalid environment variable ${bad.name}=${escape(shown)}: expected .+`));
+      expect(lines[0], report).toMatch(
+        new RegExp(`^Invalid environment variable ${bad.name}=${escape(shown)}: expected .+`),
+      );
       expect(lines[0], report).toMatch(bad.expected);
       expect(result.output, "no stack trace").not.toMatch(/^\s+at /m);
       if (bad.secret) expect(result.output, "the password never appears").not.toContain(bad.secret);
@@ -167,7 +182,9 @@ test.describe("production never starts open by accident", () => {
       expect(result.kept, report).toBe(false);
       expect(result.code, report).not.toBe(0);
       const lines = result.output.split("\n").filter((line) => line.includes("AUTH_MODE"));
-      expect(lines, report).toEqual([expect.stringMatching(/^AUTH_MODE is not set: choose AUTH_MODE=oidc .+ or AUTH_MODE=none .+$/)]);
+      expect(lines, report).toEqual([
+        expect.stringMatching(/^AUTH_MODE is not set: choose AUTH_MODE=oidc .+ or AUTH_MODE=none .+$/),
+      ]);
       expect(result.output, "no stack trace").not.toMatch(/^\s+at /m);
     });
   }
@@ -185,7 +202,11 @@ test.describe("production never starts open by accident", () => {
     const report = `exit ${String(result.code)}:\n${result.output}`;
     expect(result.code, report).not.toBe(0);
     const lines = result.output.split("\n").filter((line) => line.trim() !== "");
-    expect(lines, report).toEqual([expect.stringMatching(/^Invalid environment variable AUTH_SECRET=<hidden, 26 characters>: expected a random key of at least 32 characters/)]);
+    expect(lines, report).toEqual([
+      expect.stringMatching(
+        /^Invalid environment variable AUTH_SECRET=<hidden, 26 characters>: expected a random key of at least 32 characters/,
+      ),
+    ]);
     expect(result.output).not.toContain("never-printed");
   });
 });
@@ -193,19 +214,34 @@ test.describe("production never starts open by accident", () => {
 test.describe("QuestDB missing at start is not a configuration error", () => {
   test.use({ questdbDown: true });
 
-  test("the app starts, /api/health is 200, procedures answer `error` naming the cause, then `ok` once QuestDB appears", async ({ request, stack }) => {
+  test("the app starts, /api/health is 200, procedures answer `error` naming the cause, then `ok` once QuestDB appears", async ({
+    request,
+    stack,
+  }) => {
     const url = stack.app.url;
     const trpc = async (path: string, input?: unknown) => {
-      const res = await request.get(`${url}/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
-        timeout: 10_000,
-      });
-      return { status: res.status(), body: (await res.json()) as { result?: { data: Record<string, unknown> }; error?: { message: string } } };
+      const res = await request.get(
+        `${url}/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`,
+        {
+          timeout: 10_000,
+        },
+      );
+      return {
+        status: res.status(),
+        body: (await res.json()) as { result?: { data: Record<string, unknown> }; error?: { message: string } },
+      };
     };
 
     const health = await request.get(`${url}/api/health`);
     expect(health.status()).toBe(200);
     await expect
-      .poll(async () => (await (await request.get(`${url}/api/health`)).json()) as { status: string; questdb: { lastError: string | null } })
+      .poll(
+        async () =>
+          (await (await request.get(`${url}/api/health`)).json()) as {
+            status: string;
+            questdb: { lastError: string | null };
+          },
+      )
       .toMatchObject({ status: "degraded", questdb: { lastError: expect.stringMatching(/connection refused/) } });
     expect((await request.get(`${url}/api/metrics`, { headers: metricsHeaders(stack) })).status()).toBe(200);
 

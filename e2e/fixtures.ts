@@ -1,11 +1,23 @@
-import { test as base, expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import {
+  test as base,
+  expect,
+  type APIRequestContext,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { startApp, type AppProcess } from "../harness/app-process";
-import { signInAtProvider, startOidcProvider, type OidcProviderProcess, type TestUser } from "../harness/oidc-provider-process";
+import {
+  signInAtProvider,
+  startOidcProvider,
+  type OidcProviderProcess,
+  type TestUser,
+} from "../harness/oidc-provider-process";
 import { QuestdbProcess, findFreePort, findFreePorts, httpUrlFor, pgUrlFor } from "../harness/questdb-process";
 
 /**
@@ -33,7 +45,8 @@ export const APP_ENV = {
  * QuestDB for one test: `kill` (SIGKILL), `freeze` / `thaw` (SIGSTOP / SIGCONT), `restart`, as on
  * its process, and its addresses, which stay the same while no process runs (a cold start).
  */
-export interface QuestdbHandle extends Pick<QuestdbProcess, "pgUrl" | "httpUrl" | "pgPort" | "httpPort" | "dataDir" | "kill" | "freeze" | "thaw"> {
+export interface QuestdbHandle
+  extends Pick<QuestdbProcess, "pgUrl" | "httpUrl" | "pgPort" | "httpPort" | "dataDir" | "kill" | "freeze" | "thaw"> {
   process: QuestdbProcess | null;
   /** Starts QuestDB (when the test began with it down) or restarts it on the same ports and data. */
   start(): Promise<void>;
@@ -78,11 +91,17 @@ interface StackOptions {
  * provider's login form, the form is posted with the user's password, the provider redirects back
  * with a code. `request` keeps the cookies; returns the app's.
  */
-export async function signInWithRequest(request: APIRequestContext, appUrl: string, user: TestUser): Promise<StackAuth["cookies"]> {
+export async function signInWithRequest(
+  request: APIRequestContext,
+  appUrl: string,
+  user: TestUser,
+): Promise<StackAuth["cookies"]> {
   const form = await request.get(`${appUrl}/`);
-  if (!(await form.text()).includes('name="password"')) throw new Error(`sign-in: expected the provider's login form at ${form.url()} (HTTP ${form.status()})`);
+  if (!(await form.text()).includes('name="password"'))
+    throw new Error(`sign-in: expected the provider's login form at ${form.url()} (HTTP ${form.status()})`);
   const back = await request.post(form.url(), { form: { login: user.login, password: user.password } });
-  if (!back.url().startsWith(appUrl) || back.status() !== 200) throw new Error(`sign-in as ${user.login}: ended at ${back.url()} (HTTP ${back.status()})`);
+  if (!back.url().startsWith(appUrl) || back.status() !== 200)
+    throw new Error(`sign-in as ${user.login}: ended at ${back.url()} (HTTP ${back.status()})`);
   const { cookies } = await request.storageState();
   return cookies.filter((cookie) => cookie.name.includes("qdb_session"));
 }
@@ -91,7 +110,11 @@ export async function signInWithRequest(request: APIRequestContext, appUrl: stri
  * Signs in through the app's own door in a fresh browser context: the dashboard sends it to the
  * provider, the user types a password there, the provider sends it back. Returns the cookies.
  */
-export async function signInThroughProvider(browser: Browser, appUrl: string, user: TestUser): Promise<StackAuth["cookies"]> {
+export async function signInThroughProvider(
+  browser: Browser,
+  appUrl: string,
+  user: TestUser,
+): Promise<StackAuth["cookies"]> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -165,12 +188,16 @@ export async function createSeededQuestdb(testDir: string, running: boolean): Pr
  * The `page` fixture of every spec: the page must never throw, and nothing on it may be refused by
  * its Content-Security-Policy — an uncaught error or a CSP violation in the browser fails the test.
  */
-export const pageFailingOnErrors = async ({ page }: { page: Page }, use: (page: Page) => Promise<void>): Promise<void> => {
+export const pageFailingOnErrors = async (
+  { page }: { page: Page },
+  use: (page: Page) => Promise<void>,
+): Promise<void> => {
   const errors: string[] = [];
   const cspViolations: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message || String(error)));
   page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text()))
+      cspViolations.push(message.text());
   });
   await use(page);
   expect(errors, "uncaught errors in the page").toEqual([]);
@@ -200,8 +227,16 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
     let authEnv: Record<string, string> = { AUTH_MODE: "none" };
     let auth: StackAuth | null = null;
     if (authMode === "oidc") {
-      provider = await startOidcProvider({ redirectUris: [`${url}/api/auth/callback`], logFile: path.join(testDir, "oidc-provider.log") });
-      auth = { provider, secret: randomBytes(32).toString("base64url"), metricsToken: randomBytes(16).toString("hex"), cookies: [] };
+      provider = await startOidcProvider({
+        redirectUris: [`${url}/api/auth/callback`],
+        logFile: path.join(testDir, "oidc-provider.log"),
+      });
+      auth = {
+        provider,
+        secret: randomBytes(32).toString("base64url"),
+        metricsToken: randomBytes(16).toString("hex"),
+        cookies: [],
+      };
       authEnv = {
         AUTH_MODE: "oidc",
         OIDC_ISSUER: provider.issuer,
@@ -217,7 +252,14 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
         port,
         logFile: path.join(testDir, "app.log"),
         // Each test's app keeps its last-known-good snapshot in the test's own directory.
-        env: { ...APP_ENV, ...authEnv, DASHBOARD_DATA_DIR: path.join(testDir, "data"), ...appEnv, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl },
+        env: {
+          ...APP_ENV,
+          ...authEnv,
+          DASHBOARD_DATA_DIR: path.join(testDir, "data"),
+          ...appEnv,
+          QUESTDB_URL: questdb.pgUrl,
+          QUESTDB_HTTP_URL: questdb.httpUrl,
+        },
       });
     try {
       app = await launchApp();
@@ -243,8 +285,13 @@ export const test = base.extend<StackOptions & { stack: Stack }>({
     } finally {
       if (testInfo.status !== testInfo.expectedStatus) {
         if (app) await testInfo.attach("app.log", { path: app.logFile, contentType: "text/plain" });
-        if (provider) await testInfo.attach("oidc-provider.log", { path: provider.logFile, contentType: "text/plain" }).catch(() => undefined);
-        await testInfo.attach("questdb.log", { path: path.join(testDir, "questdb.log"), contentType: "text/plain" }).catch(() => undefined);
+        if (provider)
+          await testInfo
+            .attach("oidc-provider.log", { path: provider.logFile, contentType: "text/plain" })
+            .catch(() => undefined);
+        await testInfo
+          .attach("questdb.log", { path: path.join(testDir, "questdb.log"), contentType: "text/plain" })
+          .catch(() => undefined);
       }
       await app?.stop();
       await provider?.stop();
@@ -266,7 +313,7 @@ export async function sessionRows(page: Page): Promise<string[]> {
     rows.map((row) => {
       const cells = [...row.querySelectorAll("td")];
       const started = cells.at(-1)?.querySelector("time")?.getAttribute("datetime") ?? "";
-      return [...cells.slice(0, -1).map((cell) => (cell as HTMLElement).innerText.trim()), started].join(" | ");
+      return [...cells.slice(0, -1).map((cell) => (cell as HTMLElement).textContent.trim()), started].join(" | ");
     }),
   );
 }

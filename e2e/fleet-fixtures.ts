@@ -104,7 +104,7 @@ export const test = base.extend<FleetOptions & { fleet: Fleet }>({
         ...(redis ? { REDIS_URL: redis.url } : {}),
       };
       const ports = await findFreePorts(instanceCount);
-      ports.forEach((port, i) => instances.push(fleetInstance(`app-${i + 1}`, port, testDir, env)));
+      for (const [i, port] of ports.entries()) instances.push(fleetInstance(`app-${i + 1}`, port, testDir, env));
       // One at a time: on a 2-core machine parallel `next start`s only slow each other down.
       for (const instance of instances) await instance.start();
       balancer = await startLoadBalancer({ upstreamPorts: ports });
@@ -165,7 +165,10 @@ export async function askSessions(request: APIRequestContext, baseUrl: string): 
 }
 
 /** `/api/health` of one instance; the HTTP status must be 200. */
-export async function askHealth(request: APIRequestContext, baseUrl: string): Promise<{ status: string; redis?: string; questdb: { breaker: string } }> {
+export async function askHealth(
+  request: APIRequestContext,
+  baseUrl: string,
+): Promise<{ status: string; redis?: string; questdb: { breaker: string } }> {
   const res = await request.get(`${baseUrl}/api/health`);
   expect(res.status(), `/api/health of ${baseUrl}`).toBe(200);
   return res.json();
@@ -220,7 +223,8 @@ export function samplingProblems(samples: PageSample[], { bannerStays }: { banne
     if (s.errorState > 0) problems.push(`${when}: error-state shown (rows ${s.rows})`);
     if (s.rows === 0) problems.push(`${when}: no rows`);
     if (s.dataAsOf) {
-      if (newestAsOf && Date.parse(s.dataAsOf) < Date.parse(newestAsOf)) problems.push(`${when}: Data as of ${s.dataAsOf} after ${newestAsOf}`);
+      if (newestAsOf && Date.parse(s.dataAsOf) < Date.parse(newestAsOf))
+        problems.push(`${when}: Data as of ${s.dataAsOf} after ${newestAsOf}`);
       if (!newestAsOf || Date.parse(s.dataAsOf) > Date.parse(newestAsOf)) newestAsOf = s.dataAsOf;
       bannerSeen = true;
     } else if (bannerStays && bannerSeen) {

@@ -64,7 +64,10 @@ test.describe("with Redis, three instances", () => {
     await fleet.questdb.kill();
     await page.waitForTimeout(15_000);
     const samples = await recordedSamples(page);
-    expect((await traffic.stop()).filter((status) => status !== 200), "the other client's /api/health through the balancer").toEqual([]);
+    expect(
+      (await traffic.stop()).filter((status) => status !== 200),
+      "the other client's /api/health through the balancer",
+    ).toEqual([]);
 
     expect(samplingProblems(samples, { bannerStays: true })).toEqual([]);
     const banner = page.getByTestId("degraded-banner");
@@ -77,14 +80,21 @@ test.describe("with Redis, three instances", () => {
     const pollPorts = upstreamsOfSessionsRequests(fleet.balancer)
       .slice(servedBefore)
       .map((r) => r.port);
-    expect(new Set(pollPorts).size, `instances that answered the page's polls: ${pollPorts.join(", ")}`).toBeGreaterThanOrEqual(2);
+    expect(
+      new Set(pollPorts).size,
+      `instances that answered the page's polls: ${pollPorts.join(", ")}`,
+    ).toBeGreaterThanOrEqual(2);
 
     const servedBeforeAsks = upstreamsOfSessionsRequests(fleet.balancer).length;
     const answers: SessionsAnswer[] = [];
     for (let i = 0; i < 20; i++) answers.push(await askSessions(request, fleet.balancer.url));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill("degraded"));
     expect([...new Set(answers.map(cachedAtOf))]).toEqual([pageAsOf]);
-    const askPorts = new Set(upstreamsOfSessionsRequests(fleet.balancer).slice(servedBeforeAsks).map((r) => r.port));
+    const askPorts = new Set(
+      upstreamsOfSessionsRequests(fleet.balancer)
+        .slice(servedBeforeAsks)
+        .map((r) => r.port),
+    );
     expect(askPorts.size, "the 20 asks went to every instance").toBe(fleet.instances.length);
     test.info().annotations.push({
       type: "observed",
@@ -103,7 +113,9 @@ test.describe("with Redis, three instances", () => {
       await loadLive(page, fleet.balancer.url);
       pages.push(page);
     }
-    const streaming = await Promise.all(pages.map((page) => page.getByTestId("page-status").getAttribute("data-transport")));
+    const streaming = await Promise.all(
+      pages.map((page) => page.getByTestId("page-status").getAttribute("data-transport")),
+    );
     expect(streaming.filter((t) => t === "sse").length).toBeGreaterThanOrEqual(1);
 
     await fleet.questdb.kill();
@@ -124,15 +136,23 @@ test.describe("with Redis, three instances", () => {
     expect(taken[0]).toContain('"redis":"ok"');
   });
 
-  test("one instance restarted during the outage answers degraded at once, with the cachedAt it had before", async ({ page, request, fleet }) => {
+  test("one instance restarted during the outage answers degraded at once, with the cachedAt it had before", async ({
+    page,
+    request,
+    fleet,
+  }) => {
     await loadLive(page, fleet.balancer.url);
     const [steady, restarted] = fleet.instances as [(typeof fleet.instances)[0], (typeof fleet.instances)[0]];
 
     await fleet.questdb.kill();
-    await expect.poll(async () => (await askSessions(request, restarted.url)).status, { timeout: 30_000 }).toBe("degraded");
+    await expect
+      .poll(async () => (await askSessions(request, restarted.url)).status, { timeout: 30_000 })
+      .toBe("degraded");
     const before = cachedAtOf(await askSessions(request, restarted.url));
     expect(before).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(cachedAtOf(await askSessions(request, steady.url)), "both instances answer with the fleet's newest").toBe(before);
+    expect(cachedAtOf(await askSessions(request, steady.url)), "both instances answer with the fleet's newest").toBe(
+      before,
+    );
 
     await restarted.stop();
     await restarted.start();
@@ -172,7 +192,10 @@ test.describe("with Redis, three instances", () => {
     await page.waitForTimeout(6_000);
     const healthySamples = await recordedSamples(page);
     expect(samplingProblems(healthySamples, { bannerStays: false })).toEqual([]);
-    expect(healthySamples.filter((s) => s.status !== "Live" || s.dataAsOf !== null), "the page stays live without Redis").toEqual([]);
+    expect(
+      healthySamples.filter((s) => s.status !== "Live" || s.dataAsOf !== null),
+      "the page stays live without Redis",
+    ).toEqual([]);
 
     // Then QuestDB too: the rows stay under the banner.
     await recordPage(page);
@@ -201,7 +224,10 @@ test.describe("with Redis, three instances", () => {
     await expect(page.getByTestId("page-status")).toHaveText("Live");
 
     expect(serverErrors, "no 5xx seen by the page").toEqual([]);
-    expect((await traffic.stop()).filter((status) => status !== 200), "the other client's /api/health through the balancer").toEqual([]);
+    expect(
+      (await traffic.stop()).filter((status) => status !== 200),
+      "the other client's /api/health through the balancer",
+    ).toEqual([]);
     expect(serverErrorsAtBalancer(fleet.balancer), "no 5xx through the balancer").toEqual([]);
     test.info().annotations.push({
       type: "observed",
@@ -245,6 +271,8 @@ test.describe("without Redis, one instance", () => {
     await expect(banner).toContainText("Data as of");
     await expect(banner.locator("time")).toHaveAttribute("datetime", fetchedAt);
     await expect(page.getByTestId("error-state")).toHaveCount(0);
-    test.info().annotations.push({ type: "observed", description: `fetchedAt ${fetchedAt} = cachedAt after the restart` });
+    test
+      .info()
+      .annotations.push({ type: "observed", description: `fetchedAt ${fetchedAt} = cachedAt after the restart` });
   });
 });

@@ -1,6 +1,10 @@
 import { expect, snapshot, test } from "./fixtures";
 
-test("the health panel draws the last 15 minutes: latency while healthy, then the outage with its cause, ended once QuestDB is back", async ({ page, request, stack }) => {
+test("the health panel draws the last 15 minutes: latency while healthy, then the outage with its cause, ended once QuestDB is back", async ({
+  page,
+  request,
+  stack,
+}) => {
   await page.goto(stack.app.url);
   const timeline = page.getByTestId("health-timeline");
   await expect(timeline).toBeVisible();
@@ -9,7 +13,9 @@ test("the health panel draws the last 15 minutes: latency while healthy, then th
 
   // The procedure behind it: latency measured while healthy, the breaker closed throughout.
   const healthy = await request.get(`${stack.app.url}/api/trpc/health.timeline`);
-  const before = (await healthy.json()) as { result: { data: { latency: Array<{ count: number }>; breaker: Array<{ state: string }> } } };
+  const before = (await healthy.json()) as {
+    result: { data: { latency: Array<{ count: number }>; breaker: Array<{ state: string }> } };
+  };
   expect(before.result.data.latency.reduce((n, l) => n + l.count, 0)).toBeGreaterThan(0);
   expect(before.result.data.breaker.map((b) => b.state)).toEqual(["closed"]);
 

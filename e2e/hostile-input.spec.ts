@@ -63,7 +63,7 @@ async function send(
   init: { method?: string; headers?: Record<string, string>; body?: string; mayReset?: boolean } = {},
 ): Promise<Answer> {
   const started = performance.now();
-  let res;
+  let res: Awaited<ReturnType<APIRequestContext["fetch"]>>;
   try {
     res = await request.fetch(url, {
       method: init.method ?? "GET",
@@ -76,7 +76,12 @@ async function send(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (!init.mayReset || !/ECONNRESET|EPIPE|socket hang up/.test(message)) throw error;
-    return { status: RESET, message: `connection reset by the app: ${message.split("\n")[0]}`, body: null, ms: performance.now() - started };
+    return {
+      status: RESET,
+      message: `connection reset by the app: ${message.split("\n")[0]}`,
+      body: null,
+      ms: performance.now() - started,
+    };
   }
   const text = await res.text();
   const ms = performance.now() - started;
@@ -86,9 +91,9 @@ async function send(
   } catch {
     body = text;
   }
-  const error = (Array.isArray(body) ? body.find((item: { error?: unknown }) => item?.error) : body) as
-    | { error?: { message?: unknown } }
-    | null;
+  const error = (Array.isArray(body) ? body.find((item: { error?: unknown }) => item?.error) : body) as {
+    error?: { message?: unknown };
+  } | null;
   const message = typeof error?.error?.message === "string" ? error.error.message : res.statusText();
   return { status: res.status(), message, body, ms };
 }
@@ -96,7 +101,12 @@ async function send(
 async function runCases(request: APIRequestContext, stack: Stack, cases: Case[]): Promise<void> {
   for (const c of cases) {
     await test.step(c.name, async () => {
-      const answer = await send(request, urlOf(stack, c), { method: c.method, headers: c.headers, body: c.body, mayReset: c.mayReset });
+      const answer = await send(request, urlOf(stack, c), {
+        method: c.method,
+        headers: c.headers,
+        body: c.body,
+        mayReset: c.mayReset,
+      });
       if (answer.status === RESET) {
         // Refused without an answer: fine for an oversized request, as long as the app lives on.
         const next = await send(request, urlOf(stack, { path: "health.status" }));
@@ -117,8 +127,14 @@ function expectNoServerErrors(stack: Stack): void {
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as { event?: string; status?: number });
-  expect(lines.filter((l) => l.event === "http.request" && (l.status ?? 0) >= 500), "5xx answers in the app log").toEqual([]);
-  expect(lines.filter((l) => l.event === "trpc.unexpected_error"), "unexpected tRPC errors in the app log").toEqual([]);
+  expect(
+    lines.filter((l) => l.event === "http.request" && (l.status ?? 0) >= 500),
+    "5xx answers in the app log",
+  ).toEqual([]);
+  expect(
+    lines.filter((l) => l.event === "trpc.unexpected_error"),
+    "unexpected tRPC errors in the app log",
+  ).toEqual([]);
 }
 
 const KB10 = "A".repeat(10_000);
@@ -132,7 +148,10 @@ const SESSIONS = "sessions.active";
 const CANDLES = "market.candles";
 const candles = (extra: Record<string, unknown>) => ({ symbol: "BTC-USD", interval: "1m", ...extra });
 
-test("sessions.active: wrong types, bad numbers, big strings, extra fields and non-JSON input are 400s naming the field", async ({ request, stack }) => {
+test("sessions.active: wrong types, bad numbers, big strings, extra fields and non-JSON input are 400s naming the field", async ({
+  request,
+  stack,
+}) => {
   const limitCases: [string, unknown, RegExp][] = [
     ["limit as a string", "10", /^Invalid input: limit: .*expected number, received string/],
     ["negative limit", -1, /^Invalid input: limit: Too small: expected number to be >=1/],
@@ -150,22 +169,108 @@ test("sessions.active: wrong types, bad numbers, big strings, extra fields and n
     ["nested objects (depth 50)", deepObject(50), /^Invalid input: limit: .*received object/],
   ];
   const cases: Case[] = [
-    ...limitCases.map(([name, limit, message]): Case => ({ name, path: SESSIONS, input: { limit }, status: 400, message })),
-    { name: "limit = Infinity (1e400)", path: SESSIONS, rawInput: encodeURIComponent('{"limit":1e400}'), status: 400, message: /^Invalid input: limit: .*Infinity/ },
-    { name: "limit = -Infinity", path: SESSIONS, rawInput: encodeURIComponent('{"limit":-1e400}'), status: 400, message: /^Invalid input: limit: / },
-    { name: "nested arrays (depth 2000)", path: SESSIONS, rawInput: encodeURIComponent(`{"limit":${deepArray(2000)}}`), status: 400, message: /^Invalid input: limit: .*received array/ },
-    { name: "extra field", path: SESSIONS, input: { limit: 5, foo: 1 }, status: 400, message: /^Invalid input: input: Unrecognized key: "foo"/ },
-    { name: "extra field with a unicode name", path: SESSIONS, input: { "límite": 5 }, status: 400, message: /Unrecognized key: "límite"/ },
-    { name: "extra field with control characters", path: SESSIONS, input: { "\u0000\u001b[31m": 5 }, status: 400, message: /Unrecognized key: "\u0000\u001b\[31m"/ },
-    { name: "__proto__ field", path: SESSIONS, rawInput: encodeURIComponent('{"__proto__":{"limit":5}}'), status: 400, message: /Unrecognized key: "__proto__"/ },
-    { name: "input is an array", path: SESSIONS, input: [1], status: 400, message: /^Invalid input: input: .*expected object, received array/ },
-    { name: "input is a number", path: SESSIONS, input: 5, status: 400, message: /^Invalid input: input: .*expected object, received number/ },
-    { name: "input is a string", path: SESSIONS, input: "limit=5", status: 400, message: /^Invalid input: input: .*expected object, received string/ },
-    { name: "input is null", path: SESSIONS, input: null, status: 400, message: /^Invalid input: input: .*received null/ },
+    ...limitCases.map(
+      ([name, limit, message]): Case => ({ name, path: SESSIONS, input: { limit }, status: 400, message }),
+    ),
+    {
+      name: "limit = Infinity (1e400)",
+      path: SESSIONS,
+      rawInput: encodeURIComponent('{"limit":1e400}'),
+      status: 400,
+      message: /^Invalid input: limit: .*Infinity/,
+    },
+    {
+      name: "limit = -Infinity",
+      path: SESSIONS,
+      rawInput: encodeURIComponent('{"limit":-1e400}'),
+      status: 400,
+      message: /^Invalid input: limit: /,
+    },
+    {
+      name: "nested arrays (depth 2000)",
+      path: SESSIONS,
+      rawInput: encodeURIComponent(`{"limit":${deepArray(2000)}}`),
+      status: 400,
+      message: /^Invalid input: limit: .*received array/,
+    },
+    {
+      name: "extra field",
+      path: SESSIONS,
+      input: { limit: 5, foo: 1 },
+      status: 400,
+      message: /^Invalid input: input: Unrecognized key: "foo"/,
+    },
+    {
+      name: "extra field with a unicode name",
+      path: SESSIONS,
+      input: { límite: 5 },
+      status: 400,
+      message: /Unrecognized key: "límite"/,
+    },
+    {
+      name: "extra field with control characters",
+      path: SESSIONS,
+      input: { "\u0000\u001b[31m": 5 },
+      status: 400,
+      message: /Unrecognized key: "\u0000\u001b\[31m"/,
+    },
+    {
+      name: "__proto__ field",
+      path: SESSIONS,
+      rawInput: encodeURIComponent('{"__proto__":{"limit":5}}'),
+      status: 400,
+      message: /Unrecognized key: "__proto__"/,
+    },
+    {
+      name: "input is an array",
+      path: SESSIONS,
+      input: [1],
+      status: 400,
+      message: /^Invalid input: input: .*expected object, received array/,
+    },
+    {
+      name: "input is a number",
+      path: SESSIONS,
+      input: 5,
+      status: 400,
+      message: /^Invalid input: input: .*expected object, received number/,
+    },
+    {
+      name: "input is a string",
+      path: SESSIONS,
+      input: "limit=5",
+      status: 400,
+      message: /^Invalid input: input: .*expected object, received string/,
+    },
+    {
+      name: "input is null",
+      path: SESSIONS,
+      input: null,
+      status: 400,
+      message: /^Invalid input: input: .*received null/,
+    },
     { name: "input is not JSON", path: SESSIONS, rawInput: "abc", status: 400, message: /is not valid JSON/ },
-    { name: "input is truncated JSON", path: SESSIONS, rawInput: encodeURIComponent('{"limit":'), status: 400, message: /JSON/ },
-    { name: "input with a bad percent-escape", path: SESSIONS, rawInput: "%ZZ", status: 400, message: /is not valid JSON/ },
-    { name: "input with control characters, not JSON", path: SESSIONS, rawInput: encodeURIComponent("\u0000\u0007\u001b"), status: 400, message: /JSON/ },
+    {
+      name: "input is truncated JSON",
+      path: SESSIONS,
+      rawInput: encodeURIComponent('{"limit":'),
+      status: 400,
+      message: /JSON/,
+    },
+    {
+      name: "input with a bad percent-escape",
+      path: SESSIONS,
+      rawInput: "%ZZ",
+      status: 400,
+      message: /is not valid JSON/,
+    },
+    {
+      name: "input with control characters, not JSON",
+      path: SESSIONS,
+      rawInput: encodeURIComponent("\u0000\u0007\u001b"),
+      status: 400,
+      message: /JSON/,
+    },
   ];
   await runCases(request, stack, cases);
 
@@ -179,7 +284,10 @@ test("sessions.active: wrong types, bad numbers, big strings, extra fields and n
   expectNoServerErrors(stack);
 });
 
-test("market.candles: wrong types, unicode and control characters, bad intervals and limits, extra fields are 400s naming the field", async ({ request, stack }) => {
+test("market.candles: wrong types, unicode and control characters, bad intervals and limits, extra fields are 400s naming the field", async ({
+  request,
+  stack,
+}) => {
   const symbolFormat = /^Invalid input: symbol: a symbol like BTC-USD/;
   const badSymbols: [string, string][] = [
     ["lower case", "btc-usd"],
@@ -217,36 +325,147 @@ test("market.candles: wrong types, unicode and control characters, bad intervals
     ["huge limit", 1e300],
   ];
   const cases: Case[] = [
-    { name: "no fields", path: CANDLES, input: {}, status: 400, message: /^Invalid input: symbol: .*received undefined; interval: / },
-    { name: "no input at all", path: CANDLES, status: 400, message: /^Invalid input: input: .*expected object, received undefined/ },
-    { name: "missing interval", path: CANDLES, input: { symbol: "BTC-USD" }, status: 400, message: /^Invalid input: interval: / },
-    { name: "numeric symbol", path: CANDLES, input: candles({ symbol: 42 }), status: 400, message: /^Invalid input: symbol: .*expected string, received number/ },
-    { name: "object symbol (operator injection)", path: CANDLES, input: candles({ symbol: { $ne: "" } }), status: 400, message: /^Invalid input: symbol: .*received object/ },
-    { name: "array symbol", path: CANDLES, input: candles({ symbol: ["BTC-USD"] }), status: 400, message: /^Invalid input: symbol: .*received array/ },
-    { name: "21-character symbol", path: CANDLES, input: candles({ symbol: "ABCDEFGHI-ABCDEFGHIJK" }), status: 400, message: /^Invalid input: symbol: at most 20 characters/ },
-    { name: "10 KB symbol", path: CANDLES, input: candles({ symbol: KB10 }), status: 400, message: /^Invalid input: symbol: at most 20 characters/ },
-    { name: "lone surrogate symbol", path: CANDLES, rawInput: encodeURIComponent('{"symbol":"\\ud800","interval":"1m"}'), status: 400, message: symbolFormat },
-    { name: "symbol with invalid UTF-8 bytes", path: CANDLES, rawInput: "%7B%22symbol%22%3A%22%FF%FE%22%2C%22interval%22%3A%221m%22%7D", status: 400, message: symbolFormat },
-    { name: "nested objects (depth 50)", path: CANDLES, input: candles({ symbol: deepObject(50) }), status: 400, message: /^Invalid input: symbol: .*received object/ },
-    ...badSymbols.map(([name, symbol]): Case => ({ name: `symbol: ${name}`, path: CANDLES, input: candles({ symbol }), status: 400, message: symbolFormat })),
-    ...badIntervals.map(([name, interval]): Case => ({
-      name,
+    {
+      name: "no fields",
       path: CANDLES,
-      input: candles({ interval }),
+      input: {},
       status: 400,
-      message: /^Invalid input: interval: Invalid option: expected one of "1m"\|"5m"\|"1h"/,
-    })),
-    ...badLimits.map(([name, limit]): Case => ({ name, path: CANDLES, input: candles({ limit }), status: 400, message: /^Invalid input: limit: / })),
-    { name: "extra field", path: CANDLES, input: candles({ where: "1=1" }), status: 400, message: /^Invalid input: input: Unrecognized key: "where"/ },
-    { name: "two extra fields", path: CANDLES, input: candles({ a: 1, b: 2 }), status: 400, message: /Unrecognized keys: "a", "b"/ },
-    { name: "constructor field", path: CANDLES, input: candles({ constructor: { prototype: { polluted: true } } }), status: 400, message: /Unrecognized key: "constructor"/ },
-    { name: "every field wrong at once", path: CANDLES, input: { symbol: 1, interval: 2, limit: "3" }, status: 400, message: /symbol: .*; interval: .*; limit: / },
+      message: /^Invalid input: symbol: .*received undefined; interval: /,
+    },
+    {
+      name: "no input at all",
+      path: CANDLES,
+      status: 400,
+      message: /^Invalid input: input: .*expected object, received undefined/,
+    },
+    {
+      name: "missing interval",
+      path: CANDLES,
+      input: { symbol: "BTC-USD" },
+      status: 400,
+      message: /^Invalid input: interval: /,
+    },
+    {
+      name: "numeric symbol",
+      path: CANDLES,
+      input: candles({ symbol: 42 }),
+      status: 400,
+      message: /^Invalid input: symbol: .*expected string, received number/,
+    },
+    {
+      name: "object symbol (operator injection)",
+      path: CANDLES,
+      input: candles({ symbol: { $ne: "" } }),
+      status: 400,
+      message: /^Invalid input: symbol: .*received object/,
+    },
+    {
+      name: "array symbol",
+      path: CANDLES,
+      input: candles({ symbol: ["BTC-USD"] }),
+      status: 400,
+      message: /^Invalid input: symbol: .*received array/,
+    },
+    {
+      name: "21-character symbol",
+      path: CANDLES,
+      input: candles({ symbol: "ABCDEFGHI-ABCDEFGHIJK" }),
+      status: 400,
+      message: /^Invalid input: symbol: at most 20 characters/,
+    },
+    {
+      name: "10 KB symbol",
+      path: CANDLES,
+      input: candles({ symbol: KB10 }),
+      status: 400,
+      message: /^Invalid input: symbol: at most 20 characters/,
+    },
+    {
+      name: "lone surrogate symbol",
+      path: CANDLES,
+      rawInput: encodeURIComponent('{"symbol":"\\ud800","interval":"1m"}'),
+      status: 400,
+      message: symbolFormat,
+    },
+    {
+      name: "symbol with invalid UTF-8 bytes",
+      path: CANDLES,
+      rawInput: "%7B%22symbol%22%3A%22%FF%FE%22%2C%22interval%22%3A%221m%22%7D",
+      status: 400,
+      message: symbolFormat,
+    },
+    {
+      name: "nested objects (depth 50)",
+      path: CANDLES,
+      input: candles({ symbol: deepObject(50) }),
+      status: 400,
+      message: /^Invalid input: symbol: .*received object/,
+    },
+    ...badSymbols.map(
+      ([name, symbol]): Case => ({
+        name: `symbol: ${name}`,
+        path: CANDLES,
+        input: candles({ symbol }),
+        status: 400,
+        message: symbolFormat,
+      }),
+    ),
+    ...badIntervals.map(
+      ([name, interval]): Case => ({
+        name,
+        path: CANDLES,
+        input: candles({ interval }),
+        status: 400,
+        message: /^Invalid input: interval: Invalid option: expected one of "1m"\|"5m"\|"1h"/,
+      }),
+    ),
+    ...badLimits.map(
+      ([name, limit]): Case => ({
+        name,
+        path: CANDLES,
+        input: candles({ limit }),
+        status: 400,
+        message: /^Invalid input: limit: /,
+      }),
+    ),
+    {
+      name: "extra field",
+      path: CANDLES,
+      input: candles({ where: "1=1" }),
+      status: 400,
+      message: /^Invalid input: input: Unrecognized key: "where"/,
+    },
+    {
+      name: "two extra fields",
+      path: CANDLES,
+      input: candles({ a: 1, b: 2 }),
+      status: 400,
+      message: /Unrecognized keys: "a", "b"/,
+    },
+    {
+      name: "constructor field",
+      path: CANDLES,
+      input: candles({ constructor: { prototype: { polluted: true } } }),
+      status: 400,
+      message: /Unrecognized key: "constructor"/,
+    },
+    {
+      name: "every field wrong at once",
+      path: CANDLES,
+      input: { symbol: 1, interval: 2, limit: "3" },
+      status: 400,
+      message: /symbol: .*; interval: .*; limit: /,
+    },
     { name: "input is not JSON", path: CANDLES, rawInput: "symbol=BTC-USD", status: 400, message: /is not valid JSON/ },
   ];
   await runCases(request, stack, cases);
 
   await test.step("valid inputs still answer ok", async () => {
-    for (const input of [candles({}), candles({ interval: "5m", limit: 1 }), candles({ symbol: "SOL-USD", interval: "1h", limit: 1000 })]) {
+    for (const input of [
+      candles({}),
+      candles({ interval: "5m", limit: 1 }),
+      candles({ symbol: "SOL-USD", interval: "1h", limit: 1000 }),
+    ]) {
       const answer = await send(request, urlOf(stack, { path: CANDLES, input }));
       expect(answer.status).toBe(200);
       expect((answer.body as { result: { data: { status: string } } }).result.data.status).toBe("ok");
@@ -258,27 +477,71 @@ test("market.candles: wrong types, unicode and control characters, bad intervals
 test("health.status: takes no input; a field, a number or non-JSON is a 400 naming it", async ({ request, stack }) => {
   const HEALTH = "health.status";
   await runCases(request, stack, [
-    { name: "extra field", path: HEALTH, input: { verbose: true }, status: 400, message: /^Invalid input: input: Unrecognized key: "verbose"/ },
-    { name: "input is a number", path: HEALTH, input: 5, status: 400, message: /^Invalid input: input: .*expected object, received number/ },
-    { name: "input is an array", path: HEALTH, input: [], status: 400, message: /^Invalid input: input: .*expected object, received array/ },
-    { name: "input is a 10 KB string", path: HEALTH, input: KB10, status: 400, message: /^Invalid input: input: .*received string/ },
+    {
+      name: "extra field",
+      path: HEALTH,
+      input: { verbose: true },
+      status: 400,
+      message: /^Invalid input: input: Unrecognized key: "verbose"/,
+    },
+    {
+      name: "input is a number",
+      path: HEALTH,
+      input: 5,
+      status: 400,
+      message: /^Invalid input: input: .*expected object, received number/,
+    },
+    {
+      name: "input is an array",
+      path: HEALTH,
+      input: [],
+      status: 400,
+      message: /^Invalid input: input: .*expected object, received array/,
+    },
+    {
+      name: "input is a 10 KB string",
+      path: HEALTH,
+      input: KB10,
+      status: 400,
+      message: /^Invalid input: input: .*received string/,
+    },
     { name: "input is not JSON", path: HEALTH, rawInput: "abc", status: 400, message: /is not valid JSON/ },
   ]);
   for (const input of [undefined, {}]) {
     const answer = await send(request, urlOf(stack, { path: HEALTH, input }));
     expect(answer.status).toBe(200);
-    expect((answer.body as { result: { data: unknown } }).result.data).toMatchObject({ status: "ok", questdb: { breaker: "closed" } });
+    expect((answer.body as { result: { data: unknown } }).result.data).toMatchObject({
+      status: "ok",
+      questdb: { breaker: "closed" },
+    });
   }
   expectNoServerErrors(stack);
 });
 
-test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a message, or a full answer for a legitimate batch", async ({ request, stack }) => {
-  const notFound = (path: string) => new RegExp(`^No procedure found on path "${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`);
+test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a message, or a full answer for a legitimate batch", async ({
+  request,
+  stack,
+}) => {
+  const notFound = (path: string) =>
+    new RegExp(`^No procedure found on path "${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`);
   const cases: Case[] = [
-    ...["nope.nothing", "sessions", "sessions.active.extra", "toString", "__proto__", "constructor", "hasOwnProperty", "sessions.__proto__", "market.constructor"].map(
-      (path): Case => ({ name: `unknown procedure ${path}`, path, status: 404, message: notFound(path) }),
-    ),
-    { name: "unknown procedure with unicode and control characters", path: encodeURIComponent("séssions.actïve\u0000"), status: 404, message: /^No procedure found on path "séssions\.actïve\u0000"/ },
+    ...[
+      "nope.nothing",
+      "sessions",
+      "sessions.active.extra",
+      "toString",
+      "__proto__",
+      "constructor",
+      "hasOwnProperty",
+      "sessions.__proto__",
+      "market.constructor",
+    ].map((path): Case => ({ name: `unknown procedure ${path}`, path, status: 404, message: notFound(path) })),
+    {
+      name: "unknown procedure with unicode and control characters",
+      path: encodeURIComponent("séssions.actïve\u0000"),
+      status: 404,
+      message: /^No procedure found on path "séssions\.actïve\u0000"/,
+    },
     {
       name: "POST to a query",
       path: SESSIONS,
@@ -298,7 +561,13 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
       status: 405,
       message: /^Unsupported POST-request to query procedure at path "market\.candles"/,
     },
-    { name: "POST without a content type", path: SESSIONS, method: "POST", status: 415, message: /^Missing content-type header/ },
+    {
+      name: "POST without a content type",
+      path: SESSIONS,
+      method: "POST",
+      status: 415,
+      message: /^Missing content-type header/,
+    },
     {
       name: "POST of a form to a query",
       path: SESSIONS,
@@ -308,21 +577,96 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
       status: 415,
       message: /^Unsupported content-type "application\/x-www-form-urlencoded/,
     },
-    ...(["PUT", "DELETE", "PATCH"] as const).map((method): Case => ({ name: `${method} to a query`, path: SESSIONS, method, status: 405, message: /^Method Not Allowed$/ })),
-    { name: "40 KB string in the input (a URL over the 16 KB header limit)", path: CANDLES, input: candles({ symbol: KB40 }), status: 431, message: /^Request Header Fields Too Large$/ },
-    { name: "40 KB header", path: SESSIONS, headers: { "x-hostile": KB40 }, status: 431, message: /^Request Header Fields Too Large$/ },
-    { name: "1 MB string in the input (a 1 MB URL)", path: CANDLES, input: candles({ symbol: MB1 }), mayReset: true, status: 431, message: /^Request Header Fields Too Large$/ },
-    { name: "1 MB string as the limit", path: SESSIONS, input: { limit: MB1 }, mayReset: true, status: 431, message: /^Request Header Fields Too Large$/ },
-    { name: "1 MB header", path: SESSIONS, headers: { "x-hostile": MB1 }, mayReset: true, status: 431, message: /^Request Header Fields Too Large$/ },
-    { name: "batch whose input is not an object", path: `${SESSIONS},${SESSIONS}`, query: "batch=1", input: 5, status: 400, message: /^"input" needs to be an object when doing a batch call/ },
-    { name: "batch whose input is not JSON", path: `${SESSIONS},${SESSIONS}`, query: "batch=1", rawInput: "abc", status: 400, message: /is not valid JSON/ },
-    { name: "batch of unknown procedures", path: Array(10).fill("nope").join(","), query: "batch=1", status: 404, message: notFound("nope") },
-    { name: "batch of 100 unknown procedures (over the cap)", path: Array(100).fill("nope").join(","), query: "batch=1", status: 400, message: /batch/i },
-    { name: "comma-separated paths without batch=1", path: `${SESSIONS},${SESSIONS}`, status: 404, message: notFound(`${SESSIONS},${SESSIONS}`) },
+    ...(["PUT", "DELETE", "PATCH"] as const).map(
+      (method): Case => ({
+        name: `${method} to a query`,
+        path: SESSIONS,
+        method,
+        status: 405,
+        message: /^Method Not Allowed$/,
+      }),
+    ),
+    {
+      name: "40 KB string in the input (a URL over the 16 KB header limit)",
+      path: CANDLES,
+      input: candles({ symbol: KB40 }),
+      status: 431,
+      message: /^Request Header Fields Too Large$/,
+    },
+    {
+      name: "40 KB header",
+      path: SESSIONS,
+      headers: { "x-hostile": KB40 },
+      status: 431,
+      message: /^Request Header Fields Too Large$/,
+    },
+    {
+      name: "1 MB string in the input (a 1 MB URL)",
+      path: CANDLES,
+      input: candles({ symbol: MB1 }),
+      mayReset: true,
+      status: 431,
+      message: /^Request Header Fields Too Large$/,
+    },
+    {
+      name: "1 MB string as the limit",
+      path: SESSIONS,
+      input: { limit: MB1 },
+      mayReset: true,
+      status: 431,
+      message: /^Request Header Fields Too Large$/,
+    },
+    {
+      name: "1 MB header",
+      path: SESSIONS,
+      headers: { "x-hostile": MB1 },
+      mayReset: true,
+      status: 431,
+      message: /^Request Header Fields Too Large$/,
+    },
+    {
+      name: "batch whose input is not an object",
+      path: `${SESSIONS},${SESSIONS}`,
+      query: "batch=1",
+      input: 5,
+      status: 400,
+      message: /^"input" needs to be an object when doing a batch call/,
+    },
+    {
+      name: "batch whose input is not JSON",
+      path: `${SESSIONS},${SESSIONS}`,
+      query: "batch=1",
+      rawInput: "abc",
+      status: 400,
+      message: /is not valid JSON/,
+    },
+    {
+      name: "batch of unknown procedures",
+      path: Array(10).fill("nope").join(","),
+      query: "batch=1",
+      status: 404,
+      message: notFound("nope"),
+    },
+    {
+      name: "batch of 100 unknown procedures (over the cap)",
+      path: Array(100).fill("nope").join(","),
+      query: "batch=1",
+      status: 400,
+      message: /batch/i,
+    },
+    {
+      name: "comma-separated paths without batch=1",
+      path: `${SESSIONS},${SESSIONS}`,
+      status: 404,
+      message: notFound(`${SESSIONS},${SESSIONS}`),
+    },
   ];
   await runCases(request, stack, cases);
 
-  type BatchItem = { result?: { data: { status: string; message?: string } }; error?: { message: string; data: { code: string; path: string } } };
+  type BatchItem = {
+    result?: { data: { status: string; message?: string } };
+    error?: { message: string; data: { code: string; path: string } };
+  };
   const batchUrl = (paths: string[], inputs: Record<number, unknown>) =>
     urlOf(stack, { path: paths.join(","), query: "batch=1", input: inputs });
   /** Each result of a batch is the union for its input: `ok`, or `degraded` / `error` with a message. */
@@ -365,7 +709,9 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
   });
 
   await test.step("a batch of 20 with one bad call: 207, the bad one a BAD_REQUEST naming the field", async () => {
-    const inputs: Record<number, unknown> = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [i, { limit: i + 1 }]));
+    const inputs: Record<number, unknown> = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [i, { limit: i + 1 }]),
+    );
     inputs[12] = { limit: -1 };
     const answer = await send(request, batchUrl(Array(20).fill(SESSIONS), inputs));
     expect(answer.status).toBe(207);
@@ -400,12 +746,44 @@ test("unknown procedures, wrong methods, 1 MB strings and batches: 4xx with a me
 
 const ALPHABET = [
   ..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.,:;'\"`{}[]()<>/\\|!?@#$%^&*+=~ ",
-  "\u0000", "\u0007", "\u001b", "\n", "\r", "\t", "\u007f", "\u00a0", "\u200b", "\u202e", "\u2028", "\ufeff",
-  "é", "Ü", "ß", "€", "中", "😀", "\ud800", "\udfff", "Ｂ",
+  "\u0000",
+  "\u0007",
+  "\u001b",
+  "\n",
+  "\r",
+  "\t",
+  "\u007f",
+  "\u00a0",
+  "\u200b",
+  "\u202e",
+  "\u2028",
+  "\ufeff",
+  "é",
+  "Ü",
+  "ß",
+  "€",
+  "中",
+  "😀",
+  "\ud800",
+  "\udfff",
+  "Ｂ",
 ];
 
 function fuzzString(rng: Rng): string {
-  const plausible = ["BTC-USD", "ETH-USD", "SOL-USD", "1m", "5m", "1h", "limit", "symbol", "interval", "__proto__", "constructor", "'; DROP TABLE trades; --"];
+  const plausible = [
+    "BTC-USD",
+    "ETH-USD",
+    "SOL-USD",
+    "1m",
+    "5m",
+    "1h",
+    "limit",
+    "symbol",
+    "interval",
+    "__proto__",
+    "constructor",
+    "'; DROP TABLE trades; --",
+  ];
   if (rng.chance(0.3)) return rng.pick(plausible);
   const length = rng.chance(0.05) ? rng.int(100, 3000) : rng.int(0, 24);
   let text = "";
@@ -444,7 +822,10 @@ function fuzzValue(rng: Rng, depth: number): unknown {
       const object: Record<string, unknown> = {};
       const keys = rng.int(0, 4);
       for (let i = 0; i < keys; i++) {
-        object[rng.chance(0.75) ? rng.pick(["limit", "symbol", "interval"]) : fuzzString(rng)] = fuzzValue(rng, depth + 1);
+        object[rng.chance(0.75) ? rng.pick(["limit", "symbol", "interval"]) : fuzzString(rng)] = fuzzValue(
+          rng,
+          depth + 1,
+        );
       }
       return object;
     }
@@ -453,7 +834,10 @@ function fuzzValue(rng: Rng, depth: number): unknown {
 
 const PROCEDURES = [SESSIONS, CANDLES, "health.status"];
 
-test("fuzz: 400 seeded random inputs, paths and methods never get a 5xx, a hang or an empty message", async ({ request, stack }) => {
+test("fuzz: 400 seeded random inputs, paths and methods never get a 5xx, a hang or an empty message", async ({
+  request,
+  stack,
+}) => {
   test.setTimeout(240_000);
   const rng = new Rng(Number(process.env.FUZZ_SEED ?? 8));
   const byStatus: Record<number, number> = {};
@@ -469,7 +853,8 @@ test("fuzz: 400 seeded random inputs, paths and methods never get a 5xx, a hang 
     const inputRoll = rng.next();
     let rawInput: string | undefined;
     if (inputRoll < 0.1) rawInput = undefined;
-    else if (inputRoll < 0.25) rawInput = rng.chance(0.5) ? encodeComponent(fuzzString(rng)) : fuzzString(rng).replace(/[#&\s]/g, "");
+    else if (inputRoll < 0.25)
+      rawInput = rng.chance(0.5) ? encodeComponent(fuzzString(rng)) : fuzzString(rng).replace(/[#&\s]/g, "");
     else if (batch) {
       rawInput = encodeURIComponent(JSON.stringify(Object.fromEntries(paths.map((_, j) => [j, fuzzValue(rng, 1)]))));
     } else {
@@ -481,7 +866,13 @@ test("fuzz: 400 seeded random inputs, paths and methods never get a 5xx, a hang 
     if (params.length) url += `?${params.join("&")}`;
     const description = `#${i} ${method} ${decodeURIComponentSafe(url).slice(0, 300)}`;
 
-    const answer = await send(request, url, method === "POST" ? { method, headers: { "content-type": "application/json" }, body: JSON.stringify(fuzzValue(rng, 0)) } : {});
+    const answer = await send(
+      request,
+      url,
+      method === "POST"
+        ? { method, headers: { "content-type": "application/json" }, body: JSON.stringify(fuzzValue(rng, 0)) }
+        : {},
+    );
     byStatus[answer.status] = (byStatus[answer.status] ?? 0) + 1;
     expect(answer.status, description).toBeLessThan(500);
     expect(answer.status, description).toBeGreaterThanOrEqual(200);
@@ -490,7 +881,8 @@ test("fuzz: 400 seeded random inputs, paths and methods never get a 5xx, a hang 
     const items = Array.isArray(answer.body) ? answer.body : [answer.body];
     for (const item of items as { result?: { data?: { status?: string; message?: string } } }[]) {
       const data = item?.result?.data;
-      if (data && (data.status === "degraded" || data.status === "error")) expect(data.message?.trim(), description).toBeTruthy();
+      if (data && (data.status === "degraded" || data.status === "error"))
+        expect(data.message?.trim(), description).toBeTruthy();
     }
   }
   test.info().annotations.push({ type: "fuzz answers by status", description: JSON.stringify(byStatus) });
@@ -500,7 +892,9 @@ test("fuzz: 400 seeded random inputs, paths and methods never get a 5xx, a hang 
 
 /** encodeURIComponent that does not throw on a lone surrogate (it becomes U+FFFD, as in a URL). */
 function encodeComponent(text: string): string {
-  return encodeURIComponent(text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"));
+  return encodeURIComponent(
+    text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"),
+  );
 }
 
 function decodeURIComponentSafe(text: string): string {

@@ -38,12 +38,14 @@ async function snapshot(pgUrl: string): Promise<Snapshot> {
   const client = new Client({ connectionString: pgUrl, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
-    const tables = (await client.query<{ table_name: string }>("SELECT table_name FROM tables() ORDER BY table_name")).rows.map(
-      (row) => row.table_name,
-    );
+    const tables = (
+      await client.query<{ table_name: string }>("SELECT table_name FROM tables() ORDER BY table_name")
+    ).rows.map((row) => row.table_name);
     const counts: Record<string, number> = {};
     for (const table of tables) {
-      const result = await client.query<{ n: string | number }>(`SELECT count() AS n FROM "${table.replace(/"/g, '""')}"`);
+      const result = await client.query<{ n: string | number }>(
+        `SELECT count() AS n FROM "${table.replace(/"/g, '""')}"`,
+      );
       counts[table] = Number(result.rows[0]?.n);
     }
     return { tables, counts };
@@ -67,14 +69,19 @@ async function get(request: APIRequestContext, url: string): Promise<Answer> {
   } catch {
     // not JSON
   }
-  const error = (Array.isArray(body) ? body.find((item: { error?: unknown }) => item?.error) : body) as { error?: { message?: string } } | null;
+  const error = (Array.isArray(body) ? body.find((item: { error?: unknown }) => item?.error) : body) as {
+    error?: { message?: string };
+  } | null;
   return { status: res.status(), message: error?.error?.message ?? res.statusText(), body };
 }
 
 const trpcUrl = (stack: Stack, path: string, input?: unknown, query = "") =>
   `${stack.app.url}/api/trpc/${path}?${query}${input === undefined ? "" : `${query ? "&" : ""}input=${encodeURIComponent(JSON.stringify(input))}`}`;
 
-test("injection payloads as symbol, interval, limit, extra fields and paths are refused, and QuestDB's tables and row counts are unchanged", async ({ request, stack }) => {
+test("injection payloads as symbol, interval, limit, extra fields and paths are refused, and QuestDB's tables and row counts are unchanged", async ({
+  request,
+  stack,
+}) => {
   const before = await snapshot(stack.questdb.pgUrl);
   expect(before.tables).toEqual(expect.arrayContaining(["trades", "session_events"]));
   expect(before.counts.trades).toBeGreaterThan(50_000);
@@ -84,14 +91,54 @@ test("injection payloads as symbol, interval, limit, extra fields and paths are 
   let answered = 0;
   for (const payload of PAYLOADS) {
     const vectors: { name: string; url: string; status: number; message: RegExp }[] = [
-      { name: "symbol", url: trpcUrl(stack, "market.candles", { ...valid, symbol: payload }), status: 400, message: /^Invalid input: symbol: / },
-      { name: "interval", url: trpcUrl(stack, "market.candles", { ...valid, interval: payload }), status: 400, message: /^Invalid input: interval: Invalid option/ },
-      { name: "candles limit", url: trpcUrl(stack, "market.candles", { ...valid, limit: payload }), status: 400, message: /^Invalid input: limit: / },
-      { name: "sessions limit", url: trpcUrl(stack, "sessions.active", { limit: payload }), status: 400, message: /^Invalid input: limit: / },
-      { name: "extra field value", url: trpcUrl(stack, "sessions.active", { limit: 5, where: payload }), status: 400, message: /Unrecognized key: "where"/ },
-      { name: "extra field name", url: trpcUrl(stack, "market.candles", { ...valid, [payload]: 1 }), status: 400, message: /^Invalid input: input: Unrecognized key: / },
-      { name: "health.status field", url: trpcUrl(stack, "health.status", { [payload]: payload }), status: 400, message: /Unrecognized key: / },
-      { name: "procedure path", url: `${stack.app.url}/api/trpc/${encodeURIComponent(payload)}`, status: 404, message: /^No procedure found on path / },
+      {
+        name: "symbol",
+        url: trpcUrl(stack, "market.candles", { ...valid, symbol: payload }),
+        status: 400,
+        message: /^Invalid input: symbol: /,
+      },
+      {
+        name: "interval",
+        url: trpcUrl(stack, "market.candles", { ...valid, interval: payload }),
+        status: 400,
+        message: /^Invalid input: interval: Invalid option/,
+      },
+      {
+        name: "candles limit",
+        url: trpcUrl(stack, "market.candles", { ...valid, limit: payload }),
+        status: 400,
+        message: /^Invalid input: limit: /,
+      },
+      {
+        name: "sessions limit",
+        url: trpcUrl(stack, "sessions.active", { limit: payload }),
+        status: 400,
+        message: /^Invalid input: limit: /,
+      },
+      {
+        name: "extra field value",
+        url: trpcUrl(stack, "sessions.active", { limit: 5, where: payload }),
+        status: 400,
+        message: /Unrecognized key: "where"/,
+      },
+      {
+        name: "extra field name",
+        url: trpcUrl(stack, "market.candles", { ...valid, [payload]: 1 }),
+        status: 400,
+        message: /^Invalid input: input: Unrecognized key: /,
+      },
+      {
+        name: "health.status field",
+        url: trpcUrl(stack, "health.status", { [payload]: payload }),
+        status: 400,
+        message: /Unrecognized key: /,
+      },
+      {
+        name: "procedure path",
+        url: `${stack.app.url}/api/trpc/${encodeURIComponent(payload)}`,
+        status: 404,
+        message: /^No procedure found on path /,
+      },
       {
         name: "batch path",
         url: trpcUrl(stack, `sessions.active,${encodeURIComponent(payload)}`, { 0: { limit: 3 } }, "batch=1"),
@@ -100,7 +147,12 @@ test("injection payloads as symbol, interval, limit, extra fields and paths are 
       },
       {
         name: "batch input",
-        url: trpcUrl(stack, "market.candles,sessions.active", { 0: { ...valid, symbol: payload }, 1: { limit: payload } }, "batch=1"),
+        url: trpcUrl(
+          stack,
+          "market.candles,sessions.active",
+          { 0: { ...valid, symbol: payload }, 1: { limit: payload } },
+          "batch=1",
+        ),
         status: 400,
         message: /^Invalid input: symbol: /,
       },
@@ -116,7 +168,10 @@ test("injection payloads as symbol, interval, limit, extra fields and paths are 
   expect(answered).toBe(PAYLOADS.length * 10);
 
   // A symbol that passes validation but names nothing goes in as a bound parameter: no rows, no harm.
-  const unknown = await get(request, trpcUrl(stack, "market.candles", { symbol: "DROP-TABLE", interval: "1m", limit: 5 }));
+  const unknown = await get(
+    request,
+    trpcUrl(stack, "market.candles", { symbol: "DROP-TABLE", interval: "1m", limit: 5 }),
+  );
   expect(unknown.status).toBe(200);
   expect((unknown.body as { result: { data: unknown } }).result.data).toMatchObject({ status: "ok", data: [] });
 
@@ -130,7 +185,9 @@ test("injection payloads as symbol, interval, limit, extra fields and paths are 
   expect((candles.body as { result: { data: { status: string; data: unknown[] } } }).result.data.data).toHaveLength(5);
 });
 
-test("below validation, the SQL is fixed text: a payload is only ever a bound parameter, and an interval outside the fixed map builds no SQL", async ({ stack }) => {
+test("below validation, the SQL is fixed text: a payload is only ever a bound parameter, and an interval outside the fixed map builds no SQL", async ({
+  stack,
+}) => {
   const before = await snapshot(stack.questdb.pgUrl);
   const fixedSql = new Set<string>();
   for (const interval of CANDLE_INTERVALS) {
@@ -152,7 +209,10 @@ test("below validation, the SQL is fixed text: a payload is only ever a bound pa
         expect(result.rows, `rows for symbol ${JSON.stringify(payload)}`).toEqual([]);
       }
       // The interval never reaches SQL as text: outside the map there is no query to run.
-      expect(() => candlesQuery("BTC-USD", payload as CandleInterval, 10), `interval ${JSON.stringify(payload)}`).toThrow();
+      expect(
+        () => candlesQuery("BTC-USD", payload as CandleInterval, 10),
+        `interval ${JSON.stringify(payload)}`,
+      ).toThrow();
       // A limit that is not a number fails as a parameter, it is never spliced in.
       const sessions = activeSessionsQuery(payload as unknown as number);
       expect(sessions.sql).toBe(activeSessionsQuery(1).sql);

@@ -48,7 +48,10 @@ async function loadLive(page: Page, url: string): Promise<void> {
   await expect(page.getByTestId("page-status")).toHaveText("Live");
 }
 
-test("the panels are pushed changes over SSE: Live, no polling while streaming, a new session arrives", async ({ page, stack }) => {
+test("the panels are pushed changes over SSE: Live, no polling while streaming, a new session arrives", async ({
+  page,
+  stack,
+}) => {
   const polls = countRequests(page, POLL);
   const streams: string[] = [];
   page.on("request", (request) => {
@@ -66,7 +69,10 @@ test("the panels are pushed changes over SSE: Live, no polling while streaming, 
   expect(polls()).toBe(pollsBefore);
 });
 
-test("QuestDB killed with the tab streaming: the degraded banner is pushed, rows kept, no polling; restarted → pushed back to Live", async ({ page, stack }) => {
+test("QuestDB killed with the tab streaming: the degraded banner is pushed, rows kept, no polling; restarted → pushed back to Live", async ({
+  page,
+  stack,
+}) => {
   await loadLive(page, stack.app.url);
   await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
   const before = await sessionRows(page);
@@ -84,7 +90,10 @@ test("QuestDB killed with the tab streaming: the degraded banner is pushed, rows
   expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
 });
 
-test("the app dies mid-stream: App unreachable with the data's time, rows kept; back → Live over SSE by itself, resuming the stream", async ({ page, stack }) => {
+test("the app dies mid-stream: App unreachable with the data's time, rows kept; back → Live over SSE by itself, resuming the stream", async ({
+  page,
+  stack,
+}) => {
   await loadLive(page, stack.app.url);
   await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
   const before = await sessionRows(page);
@@ -93,11 +102,15 @@ test("the app dies mid-stream: App unreachable with the data's time, rows kept; 
   page.on("request", (request) => {
     // tRPC resumes with the id in the input; the browser's own EventSource retry, in Last-Event-ID.
     if (!SUBSCRIPTION.test(request.url())) return;
-    void request.allHeaders().then((headers) => resumed.push(`${decodeURIComponent(request.url())} ${headers["last-event-id"] ?? ""}`));
+    void request
+      .allHeaders()
+      .then((headers) => resumed.push(`${decodeURIComponent(request.url())} ${headers["last-event-id"] ?? ""}`));
   });
 
   await stack.stopApp();
-  await expect(page.getByTestId("page-status")).toHaveText(/^App unreachable — data as of \d{2}:\d{2}:\d{2}$/, { timeout: 30_000 });
+  await expect(page.getByTestId("page-status")).toHaveText(/^App unreachable — data as of \d{2}:\d{2}:\d{2}$/, {
+    timeout: 30_000,
+  });
   expect(await sessionRows(page)).toEqual(before);
   await snapshot(page, "app-unreachable-chip");
 
@@ -105,14 +118,21 @@ test("the app dies mid-stream: App unreachable with the data's time, rows kept; 
   await expect(page.getByTestId("page-status")).toHaveText("Live", { timeout: 30_000 });
   await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse", { timeout: 30_000 });
   // The stream resumed from the last event it had seen.
-  expect(resumed.some((url) => /("lastEventId":"[0-9a-f]+\.\d+"| [0-9a-f]+\.\d+$)/.test(url)), resumed.join("\n")).toBe(true);
+  expect(
+    resumed.some((url) => /("lastEventId":"[0-9a-f]+\.\d+"| [0-9a-f]+\.\d+$)/.test(url)),
+    resumed.join("\n"),
+  ).toBe(true);
   await addSession(stack, "after-restart-strategy");
   await expect(page.getByTestId("sessions-row").first()).toContainText("after-restart-strategy");
   // Never a blank or a false state on the way: live, unreachable (with the time), live again.
-  for (const text of await chipTexts(page)) expect(text).toMatch(/^(Live|Reconnecting…|App unreachable — data as of .+)$/);
+  for (const text of await chipTexts(page))
+    expect(text).toMatch(/^(Live|Reconnecting…|App unreachable — data as of .+)$/);
 });
 
-test("streams that never open (a proxy that buffers them): the page polls meanwhile, stays Live, then settles on polling", async ({ page, stack }) => {
+test("streams that never open (a proxy that buffers them): the page polls meanwhile, stays Live, then settles on polling", async ({
+  page,
+  stack,
+}) => {
   await page.route(SUBSCRIPTION, (route) => route.abort("connectionrefused"));
   await loadLive(page, stack.app.url);
   await addSession(stack, "polled-strategy");
@@ -126,14 +146,19 @@ test.describe("eight tabs", () => {
   // One operator's eight tabs poll from one address; the per-client limit is not under test here.
   test.use({ appEnv: { RATE_LIMIT_PER_MINUTE: "3000" } });
 
-  test("eight tabs open at once all stay live: at most two stream, the others poll, every one shows a new session", async ({ context, stack }) => {
+  test("eight tabs open at once all stay live: at most two stream, the others poll, every one shows a new session", async ({
+    context,
+    stack,
+  }) => {
     const tabs: Page[] = [];
     for (let i = 0; i < 8; i++) {
       const tab = await context.newPage();
       await loadLive(tab, stack.app.url);
       tabs.push(tab);
     }
-    const transports = await Promise.all(tabs.map((tab) => tab.getByTestId("page-status").getAttribute("data-transport")));
+    const transports = await Promise.all(
+      tabs.map((tab) => tab.getByTestId("page-status").getAttribute("data-transport")),
+    );
     expect(transports.filter((t) => t === "sse").length).toBeGreaterThanOrEqual(1);
     expect(transports.filter((t) => t === "sse").length).toBeLessThanOrEqual(2);
     expect(transports.every((t) => t === "sse" || t === "polling")).toBe(true);
@@ -167,7 +192,10 @@ test("a hidden tab asks for nothing, and catches up when shown", async ({ page, 
   await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
 });
 
-test("switching the symbol marks the previous symbol's chart as such until the new one arrives", async ({ page, stack }) => {
+test("switching the symbol marks the previous symbol's chart as such until the new one arrives", async ({
+  page,
+  stack,
+}) => {
   await loadLive(page, stack.app.url);
   // Hold the new symbol's answers back, so the moment in between can be looked at.
   let release: () => void = () => undefined;

@@ -1,4 +1,3 @@
-import type { APIRequestContext } from "@playwright/test";
 import { expect, measure, metricsHeaders, test } from "./fixtures";
 
 /** /api/health and /api/metrics over HTTP against the production app and a real QuestDB. */
@@ -10,7 +9,10 @@ function sumOf(text: string, prefix: string, ...labels: string[]): number {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
 }
 
-test("health and metrics: healthy, then QuestDB killed (breaker opens, counters move), then frozen (health still answers at once)", async ({ request, stack }) => {
+test("health and metrics: healthy, then QuestDB killed (breaker opens, counters move), then frozen (health still answers at once)", async ({
+  request,
+  stack,
+}) => {
   const url = stack.app.url;
   const poll = () => request.get(`${url}/api/trpc/sessions.active`);
 
@@ -19,7 +21,11 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
   expect(healthy.status()).toBe(200);
   expect(await healthy.json()).toMatchObject({
     status: "ok",
-    questdb: { breaker: "closed", pool: { total: expect.any(Number), idle: expect.any(Number), waiting: 0 }, lastError: null },
+    questdb: {
+      breaker: "closed",
+      pool: { total: expect.any(Number), idle: expect.any(Number), waiting: 0 },
+      lastError: null,
+    },
   });
   expect((await healthy.json()).questdb.lastSuccessAt).toMatch(/^\d{4}-\d\d-\d\dT/);
 
@@ -46,10 +52,13 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
 
   await stack.questdb.kill();
   await expect
-    .poll(async () => {
-      await poll();
-      return (await (await request.get(`${url}/api/health`)).json()).questdb.breaker;
-    }, { timeout: 20_000 })
+    .poll(
+      async () => {
+        await poll();
+        return (await (await request.get(`${url}/api/health`)).json()).questdb.breaker;
+      },
+      { timeout: 20_000 },
+    )
     .toBe("open");
   const down = await (await request.get(`${url}/api/health`)).json();
   expect(down.status).toBe("degraded");
@@ -61,7 +70,9 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
   expect(sumOf(after, "questdb_retries_total")).toBeGreaterThanOrEqual(3);
   expect(sumOf(after, "dashboard_answers_total", 'status="degraded"')).toBeGreaterThanOrEqual(1);
   expect(sumOf(after, "dashboard_degraded_responses_total")).toBeGreaterThanOrEqual(1);
-  expect(sumOf(after, "questdb_query_duration_seconds_count", 'outcome="connection_failure"')).toBeGreaterThanOrEqual(1);
+  expect(sumOf(after, "questdb_query_duration_seconds_count", 'outcome="connection_failure"')).toBeGreaterThanOrEqual(
+    1,
+  );
   expect(sumOf(after, "questdb_query_duration_seconds_count", 'outcome="breaker_open"')).toBeGreaterThanOrEqual(1);
   expect(sumOf(after, "questdb_health_check_failures_total")).toBeGreaterThanOrEqual(1);
   expect(after).toMatch(/^dashboard_cache_oldest_served_age_seconds \d/m);
@@ -70,7 +81,9 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
   // attempt limit is 2 s): far below that is the behaviour; the exact figure goes to the notes.
   await stack.questdb.restart();
   // No caller is needed: the health check sees QuestDB answer and probes by itself.
-  await expect.poll(async () => (await (await request.get(`${url}/api/health`)).json()).questdb.breaker, { timeout: 20_000 }).toBe("closed");
+  await expect
+    .poll(async () => (await (await request.get(`${url}/api/health`)).json()).questdb.breaker, { timeout: 20_000 })
+    .toBe("closed");
   stack.questdb.freeze();
   void poll(); // a caller stuck on the frozen QuestDB while health is asked
   const started = performance.now();
@@ -83,7 +96,10 @@ test("health and metrics: healthy, then QuestDB killed (breaker opens, counters 
   stack.questdb.thaw();
 });
 
-test("every log line names its event, has no empty error or message, and http.request lines carry method, path, status, duration", async ({ request, stack }) => {
+test("every log line names its event, has no empty error or message, and http.request lines carry method, path, status, duration", async ({
+  request,
+  stack,
+}) => {
   const url = stack.app.url;
   await request.get(`${url}/api/trpc/sessions.active`);
   await stack.questdb.kill();

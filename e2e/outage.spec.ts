@@ -6,7 +6,10 @@ async function markNoReload(page: Page) {
   await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
 }
 async function expectNoReload(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload), "the page must not reload").toBe(true);
+  expect(
+    await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload),
+    "the page must not reload",
+  ).toBe(true);
 }
 
 /** Samples, inside the page every 100 ms, the fewest session rows ever shown (0 = the page went blank). */
@@ -30,7 +33,10 @@ async function loadHealthy(page: Page, url: string) {
   await markNoReload(page);
 }
 
-test("kill mid-session: the banner appears with the cached time, the rows stay exactly as they were, breaker open", async ({ page, stack }) => {
+test("kill mid-session: the banner appears with the cached time, the rows stay exactly as they were, breaker open", async ({
+  page,
+  stack,
+}) => {
   await loadHealthy(page, stack.app.url);
   await watchForBlank(page);
   const before = await sessionRows(page);
@@ -57,7 +63,10 @@ test("kill mid-session: the banner appears with the cached time, the rows stay e
   await expectNoReload(page);
 });
 
-test("restart: the banner disappears without a reload and the data is newer than before the outage", async ({ page, stack }) => {
+test("restart: the banner disappears without a reload and the data is newer than before the outage", async ({
+  page,
+  stack,
+}) => {
   await loadHealthy(page, stack.app.url);
   await stack.questdb.kill();
   await expect(page.getByTestId("degraded-banner")).toBeVisible();
@@ -80,7 +89,10 @@ test("restart: the banner disappears without a reload and the data is newer than
   await expectNoReload(page);
 });
 
-test("freeze: the page degrades within the deadline plus one poll; thaw brings it back to live", async ({ page, stack }) => {
+test("freeze: the page degrades within the deadline plus one poll; thaw brings it back to live", async ({
+  page,
+  stack,
+}) => {
   await loadHealthy(page, stack.app.url);
   const before = await sessionRows(page);
   const frozen = Date.now();
@@ -103,13 +115,18 @@ test("freeze: the page degrades within the deadline plus one poll; thaw brings i
 test.describe("cold start", () => {
   test.use({ questdbDown: true });
 
-  test("with QuestDB down: an error state with the message; QuestDB comes up → data appears without a reload", async ({ page, stack }) => {
+  test("with QuestDB down: an error state with the message; QuestDB comes up → data appears without a reload", async ({
+    page,
+    stack,
+  }) => {
     await page.goto(stack.app.url);
     const error = page.getByTestId("error-state");
     await expect(error).toBeVisible();
     // The first answer names the refusal; once the breaker opens it still does, after the breaker.
     await expect(error).toHaveText(
-      new RegExp(`^Failed to get active sessions: (circuit breaker open after )?connection refused \\(127\\.0\\.0\\.1:${stack.questdb.pgPort}\\)$`),
+      new RegExp(
+        `^Failed to get active sessions: (circuit breaker open after )?connection refused \\(127\\.0\\.0\\.1:${stack.questdb.pgPort}\\)$`,
+      ),
     );
     await expect(page.getByTestId("page-status")).toHaveText("Unavailable");
     await expect(page.getByRole("button", { name: "Try again" }).first()).toBeVisible();
@@ -156,7 +173,10 @@ test("two browser tabs: both degrade and both recover", async ({ context, stack 
   }
 });
 
-test("the dashboard server itself goes down: the page keeps its data and says so — not QuestDB; back → live", async ({ page, stack }) => {
+test("the dashboard server itself goes down: the page keeps its data and says so — not QuestDB; back → live", async ({
+  page,
+  stack,
+}) => {
   await loadHealthy(page, stack.app.url);
   const before = await sessionRows(page);
   await stack.stopApp();

@@ -73,5 +73,7 @@ export function findBinary(lookup: BinaryLookup): string {
   const where = extraDirs.length > 0 ? `on PATH nor in ${extraDirs.join(", ")}` : "on PATH";
   const orSet = lookup.envVar === undefined ? "" : `, or set ${lookup.envVar}`;
   const alternatives = lookup.alternatives === undefined ? "" : `, ${lookup.alternatives}`;
-  throw new lookup.unavailable(`${lookup.purpose}: ${lookup.command} is not ${where} (${lookup.installHint}${orSet})${alternatives}.`);
+  throw new lookup.unavailable(
+    `${lookup.purpose}: ${lookup.command} is not ${where} (${lookup.installHint}${orSet})${alternatives}.`,
+  );
 }

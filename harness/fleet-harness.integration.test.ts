@@ -26,7 +26,10 @@ function rawCommand(port: number, command: string, timeoutMs = 2_000): Promise<{
       socket.destroy();
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ failure: socket.readyState === "open" ? "timeout after connect" : "timeout" }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ failure: socket.readyState === "open" ? "timeout after connect" : "timeout" }),
+      timeoutMs,
+    );
     socket.once("connect", () => socket.write(`${command}\r\n`));
     socket.on("data", (chunk: Buffer) => {
       answer += chunk.toString("latin1");
@@ -55,7 +58,9 @@ describe("startRedis", () => {
     expect(redis.isRunning()).toBe(true);
     expect(await rawCommand(redis.port, "PING")).toEqual({ answer: "+PONG\r\n" });
     expect((await rawCommand(redis.port, "CONFIG GET save")).answer).toBe("*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
-    expect((await rawCommand(redis.port, "CONFIG GET appendonly")).answer).toBe("*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+    expect((await rawCommand(redis.port, "CONFIG GET appendonly")).answer).toBe(
+      "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n",
+    );
     expect((await rawCommand(redis.port, "CONFIG GET bind")).answer).toContain("127.0.0.1");
   });
 

@@ -153,7 +153,15 @@ export async function startLoadBalancer(opts: { upstreamPorts: number[] }): Prom
       async reload(upstreamPorts) {
         checkUpstreams(upstreamPorts);
         if (!isRunning()) throw new Error(`${describe()} is not running: cannot reload`);
-        await reloadConfig(bin, args, confFile, loadBalancerConfig(dir, port, upstreamPorts), child.pid!, errorLog, describe);
+        await reloadConfig(
+          bin,
+          args,
+          confFile,
+          loadBalancerConfig(dir, port, upstreamPorts),
+          child.pid!,
+          errorLog,
+          describe,
+        );
       },
       async stop() {
         // SIGTERM to the master alone: it stops its workers and exits once they are gone.
@@ -164,7 +172,10 @@ export async function startLoadBalancer(opts: { upstreamPorts: number[] }): Prom
     };
   };
   try {
-    return await startOnFreePort(startOn, (error) => error instanceof NginxUnavailableError && /address already in use/i.test(error.message));
+    return await startOnFreePort(
+      startOn,
+      (error) => error instanceof NginxUnavailableError && /address already in use/i.test(error.message),
+    );
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -218,7 +229,8 @@ async function waitUntilListening(
     if (error) return `could not be spawned: ${error.message}`;
     if (!isRunning()) return `exited during start-up: ${firstProblem(readLog(errorLog, logOffset)) ?? "(no log)"}`;
     if (await acceptsConnection(port)) return null;
-    if (Date.now() > deadline) return `did not listen within ${READY_TIMEOUT_MS} ms: ${firstProblem(readLog(errorLog, logOffset)) ?? "(no log)"}`;
+    if (Date.now() > deadline)
+      return `did not listen within ${READY_TIMEOUT_MS} ms: ${firstProblem(readLog(errorLog, logOffset)) ?? "(no log)"}`;
     await sleep(50);
   }
 }
@@ -252,9 +264,13 @@ async function reloadConfig(
 ): Promise<void> {
   const candidate = `${confFile}.next`;
   fs.writeFileSync(candidate, config);
-  const check = spawnSync(bin, ["-t", "-q", ...args.map((a) => (a === confFile ? candidate : a))], { encoding: "utf8" });
+  const check = spawnSync(bin, ["-t", "-q", ...args.map((a) => (a === confFile ? candidate : a))], {
+    encoding: "utf8",
+  });
   if (check.status !== 0) {
-    throw new Error(`${describe()} rejected the new configuration: ${firstProblem(`${check.stderr}\n${check.stdout}`) ?? `exit ${check.status}`}`);
+    throw new Error(
+      `${describe()} rejected the new configuration: ${firstProblem(`${check.stderr}\n${check.stdout}`) ?? `exit ${check.status}`}`,
+    );
   }
   fs.renameSync(candidate, confFile);
 

@@ -32,7 +32,11 @@ class CookieJar {
 }
 
 /** One request to the provider, redirects not followed, its cookies carried. */
-async function request(jar: CookieJar, url: URL | string, init: RequestInit = {}): Promise<{ status: number; location: string | null; body: string }> {
+async function request(
+  jar: CookieJar,
+  url: URL | string,
+  init: RequestInit = {},
+): Promise<{ status: number; location: string | null; body: string }> {
   const res = await fetch(url, { ...init, redirect: "manual", headers: { ...init.headers, cookie: jar.header() } });
   jar.store(res);
   return { status: res.status, location: res.headers.get("location"), body: await res.text() };
@@ -50,9 +54,15 @@ interface SignInAttempt {
 
 /** What a browser does: authorization request, the login form, posting it, and the resume redirect. */
 async function signIn(provider: OidcProviderProcess, login: string, password: string): Promise<SignInAttempt> {
-  const config = await client.discovery(new URL(provider.issuer), provider.client.id, provider.client.secret, undefined, {
-    execute: [client.allowInsecureRequests],
-  });
+  const config = await client.discovery(
+    new URL(provider.issuer),
+    provider.client.id,
+    provider.client.secret,
+    undefined,
+    {
+      execute: [client.allowInsecureRequests],
+    },
+  );
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const authorizationUrl = client.buildAuthorizationUrl(config, {
@@ -143,12 +153,22 @@ describe("startOidcProvider", () => {
       groups: ["operators"],
     });
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, "alice");
-    expect(userinfo).toMatchObject({ sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] });
+    expect(userinfo).toMatchObject({
+      sub: "alice",
+      name: "Alice Operator",
+      email: "alice@example.test",
+      groups: ["operators"],
+    });
   });
 
   it("gives bob the visitors group", async () => {
     const { tokens } = await signInForTokens(provider, provider.users.visitor);
-    expect(tokens.claims()).toMatchObject({ sub: "bob", name: "Bob Visitor", email: "bob@example.test", groups: ["visitors"] });
+    expect(tokens.claims()).toMatchObject({
+      sub: "bob",
+      name: "Bob Visitor",
+      email: "bob@example.test",
+      groups: ["visitors"],
+    });
   });
 
   it("refuses a wrong password: the form again with an error, no redirect, no code", async () => {
@@ -162,7 +182,12 @@ describe("startOidcProvider", () => {
 
   it("refuses an authorization request without PKCE", async () => {
     const url = new URL(`${provider.issuer}/auth`);
-    url.search = new URLSearchParams({ client_id: provider.client.id, response_type: "code", scope: "openid", redirect_uri: REDIRECT_URI }).toString();
+    url.search = new URLSearchParams({
+      client_id: provider.client.id,
+      response_type: "code",
+      scope: "openid",
+      redirect_uri: REDIRECT_URI,
+    }).toString();
     const res = await request(new CookieJar(), url);
     expect(res.status).toBe(303);
     const back = new URL(res.location ?? "");

@@ -29,8 +29,20 @@ export interface TestUser {
 
 /** The provider's two accounts; their passwords are fixed, a wrong one is refused. */
 export const TEST_USERS: { operator: TestUser; visitor: TestUser } = {
-  operator: { login: "alice", password: "alice-password", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] },
-  visitor: { login: "bob", password: "bob-password", name: "Bob Visitor", email: "bob@example.test", groups: ["visitors"] },
+  operator: {
+    login: "alice",
+    password: "alice-password",
+    name: "Alice Operator",
+    email: "alice@example.test",
+    groups: ["operators"],
+  },
+  visitor: {
+    login: "bob",
+    password: "bob-password",
+    name: "Bob Visitor",
+    email: "bob@example.test",
+    groups: ["visitors"],
+  },
 };
 
 export interface OidcProviderOptions {
@@ -83,7 +95,10 @@ export class OidcProviderProcess extends RestartableChild {
     };
     try {
       if (opts.port !== undefined) return await startOn(opts.port);
-      return await startOnFreePort(startOn, (error) => error instanceof OidcProviderUnavailableError && isBindFailure(error.message));
+      return await startOnFreePort(
+        startOn,
+        (error) => error instanceof OidcProviderUnavailableError && isBindFailure(error.message),
+      );
     } catch (error) {
       if (tempDir !== null) fs.rmSync(tempDir, { recursive: true, force: true });
       throw error;
@@ -92,7 +107,11 @@ export class OidcProviderProcess extends RestartableChild {
 
   /** Starts it again on the same port with the same keys and client (killing it first if it runs). */
   async restart(): Promise<void> {
-    await this.relaunchOnSamePort((deadline) => this.launch(deadline), this.readyTimeoutMs, (failure) => new OidcProviderUnavailableError(`${this.describe()} cannot restart: ${failure}`));
+    await this.relaunchOnSamePort(
+      (deadline) => this.launch(deadline),
+      this.readyTimeoutMs,
+      (failure) => new OidcProviderUnavailableError(`${this.describe()} cannot restart: ${failure}`),
+    );
   }
 
   /** SIGTERM, SIGKILL after 5 s; resolves once it is gone (and our temp dir is removed). */

@@ -38,7 +38,12 @@ interface Interaction {
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
-  interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options: { mergeWithLastSubmission: boolean }): Promise<void>;
+  interactionFinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: object,
+    options: { mergeWithLastSubmission: boolean },
+  ): Promise<void>;
   on(event: string, listener: (ctx: unknown, error: Error) => void): void;
 }
 
@@ -169,7 +174,12 @@ async function interaction(req: IncomingMessage, res: ServerResponse): Promise<v
     send(res, 401, loginForm(details.uid, login, "Wrong login or password."));
     return;
   }
-  await provider.interactionFinished(req, res, { login: { accountId: user.login } }, { mergeWithLastSubmission: false });
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.login } },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 const callback = provider.callback();
@@ -188,7 +198,9 @@ const server = http.createServer((req, res) => {
 
 server.once("error", (error: NodeJS.ErrnoException) => {
   // "address already in use" is what the launcher looks for to try another port.
-  console.error(`oidc-test-provider cannot listen on 127.0.0.1:${port}: ${error.code === "EADDRINUSE" ? "address already in use" : error.message}`);
+  console.error(
+    `oidc-test-provider cannot listen on 127.0.0.1:${port}: ${error.code === "EADDRINUSE" ? "address already in use" : error.message}`,
+  );
   process.exit(1);
 });
 

@@ -54,9 +54,21 @@ export class QuestdbUnavailableError extends Error {
 export async function ensureQuestdbJar(): Promise<string> {
   const jar = questdbJarPath();
   const unavailable = QuestdbUnavailableError;
-  findBinary({ command: "java", purpose: "Cannot run QuestDB locally", installHint: "install Java 17+", alternatives: ALTERNATIVES, unavailable });
+  findBinary({
+    command: "java",
+    purpose: "Cannot run QuestDB locally",
+    installHint: "install Java 17+",
+    alternatives: ALTERNATIVES,
+    unavailable,
+  });
   if (fs.existsSync(jar)) return jar;
-  findBinary({ command: "mvn", purpose: `Cannot download QuestDB ${QUESTDB_VERSION}`, installHint: "install Maven", alternatives: ALTERNATIVES, unavailable });
+  findBinary({
+    command: "mvn",
+    purpose: `Cannot download QuestDB ${QUESTDB_VERSION}`,
+    installHint: "install Maven",
+    alternatives: ALTERNATIVES,
+    unavailable,
+  });
   const args = ["-q", "-B", "dependency:get", `-Dartifact=org.questdb:questdb:${QUESTDB_VERSION}`];
   if (process.env.MAVEN_REPO_LOCAL?.trim()) args.push(`-Dmaven.repo.local=${mavenRepoLocal()}`);
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
@@ -348,7 +360,9 @@ export class QuestdbProcess extends RestartableChild {
       if (spawnError) throw new Error(`${describe()} could not be spawned: ${(spawnError as Error).message}`);
       if (child.exitCode !== null || child.signalCode !== null) {
         const tail = logTail(options.logFile);
-        const bindFailure = readLog(options.logFile, logOffset, logOffset + 1_000_000).includes("could not bind socket");
+        const bindFailure = readLog(options.logFile, logOffset, logOffset + 1_000_000).includes(
+          "could not bind socket",
+        );
         if (retryBind && bindFailure && Date.now() < deadline) {
           await sleep(250);
           logOffset = logSize(options.logFile);
@@ -378,8 +392,7 @@ function firstError(log: string): string {
   const lines = log.split("\n").filter((l) => !l.includes(" extracted [path="));
   // A busy port shows as "NetworkError: [98] could not bind socket [who=..., bindTo=...]".
   const line =
-    lines.find((l) => l.includes("could not bind")) ??
-    lines.find((l) => /Exception|Error:|\sE\s|\sC\s/.test(l));
+    lines.find((l) => l.includes("could not bind")) ?? lines.find((l) => /Exception|Error:|\sE\s|\sC\s/.test(l));
   return line ? `: ${line.trim().slice(0, 300)}` : "";
 }
 
@@ -395,7 +408,13 @@ export async function startTestQuestdb(opts: { dataDir?: string } = {}): Promise
   for (let attempt = 1; ; attempt++) {
     const [pgPort, httpPort, httpMinPort, ilpPort] = await findFreePorts(4);
     try {
-      return await QuestdbProcess.start({ dataDir, pgPort: pgPort!, httpPort: httpPort!, httpMinPort: httpMinPort!, ilpPort: ilpPort! });
+      return await QuestdbProcess.start({
+        dataDir,
+        pgPort: pgPort!,
+        httpPort: httpPort!,
+        httpMinPort: httpMinPort!,
+        ilpPort: ilpPort!,
+      });
     } catch (error) {
       if (attempt >= 3 || !(error instanceof Error && error.message.includes("could not bind"))) throw error;
     }

@@ -22,7 +22,13 @@ export class RedisUnavailableError extends Error {
 
 /** $REDIS_SERVER_BIN when set, else `redis-server` from PATH; one clear line when neither works. */
 export function redisServerBinary(): string {
-  return findBinary({ command: "redis-server", envVar: "REDIS_SERVER_BIN", purpose: "Cannot run Redis", installHint: "apt-get install redis-server", unavailable: RedisUnavailableError });
+  return findBinary({
+    command: "redis-server",
+    envVar: "REDIS_SERVER_BIN",
+    purpose: "Cannot run Redis",
+    installHint: "apt-get install redis-server",
+    unavailable: RedisUnavailableError,
+  });
 }
 
 /**
@@ -92,7 +98,10 @@ export class RedisProcess extends RestartableChild {
     try {
       // A fixed port is the caller's choice: it is not swapped for another when taken.
       if (opts.port !== undefined) return await startOn(opts.port);
-      return await startOnFreePort(startOn, (error) => error instanceof RedisUnavailableError && isBindFailure(error.message));
+      return await startOnFreePort(
+        startOn,
+        (error) => error instanceof RedisUnavailableError && isBindFailure(error.message),
+      );
     } catch (error) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -101,7 +110,11 @@ export class RedisProcess extends RestartableChild {
 
   /** Starts Redis again on the same port (killing it first if it still runs); resolves once it answers PING. */
   async restart(): Promise<void> {
-    await this.relaunchOnSamePort((deadline) => this.launch(deadline), this.readyTimeoutMs, (failure) => new RedisUnavailableError(`${this.describe()} cannot restart: ${failure}`));
+    await this.relaunchOnSamePort(
+      (deadline) => this.launch(deadline),
+      this.readyTimeoutMs,
+      (failure) => new RedisUnavailableError(`${this.describe()} cannot restart: ${failure}`),
+    );
   }
 
   /** SIGCONT (in case frozen), SIGTERM, SIGKILL after 5 s; resolves once gone and its temp dir is removed. */
@@ -123,14 +136,30 @@ export class RedisProcess extends RestartableChild {
         spawn(
           this.bin,
           // No config file: every setting is on the command line; `--save ""` turns RDB snapshots off.
-          ["--port", String(this.port), "--bind", "127.0.0.1", "--daemonize", "no", "--save", "", "--appendonly", "no", "--dir", this.dir],
+          [
+            "--port",
+            String(this.port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            this.dir,
+          ],
           { cwd: this.dir, stdio: ["ignore", out, out] },
         ),
       ready: () => answersPing(this.port, 500),
       readiness: "PING",
       failureLine: (log) => {
         const lines = log.split("\n");
-        return lines.find((l) => /address already in use/i.test(l)) ?? lines.find((l) => /fatal|failed|bad directive|can't|cannot/i.test(l));
+        return (
+          lines.find((l) => /address already in use/i.test(l)) ??
+          lines.find((l) => /fatal|failed|bad directive|can't|cannot/i.test(l))
+        );
       },
       deadline,
       pollMs: 50,

@@ -73,7 +73,11 @@ export abstract class RestartableChild {
    * moment after the kill, so a launch that fails to bind (`launch` answers why, or null once
    * ready) is tried again until `timeoutMs` has passed; any other failure is thrown as `fail` makes it.
    */
-  protected async relaunchOnSamePort(launch: (deadline: number) => Promise<string | null>, timeoutMs: number, fail: (failure: string) => Error): Promise<void> {
+  protected async relaunchOnSamePort(
+    launch: (deadline: number) => Promise<string | null>,
+    timeoutMs: number,
+    fail: (failure: string) => Error,
+  ): Promise<void> {
     await this.kill();
     const deadline = Date.now() + timeoutMs;
     for (;;) {

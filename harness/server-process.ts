@@ -82,7 +82,9 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (!server.isRunning()) {
-      const why = spawnError ? `could not be started (${spawnError.message})` : `exited during start-up (${JSON.stringify(exitInfo)})`;
+      const why = spawnError
+        ? `could not be started (${spawnError.message})`
+        : `exited during start-up (${JSON.stringify(exitInfo)})`;
       throw new Error(`${opts.name} ${why}:\n${log().slice(-3000)}`);
     }
     try {
@@ -94,7 +96,9 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`${opts.name} did not answer ${opts.readyPath} within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${log().slice(-3000)}`);
+      throw new Error(
+        `${opts.name} did not answer ${opts.readyPath} within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${log().slice(-3000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -20,7 +20,11 @@ type PgFailure = Error & { code?: string };
 
 /** A client through the proxy; its 'error' events are expected here, not crashes. */
 function clientThroughProxy(config: pg.ClientConfig = {}): pg.Client {
-  const client = new pg.Client({ connectionString: pgUrlFor(proxy.listenPort), connectionTimeoutMillis: 5_000, ...config });
+  const client = new pg.Client({
+    connectionString: pgUrlFor(proxy.listenPort),
+    connectionTimeoutMillis: 5_000,
+    ...config,
+  });
   client.on("error", () => {});
   clients.push(client);
   return client;
@@ -166,7 +170,9 @@ describe("Toxiproxy in front of QuestDB's PG wire port", () => {
     await proxy.disable();
     const openError = await failureOf(open.query("SELECT 1"));
     // Which of the two depends on whether pg saw the close before it sent the query.
-    expect(openError.message).toMatch(/^(Connection terminated unexpectedly|Client has encountered a connection error and is not queryable)$/);
+    expect(openError.message).toMatch(
+      /^(Connection terminated unexpectedly|Client has encountered a connection error and is not queryable)$/,
+    );
     const refused = await failureOf(connectThroughProxy());
     expect(refused.code).toBe("ECONNREFUSED");
 

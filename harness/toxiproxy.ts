@@ -91,11 +91,14 @@ function spec<T extends ToxicType>(type: T, attributes: ToxicAttributes[T], opti
 
 export const toxic = {
   /** Delays every chunk of data by `latencyMs` ± `jitterMs`. */
-  latency: (latencyMs: number, jitterMs = 0, options: ToxicOptions = {}): ToxicSpec => spec("latency", { latency: latencyMs, jitter: jitterMs }, options),
+  latency: (latencyMs: number, jitterMs = 0, options: ToxicOptions = {}): ToxicSpec =>
+    spec("latency", { latency: latencyMs, jitter: jitterMs }, options),
   /** Passes at most `rateKBps` kilobytes per second. */
-  bandwidth: (rateKBps: number, options: ToxicOptions = {}): ToxicSpec => spec("bandwidth", { rate: rateKBps }, options),
+  bandwidth: (rateKBps: number, options: ToxicOptions = {}): ToxicSpec =>
+    spec("bandwidth", { rate: rateKBps }, options),
   /** Drops all data and closes the connection after `timeoutMs`; 0 holds it open forever (a blackhole). */
-  timeout: (timeoutMs: number, options: ToxicOptions = {}): ToxicSpec => spec("timeout", { timeout: timeoutMs }, options),
+  timeout: (timeoutMs: number, options: ToxicOptions = {}): ToxicSpec =>
+    spec("timeout", { timeout: timeoutMs }, options),
   /**
    * Closes the connection `afterMs` after the first data. A connection opened while the toxic is
    * in place gets a TCP RST (ECONNRESET); one already open when it is added gets a plain close.
@@ -104,7 +107,8 @@ export const toxic = {
   /** Passes `bytes` bytes (counted from when the toxic is added), then closes the connection. */
   limitData: (bytes: number, options: ToxicOptions = {}): ToxicSpec => spec("limit_data", { bytes }, options),
   /** Delays the close of a connection by `delayMs`. */
-  slowClose: (delayMs: number, options: ToxicOptions = {}): ToxicSpec => spec("slow_close", { delay: delayMs }, options),
+  slowClose: (delayMs: number, options: ToxicOptions = {}): ToxicSpec =>
+    spec("slow_close", { delay: delayMs }, options),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -119,7 +123,12 @@ interface ProxyFields {
   toxics: Toxic[];
 }
 
-async function callApi<T>(apiUrl: string, method: "GET" | "POST" | "DELETE", route: string, body?: unknown): Promise<T> {
+async function callApi<T>(
+  apiUrl: string,
+  method: "GET" | "POST" | "DELETE",
+  route: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${apiUrl}${route}`, {
     method,
     headers: body === undefined ? undefined : { "Content-Type": "application/json" },
@@ -231,7 +240,10 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
       },
     };
   };
-  return startOnFreePort(startOn, (error) => error instanceof ToxiproxyUnavailableError && error.message.includes("address already in use"));
+  return startOnFreePort(
+    startOn,
+    (error) => error instanceof ToxiproxyUnavailableError && error.message.includes("address already in use"),
+  );
 }
 
 function spawnServer(bin: string, port: number, logFile: string): ChildProcess {

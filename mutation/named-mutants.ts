@@ -15,15 +15,40 @@ const QUESTDB = "server/questdb";
 
 // One row a mutant: its name, the file under server/questdb, the exact text and what it becomes.
 const MUTANT_TABLE: [name: string, file: string, find: string, replace: string][] = [
-  ["retry moved inside the breaker", "policy.ts", "retryPolicy\n        .execute(() => endpoint.execute(underOperation))", "endpoint.execute(() => retryPolicy.execute(underOperation))"],
-  ["attempt timeout made a non-connection error", "errors.ts", 'if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout"', 'if (error instanceof AttemptTimeoutError) return { kind: "query_failed"'],
+  [
+    "retry moved inside the breaker",
+    "policy.ts",
+    "retryPolicy\n        .execute(() => endpoint.execute(underOperation))",
+    "endpoint.execute(() => retryPolicy.execute(underOperation))",
+  ],
+  [
+    "attempt timeout made a non-connection error",
+    "errors.ts",
+    'if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout"',
+    'if (error instanceof AttemptTimeoutError) return { kind: "query_failed"',
+  ],
   ["EPIPE dropped", "errors.ts", '"EPIPE", ', ""],
-  ["AggregateError classified by its first inner error", "errors.ts", "parts.find((p) => isConnectionFailure(p)) ?? parts[0]!", "parts[0]!"],
-  ["release() instead of release(err) for a broken connection", "pool.ts", "attempt.finish(isConnectionFailure(failed.failure) ? failed : undefined)", "attempt.finish(undefined)"],
+  [
+    "AggregateError classified by its first inner error",
+    "errors.ts",
+    "parts.find((p) => isConnectionFailure(p)) ?? parts[0]!",
+    "parts[0]!",
+  ],
+  [
+    "release() instead of release(err) for a broken connection",
+    "pool.ts",
+    "attempt.finish(isConnectionFailure(failed.failure) ? failed : undefined)",
+    "attempt.finish(undefined)",
+  ],
   ["the health check's release unwired", "service.ts", "answered && earlyRelease && policy.releaseBreaker()", "false"],
 ];
 
-export const NAMED_MUTANTS: NamedMutant[] = MUTANT_TABLE.map(([name, file, find, replace]) => ({ name, file: `${QUESTDB}/${file}`, find, replace }));
+export const NAMED_MUTANTS: NamedMutant[] = MUTANT_TABLE.map(([name, file, find, replace]) => ({
+  name,
+  file: `${QUESTDB}/${file}`,
+  find,
+  replace,
+}));
 
 const REPO = join(__dirname, "..");
 
@@ -31,7 +56,8 @@ function printTable(results: { mutant: NamedMutant; verdict: Verdict }[]): void 
   const rows = results.map(({ mutant, verdict }) => [mutant.name, mutant.file, verdict.status, verdict.detail]);
   const header = ["mutant", "file", "verdict", "detail"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ");
   console.log(line(header));
   console.log(line(widths.map((width) => "-".repeat(width))));
   for (const row of rows) console.log(line(row));
@@ -50,7 +76,9 @@ async function main(): Promise<number> {
   process.once("SIGTERM", interrupted);
   try {
     snapshot = createSnapshot(REPO, serverAt);
-    console.log(`Named mutants: the unit tests (vitest.mutation.mts) in a copy of the repo${serverAt ? `, server/ at ${serverAt}` : ""}`);
+    console.log(
+      `Named mutants: the unit tests (vitest.mutation.mts) in a copy of the repo${serverAt ? `, server/ at ${serverAt}` : ""}`,
+    );
     const baseline = await runSuite(snapshot.dir);
     if (!baseline.passed) {
       console.error(baseline.output);

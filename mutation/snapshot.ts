@@ -40,7 +40,10 @@ function removeAbandonedSnapshots(): void {
 export function createSnapshot(repo: string, serverAt?: string): Snapshot {
   removeAbandonedSnapshots();
   const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
-  const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repo, encoding: "utf8" });
+  const listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: repo,
+    encoding: "utf8",
+  });
   for (const file of listed.split("\0")) {
     if (file === "" || (serverAt !== undefined && file.startsWith("server/"))) continue;
     const from = join(repo, file);

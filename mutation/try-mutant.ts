@@ -60,16 +60,26 @@ function runNode(dir: string, args: string[], timeoutMs: number): Promise<{ code
 }
 
 interface VitestJson {
-  testResults: { name: string; status: string; message: string; assertionResults: { fullName: string; status: string }[] }[];
+  testResults: {
+    name: string;
+    status: string;
+    message: string;
+    assertionResults: { fullName: string; status: string }[];
+  }[];
 }
 
 /** Runs the mutation test suite in `dir`; its result is read from vitest's JSON report. */
 export async function runSuite(dir: string): Promise<SuiteRun> {
   const reportFile = join(dir, "named-mutant-run.json");
   rmSync(reportFile, { force: true });
-  const { code, output } = await runNode(dir, [...VITEST, "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`], SUITE_TIMEOUT_MS);
+  const { code, output } = await runNode(
+    dir,
+    [...VITEST, "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`],
+    SUITE_TIMEOUT_MS,
+  );
   if (code === 0) return { passed: true, failures: [], output };
-  if (code === null) return { passed: false, failures: [`the suite hung (killed after ${SUITE_TIMEOUT_MS / 1000} s)`], output };
+  if (code === null)
+    return { passed: false, failures: [`the suite hung (killed after ${SUITE_TIMEOUT_MS / 1000} s)`], output };
   return { passed: false, failures: failuresIn(reportFile, code), output };
 }
 
@@ -84,7 +94,8 @@ function failuresIn(reportFile: string, exitCode: number): string[] {
   for (const file of report.testResults) {
     const failed = file.assertionResults.filter((test) => test.status === "failed");
     if (failed.length > 0) failures.push(...failed.map((test) => test.fullName));
-    else if (file.status === "failed") failures.push(`${file.name}: ${file.message.split("\n")[0] ?? "failed to load"}`);
+    else if (file.status === "failed")
+      failures.push(`${file.name}: ${file.message.split("\n")[0] ?? "failed to load"}`);
   }
   return failures.length > 0 ? failures : [`vitest exited with ${exitCode}`];
 }
@@ -112,10 +123,20 @@ export async function tryMutant(dir: string, mutant: NamedMutant): Promise<Verdi
   const original = readFileSync(path);
   const text = original.toString("utf8");
   const found = occurrences(text, mutant.find);
-  if (found !== 1) return { status: "stale", detail: found === 0 ? "stale mutant (code changed): `find` not in the file" : `stale mutant: \`find\` matches ${found} places` };
+  if (found !== 1)
+    return {
+      status: "stale",
+      detail:
+        found === 0
+          ? "stale mutant (code changed): `find` not in the file"
+          : `stale mutant: \`find\` matches ${found} places`,
+    };
   const before = (await typeErrors(dir, mutant.file)).length;
   try {
-    writeFileSync(path, text.replace(mutant.find, () => mutant.replace));
+    writeFileSync(
+      path,
+      text.replace(mutant.find, () => mutant.replace),
+    );
     const errors = await typeErrors(dir, mutant.file);
     if (errors.length > before) return { status: "invalid", detail: `does not typecheck: ${errors[0]}` };
     const run = await runSuite(dir);

@@ -8,9 +8,16 @@ import { isMain } from "../harness/is-main";
  * the seconds it takes never block the named-mutants command from answering Ctrl-C.
  */
 export function typeErrors(dir: string, file: string): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(dir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(dir, "tsconfig.json"),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  );
   const path = join(dir, file);
-  const program = ts.createProgram({ rootNames: [path], options: { ...config?.options, incremental: false, noEmit: true } });
+  const program = ts.createProgram({
+    rootNames: [path],
+    options: { ...config?.options, incremental: false, noEmit: true },
+  });
   const source = program.getSourceFile(path);
   if (!source) return [`${file} not found`];
   const diagnostics = [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)];

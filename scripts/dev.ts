@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   // Two commands to a first look: without a chosen AUTH_MODE, dev serves without sign-in, and says so.
   const devEnv: NodeJS.ProcessEnv = { ...process.env, AUTH_MODE: env.AUTH_MODE ?? "none" };
   if (env.AUTH_MODE === undefined) {
-    console.log("AUTH_MODE is not set: npm run dev serves without sign-in (AUTH_MODE=none); set AUTH_MODE=oidc to try sign-in");
+    console.log(
+      "AUTH_MODE is not set: npm run dev serves without sign-in (AUTH_MODE=none); set AUTH_MODE=oidc to try sign-in",
+    );
   }
 
   if (process.env.QUESTDB_URL?.trim()) {
@@ -65,7 +67,9 @@ async function main(): Promise<void> {
   const questdb = await startLocalQuestdb();
   const where = `pg ${questdb.pgPort}, http ${questdb.httpPort}`;
   if (questdb.status === "started") {
-    console.log(`QuestDB started (pid ${questdb.pid}, ${where}) in ${(questdb.elapsedMs / 1000).toFixed(1)} s; log: ${LOCAL_QUESTDB_LOG_FILE}`);
+    console.log(
+      `QuestDB started (pid ${questdb.pid}, ${where}) in ${(questdb.elapsedMs / 1000).toFixed(1)} s; log: ${LOCAL_QUESTDB_LOG_FILE}`,
+    );
   } else if (questdb.status === "already-running") {
     console.log(`QuestDB already running (pid ${questdb.pid}, ${where}); reusing it`);
   } else {

@@ -110,26 +110,33 @@ describe("access control settings", () => {
     expect(parseEnv({ AUTH_MODE: "none" }).AUTH_MODE).toBe("none");
   });
 
-  it.each(["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "AUTH_SECRET"])("AUTH_MODE=oidc without %s names it", (name) => {
-    const message = rejection({ ...OIDC, [name]: "" });
-    expect(message).toMatch(new RegExp(`^Invalid environment variable ${name}=.*required when AUTH_MODE=oidc`));
-  });
+  it.each(["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "AUTH_SECRET"])(
+    "AUTH_MODE=oidc without %s names it",
+    (name) => {
+      const message = rejection({ ...OIDC, [name]: "" });
+      expect(message).toMatch(new RegExp(`^Invalid environment variable ${name}=.*required when AUTH_MODE=oidc`));
+    },
+  );
 
   it("a short AUTH_SECRET is refused without showing it; so is every secret's value", () => {
     const message = rejection({ ...OIDC, AUTH_SECRET: "tooshort-secret" });
     expect(message).toBe(
-      'Invalid environment variable AUTH_SECRET=<hidden, 15 characters>: expected a random key of at least 32 characters (e.g. openssl rand -base64 48) (required when AUTH_MODE=oidc)',
+      "Invalid environment variable AUTH_SECRET=<hidden, 15 characters>: expected a random key of at least 32 characters (e.g. openssl rand -base64 48) (required when AUTH_MODE=oidc)",
     );
     expect(message).not.toContain("tooshort-secret");
   });
 
   it("http issuers only on this machine", () => {
-    expect(parseEnv({ ...OIDC, OIDC_ISSUER: "http://127.0.0.1:8080/realms/ops" }).OIDC_ISSUER).toBe("http://127.0.0.1:8080/realms/ops");
+    expect(parseEnv({ ...OIDC, OIDC_ISSUER: "http://127.0.0.1:8080/realms/ops" }).OIDC_ISSUER).toBe(
+      "http://127.0.0.1:8080/realms/ops",
+    );
     expect(rejection({ ...OIDC, OIDC_ISSUER: "http://sso.example.com" })).toMatch(/an https URL/);
   });
 
   it("requireAuthModeChosen: one line when AUTH_MODE is unset, the env when it is chosen", () => {
-    expect(() => requireAuthModeChosen(parseEnv({}))).toThrow(/^AUTH_MODE is not set: choose AUTH_MODE=oidc .* or AUTH_MODE=none .*$/);
+    expect(() => requireAuthModeChosen(parseEnv({}))).toThrow(
+      /^AUTH_MODE is not set: choose AUTH_MODE=oidc .* or AUTH_MODE=none .*$/,
+    );
     expect(requireAuthModeChosen(parseEnv({ AUTH_MODE: "none" })).AUTH_MODE).toBe("none");
   });
 });

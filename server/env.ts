@@ -75,11 +75,7 @@ const retryDelays = z
   .trim()
   .regex(/^\d+(\s*,\s*\d+)*$/, "a comma-separated list of non-negative integers (milliseconds), e.g. 100,500,1000")
   .transform((value) => value.split(",").map((part) => Number(part.trim())))
-  .pipe(
-    z
-      .array(z.number().int().min(0).max(60_000, "delays of at most 60000 ms"))
-      .max(10, "at most 10 delays"),
-  );
+  .pipe(z.array(z.number().int().min(0).max(60_000, "delays of at most 60000 ms")).max(10, "at most 10 delays"));
 
 /** Whether a URL names this machine (plain http is allowed to it: nothing crosses a network). */
 export function isLoopbackUrl(url: URL): boolean {
@@ -94,11 +90,15 @@ const issuerUrl = httpUrl.refine((value) => {
 }, "an https URL (http only for a provider on 127.0.0.1 or localhost)");
 
 const authMode = z.enum(["", "oidc", "none"], {
-  error: "oidc (sign-in through your OpenID provider) or none (no sign-in: anyone who reaches the port sees everything)",
+  error:
+    "oidc (sign-in through your OpenID provider) or none (no sign-in: anyone who reaches the port sees everything)",
 });
-const groupList = z
-  .string()
-  .transform((value) => value.split(",").map((group) => group.trim()).filter((group) => group !== ""));
+const groupList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((group) => group.trim())
+    .filter((group) => group !== ""),
+);
 
 const fields = z.object({
   QUESTDB_URL: postgresUrl,
@@ -141,7 +141,8 @@ const schema = fields
     for (const [name, what] of Object.entries(OIDC_REQUIRED)) {
       const set = value[name as keyof typeof OIDC_REQUIRED] !== "";
       const tooShort = name === "AUTH_SECRET" && value.AUTH_SECRET.length < AUTH_SECRET_MIN_LENGTH;
-      if (!set || tooShort) ctx.addIssue({ code: "custom", path: [name], message: `${what} (required when AUTH_MODE=oidc)` });
+      if (!set || tooShort)
+        ctx.addIssue({ code: "custom", path: [name], message: `${what} (required when AUTH_MODE=oidc)` });
     }
   })
   .transform(({ AUTH_MODE, ...rest }) => ({ ...rest, AUTH_MODE: AUTH_MODE === "" ? undefined : AUTH_MODE }));
@@ -169,7 +170,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const raw: Record<string, string> = {};
   for (const name of Object.keys(DEFAULTS) as EnvName[]) {
     const value = source[name];
-    raw[name] = value === undefined || value.trim() === "" ? DEFAULTS[name] : SECRET_NAMES.has(name) ? value : value.trim();
+    raw[name] =
+      value === undefined || value.trim() === "" ? DEFAULTS[name] : SECRET_NAMES.has(name) ? value : value.trim();
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;

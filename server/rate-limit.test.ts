@@ -15,7 +15,9 @@ describe("per-client rate limit", () => {
     const body = (await refused!.json()) as Array<{ error: { message: string; data: { code: string; path: string } } }>;
     expect(body.map((b) => b.error.data.path)).toEqual(["sessions.active", "market.candles"]);
     expect(body[0]!.error.data.code).toBe("TOO_MANY_REQUESTS");
-    expect(body[0]!.error.message).toMatch(/^Too many requests from this client: at most 5 calls a minute; try again in \d+ s$/);
+    expect(body[0]!.error.message).toMatch(
+      /^Too many requests from this client: at most 5 calls a minute; try again in \d+ s$/,
+    );
   });
 
   it("keeps clients apart, by the hop nearest the app", async () => {
@@ -33,7 +35,10 @@ describe("per-client rate limit", () => {
   });
 
   it("reads the procedures of a path", () => {
-    expect(proceduresIn(request("sessions.active,health.status?batch=1&input=%7B%7D"))).toEqual(["sessions.active", "health.status"]);
+    expect(proceduresIn(request("sessions.active,health.status?batch=1&input=%7B%7D"))).toEqual([
+      "sessions.active",
+      "health.status",
+    ]);
     expect(proceduresIn(new Request("http://x/api/trpc"))).toEqual([]);
   });
 });

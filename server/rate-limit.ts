@@ -41,7 +41,9 @@ export function createClientRateLimiter(perMinute: number): ClientRateLimiter {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
         const retryAfter = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
         const message = `Too many requests from this client: at most ${perMinute} calls a minute; try again in ${retryAfter} s`;
-        const error = (path: string) => ({ error: { message, code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, path } } });
+        const error = (path: string) => ({
+          error: { message, code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, path } },
+        });
         const batched = new URL(req.url).searchParams.get("batch") === "1";
         const body = batched ? procedures.map(error) : error(procedures[0] ?? "");
         return Response.json(body, { status: 429, headers: { "Retry-After": String(retryAfter) } });

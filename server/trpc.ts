@@ -96,11 +96,18 @@ const loggedProcedure = t.procedure.use(async ({ next, path, type }) => {
 export const operatorProcedure = loggedProcedure.use(({ ctx, next }) => {
   const { viewer } = ctx;
   if (viewer.kind === "anonymous") {
-    const why = { "no session": "no session", "expired session": "the session has expired", "invalid session": "the session cookie is not valid" }[viewer.why];
+    const why = {
+      "no session": "no session",
+      "expired session": "the session has expired",
+      "invalid session": "the session cookie is not valid",
+    }[viewer.why];
     throw new TRPCError({ code: "UNAUTHORIZED", message: `Not signed in (${why}): open the dashboard to sign in` });
   }
   if (viewer.kind === "not-allowed") {
-    throw new TRPCError({ code: "FORBIDDEN", message: `Signed in as ${viewer.user.email ?? viewer.user.name}, who is not in a group allowed to see this dashboard` });
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: `Signed in as ${viewer.user.email ?? viewer.user.name}, who is not in a group allowed to see this dashboard`,
+    });
   }
   return next();
 });

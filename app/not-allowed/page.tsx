@@ -14,8 +14,8 @@ export default async function NotAllowedPage() {
     <main className="auth-page panel" data-testid="not-allowed">
       <h1>Not allowed</h1>
       <p>
-        You are signed in as <strong>{viewer.user.email ?? viewer.user.name}</strong>, but this dashboard is open only to members of{" "}
-        {env().OIDC_ALLOWED_GROUPS.join(", ")}.
+        You are signed in as <strong>{viewer.user.email ?? viewer.user.name}</strong>, but this dashboard is open only
+        to members of {env().OIDC_ALLOWED_GROUPS.join(", ")}.
       </p>
       <p>Ask an administrator of your identity provider to add you to one of those groups, then sign in again.</p>
       <div className="actions">

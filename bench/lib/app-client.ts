@@ -21,7 +21,15 @@ export interface SessionsAnswer {
 
 interface TrpcEnvelope {
   result?: {
-    data?: { status?: AnswerStatus; breaker?: string; message?: string; data?: unknown; fetchedAt?: string; cachedAt?: string; cause?: string };
+    data?: {
+      status?: AnswerStatus;
+      breaker?: string;
+      message?: string;
+      data?: unknown;
+      fetchedAt?: string;
+      cachedAt?: string;
+      cause?: string;
+    };
   };
 }
 
@@ -33,7 +41,8 @@ export async function sessionsActive(appUrl: string, limit = 100, timeoutMs?: nu
   const { result, json } = await getJson<TrpcEnvelope>(sessionsUrl(appUrl, limit), timeoutMs);
   if (result.status === 0) return { status: "failed", message: result.error, http: result };
   const data = json?.result?.data;
-  if (result.status !== 200 || !data?.status) return { status: `http_${result.status}`, message: result.body.slice(0, 200), http: result };
+  if (result.status !== 200 || !data?.status)
+    return { status: `http_${result.status}`, message: result.body.slice(0, 200), http: result };
   return {
     status: data.status,
     breaker: data.breaker,

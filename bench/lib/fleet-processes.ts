@@ -30,15 +30,28 @@ function instanceEnv(ctx: BenchContext, dataDir: string, redisUrl?: string): Rec
 }
 
 /** Starts one more instance; resolves once its /api/health answers. */
-export async function startInstance(ctx: BenchContext, name: string, opts: { redisUrl?: string; port?: number } = {}): Promise<Instance> {
+export async function startInstance(
+  ctx: BenchContext,
+  name: string,
+  opts: { redisUrl?: string; port?: number } = {},
+): Promise<Instance> {
   const port = opts.port ?? (await findFreePorts(1))[0]!;
   const dataDir = path.join(ctx.workDir, `data-${name}`);
-  const app = await startApp(ctx.build, port, instanceEnv(ctx, dataDir, opts.redisUrl), path.join(ctx.workDir, `${name}.log`));
+  const app = await startApp(
+    ctx.build,
+    port,
+    instanceEnv(ctx, dataDir, opts.redisUrl),
+    path.join(ctx.workDir, `${name}.log`),
+  );
   return { name, port, dataDir, redisUrl: opts.redisUrl, app };
 }
 
 /** Stops the instance and starts it again on the same port, on `dataDir` (default: the same one). */
-export async function restartInstance(ctx: BenchContext, instance: Instance, dataDir = instance.dataDir): Promise<void> {
+export async function restartInstance(
+  ctx: BenchContext,
+  instance: Instance,
+  dataDir = instance.dataDir,
+): Promise<void> {
   await instance.app.stop();
   instance.dataDir = dataDir;
   const env = instanceEnv(ctx, dataDir, instance.redisUrl);
@@ -71,7 +84,9 @@ export interface Fleet {
 /** Redis, `size` instances sharing it (started side by side), nginx round-robin over them. */
 export async function startFleet(ctx: BenchContext, size: number): Promise<Fleet> {
   const redis = await startBenchRedis();
-  const starts = await Promise.allSettled(Array.from({ length: size }, (_, i) => startInstance(ctx, `fleet-${i + 1}`, { redisUrl: redis.url })));
+  const starts = await Promise.allSettled(
+    Array.from({ length: size }, (_, i) => startInstance(ctx, `fleet-${i + 1}`, { redisUrl: redis.url })),
+  );
   const instances = starts.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const stopAll = async (balancer?: LoadBalancer) => {
     await Promise.allSettled([...instances.map((i) => i.app.stop()), balancer?.stop()]);

@@ -18,7 +18,15 @@ export type { ServerProcess };
 export const ROOT = path.resolve(__dirname, "..", "..");
 
 /** Top-level entries never copied into the build directory. */
-const NOT_COPIED = new Set(["node_modules", ".next", ".questdb", "test-results", ".git", "playwright-report", "blob-report"]);
+const NOT_COPIED = new Set([
+  "node_modules",
+  ".next",
+  ".questdb",
+  "test-results",
+  ".git",
+  "playwright-report",
+  "blob-report",
+]);
 
 /** The end of a log, for an error message. */
 function tail(file: string, bytes = 3_000): string {
@@ -62,7 +70,10 @@ export async function buildApp(logFile: string): Promise<Build> {
   // outside the project root). Fall back to a real copy across file systems.
   const linked = spawnSync("cp", ["-al", path.join(ROOT, "node_modules"), path.join(dir, "node_modules")]);
   if (linked.status !== 0) {
-    cpSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), { recursive: true, verbatimSymlinks: true });
+    cpSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
   }
   const out = openSync(logFile, "a");
   const child = spawn(path.join(dir, "node_modules", ".bin", "next"), ["build"], {
@@ -91,8 +102,20 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** `next start` of the build, pointed at QuestDB through `env`; ready once /api/health answers. */
-export async function startApp(build: Build, port: number, env: Record<string, string>, logFile: string): Promise<ServerProcess> {
-  return launchApp({ root: build.dir, port, env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "0", AUTH_MODE: "none", ...env }, logFile, baseEnv: cleanEnv(), readyTimeoutMs: 90_000 });
+export async function startApp(
+  build: Build,
+  port: number,
+  env: Record<string, string>,
+  logFile: string,
+): Promise<ServerProcess> {
+  return launchApp({
+    root: build.dir,
+    port,
+    env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "0", AUTH_MODE: "none", ...env },
+    logFile,
+    baseEnv: cleanEnv(),
+    readyTimeoutMs: 90_000,
+  });
 }
 
 /** The plain-pg baseline route (bench/baseline-server.ts) in its own Node process. */

@@ -7,7 +7,12 @@ import { readLog } from "../../harness/log-file";
  */
 
 /** How many times QuestDB logged the execution of each of `sqls` between the two offsets. */
-export function countExecutions(file: string, from: number, to: number, sqls: Record<string, string>): Record<string, number> & { other: number } {
+export function countExecutions(
+  file: string,
+  from: number,
+  to: number,
+  sqls: Record<string, string>,
+): Record<string, number> & { other: number } {
   const text = readLog(file, from, to);
   const counts: Record<string, number> = {};
   for (const name of Object.keys(sqls)) counts[name] = 0;

@@ -74,7 +74,10 @@ export interface Report {
   figures: Record<FigureKey, FigureResult["value"]>;
   baselines: Record<FigureKey, FigureResult["baseline"]>;
   ratios: Record<FigureKey, number | null>;
-  runs: Record<FigureKey, { label: string; values: number[]; min: number | null; median: number | null; max: number | null }>;
+  runs: Record<
+    FigureKey,
+    { label: string; values: number[]; min: number | null; median: number | null; max: number | null }
+  >;
   goals: Record<FigureKey, { goal: string; met: boolean | null } | null>;
   crossCheck: unknown;
   /** Each figure's details, and a scenario's own (`reportDetails`, e.g. `sseViewers`). */
@@ -128,7 +131,10 @@ export function buildReport(
       return goal ? { goal: goal.text, met: goalMet(goal, r.value) } : null;
     }),
     crossCheck: all.dbQueriesPerViewerPoll.details.crossCheck ?? null,
-    details: Object.assign(pick((r) => r.details), ...FIGURE_KEYS.map((key) => all[key].reportDetails ?? {})),
+    details: Object.assign(
+      pick((r) => r.details),
+      ...FIGURE_KEYS.map((key) => all[key].reportDetails ?? {}),
+    ),
     notes: FIGURE_KEYS.flatMap((key) => all[key].notes ?? []),
     errors,
     setup: meta.setup,
@@ -150,11 +156,16 @@ function runLine(report: Report): string {
 
 /** The figures table: one row per figure, ours beside its baseline. */
 function figuresTable(all: Record<FigureKey, FigureResult>): string[] {
-  const lines = ["| figure | ours | baseline | ratio | runs | min / median / max |", "| --- | --- | --- | --- | --- | --- |"];
+  const lines = [
+    "| figure | ours | baseline | ratio | runs | min / median / max |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
   for (const key of FIGURE_KEYS) {
     const r = all[key];
     const s = r.spread ? `${fmt(r.spread.min)} / ${fmt(r.spread.median)} / ${fmt(r.spread.max)}` : "—";
-    lines.push(`| \`${key}\` | ${cell(r.display)} | ${cell(r.baseline.display)} | ${cell(r.ratioDisplay)} | ${cell(r.runsLabel)} | ${s} |`);
+    lines.push(
+      `| \`${key}\` | ${cell(r.display)} | ${cell(r.baseline.display)} | ${cell(r.ratioDisplay)} | ${cell(r.runsLabel)} | ${s} |`,
+    );
   }
   return lines;
 }
@@ -173,9 +184,12 @@ function goalLines(report: Report): string[] {
 }
 
 function crossCheckLines(report: Report): string[] {
-  const cross = report.crossCheck as
-    | { appCounterTotal: number; questdbLoggedAppTotal: number; baselineCounterTotal: number; questdbLoggedBaselineTotal: number }
-    | null;
+  const cross = report.crossCheck as {
+    appCounterTotal: number;
+    questdbLoggedAppTotal: number;
+    baselineCounterTotal: number;
+    questdbLoggedBaselineTotal: number;
+  } | null;
   if (!cross) return [];
   return [
     "",
@@ -188,7 +202,12 @@ function crossCheckLines(report: Report): string[] {
 interface SsePhaseShown {
   mode: string;
   viewers: number;
-  window: { appCpuPercent: number; benchCpuPercent: number; appRssMb: { max: number }; queries: { perSecond: number | null; questdbLoggedPerSecond: number } };
+  window: {
+    appCpuPercent: number;
+    benchCpuPercent: number;
+    appRssMb: { max: number };
+    queries: { perSecond: number | null; questdbLoggedPerSecond: number };
+  };
   delayMs: { p50: number; p99: number } | null;
   delaySplit?: { fetchLagMs: { p50: number } | null; deliveryMs: { p50: number } | null };
   failures: number;
@@ -259,7 +278,7 @@ function methodLines(): string[] {
     "- **fleetQueryRatio** — three instances sharing one Redis, nginx round-robin in front, warmed up by 6 s of viewers " +
       "through nginx (not counted). Per run, 200 viewers poll every 2 s (own phase each) for 20 s straight at one instance " +
       "(the other two idle), then 200 viewers through nginx over the three; QuestDB queries per second = the sum over the " +
-      "instances of `questdb_queries_started_total{operation=\"sessions.active\"}` ÷ the window (cross-checked with QuestDB's " +
+      'instances of `questdb_queries_started_total{operation="sessions.active"}` ÷ the window (cross-checked with QuestDB\'s ' +
       "`QueryProgress exe` log lines). The figure is three ÷ one, median over the runs.",
     "- **fleetBreakerSpreadMs** — the same three instances; QuestDB killed; instance A driven by 8 concurrent requests with " +
       "inputs nobody has cached until its breaker opens, while A's, B's and C's `/api/health` are each polled every 10 ms from " +
@@ -275,23 +294,35 @@ function methodLines(): string[] {
       "acknowledgement to its first event / poll answer naming the session (p50 and p99 over every viewer and write), split at " +
       "the `fetchedAt` of that answer (write → the server's query, that query → the viewer); app CPU " +
       "(utime + stime of its process tree, % of one core) and RSS from /proc; QuestDB queries per second from " +
-      "`questdb_queries_started_total{operation=\"sessions.active\"}`. Delays at 500 viewers, CPU and queries at 2,000; the " +
+      '`questdb_queries_started_total{operation="sessions.active"}`. Delays at 500 viewers, CPU and queries at 2,000; the ' +
       "baseline column is the polling viewers. The viewers run in the benchmark's own process on the same cores (its CPU is " +
       "reported too); failed streams or polls and viewers that saw no write are counted (SSE must have none).",
   ];
 }
 
 export function markdown(report: Report, all: Record<FigureKey, FigureResult>): string {
-  const lines: string[] = [`# Benchmarks — ${report.quick ? "QUICK run (not for numbers)" : "latest run"}`, "", runLine(report), ""];
+  const lines: string[] = [
+    `# Benchmarks — ${report.quick ? "QUICK run (not for numbers)" : "latest run"}`,
+    "",
+    runLine(report),
+    "",
+  ];
   lines.push(...figuresTable(all), "", ...goalLines(report), ...crossCheckLines(report), ...sseViewerLines(report));
   const notes = FIGURE_KEYS.flatMap((key) => all[key].notes ?? []);
   if (notes.length) lines.push("", "Notes:", ...notes.map((note) => `- ${cell(note)}`));
   const errors = Object.entries(report.errors);
   if (errors.length) {
-    lines.push("", "Failed:", ...errors.map(([key, message]) => `- \`${key}\`: ${cell(String(message).split("\n")[0]!)}`));
+    lines.push(
+      "",
+      "Failed:",
+      ...errors.map(([key, message]) => `- \`${key}\`: ${cell(String(message).split("\n")[0]!)}`),
+    );
   }
   lines.push("", ...methodLines(), "");
-  lines.push("Rerun: `npm run bench` (about 14 minutes on 2 cores; `BENCH_SKIP_BUILD=1` reuses the existing `.next` build).", "");
+  lines.push(
+    "Rerun: `npm run bench` (about 14 minutes on 2 cores; `BENCH_SKIP_BUILD=1` reuses the existing `.next` build).",
+    "",
+  );
   return lines.join("\n");
 }
 
@@ -307,12 +338,22 @@ export function writeReadmeFigures(readmePath: string, report: Report, all: Reco
   const start = text.indexOf(README_START);
   const end = text.indexOf(README_END);
   if (start < 0 || end < start) return false;
-  const block = [`Latest run — ${runLine(report)} (written by \`npm run bench\`):`, "", ...figuresTable(all), "", ...goalLines(report)];
+  const block = [
+    `Latest run — ${runLine(report)} (written by \`npm run bench\`):`,
+    "",
+    ...figuresTable(all),
+    "",
+    ...goalLines(report),
+  ];
   writeFileSync(readmePath, `${text.slice(0, start + README_START.length)}\n${block.join("\n")}\n${text.slice(end)}`);
   return true;
 }
 
-export function writeReport(dir: string, report: Report, all: Record<FigureKey, FigureResult>): { json: string; md: string } {
+export function writeReport(
+  dir: string,
+  report: Report,
+  all: Record<FigureKey, FigureResult>,
+): { json: string; md: string } {
   mkdirSync(dir, { recursive: true });
   const base = report.quick ? "quick" : "latest";
   const ext = report.quick ? ".tmp" : "";

@@ -15,7 +15,12 @@ import { get, type GetResult } from "./http";
  */
 
 /** No pool limit: every viewer gets its own socket, as a browser tab would. */
-export const viewerAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 65_536, keepAliveMsecs: 1_000 });
+export const viewerAgent = new http.Agent({
+  keepAlive: true,
+  maxSockets: Infinity,
+  maxFreeSockets: 65_536,
+  keepAliveMsecs: 1_000,
+});
 
 export interface SseMessage {
   /** "message" when the stream named none. */
@@ -89,7 +94,11 @@ export interface SseViewer {
  * Opens one subscription stream. `onData` gets every data message's text and the time its chunk
  * arrived (performance.now(), taken before any parsing).
  */
-export function openSseViewer(url: string, index: number, onData: (data: string, at: number, viewer: SseViewer) => void): SseViewer {
+export function openSseViewer(
+  url: string,
+  index: number,
+  onData: (data: string, at: number, viewer: SseViewer) => void,
+): SseViewer {
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let closing = false;
@@ -113,38 +122,42 @@ export function openSseViewer(url: string, index: number, onData: (data: string,
     viewer.failure = why;
     markReady();
   };
-  const req = http.get(url, { agent: viewerAgent, headers: { accept: "text/event-stream", "cache-control": "no-cache" } }, (res) => {
-    const type = String(res.headers["content-type"] ?? "");
-    if (res.statusCode !== 200 || !type.startsWith("text/event-stream")) {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk.slice(0, 300)));
-      res.on("end", () => fail(`http_${res.statusCode ?? 0} ${type}: ${body.slice(0, 200)}`));
-      res.on("error", (error) => fail(error.message || error.name));
-      return;
-    }
-    res.setEncoding("utf8");
-    res.on("data", (chunk: string) => {
-      const at = performance.now();
-      for (const message of parser.push(chunk)) {
-        if (message.event === "ping") viewer.pings++;
-        else if (message.event === "connected") continue;
-        else if (message.event === "serialized-error") fail(`serialized-error: ${message.data.slice(0, 200)}`);
-        else if (message.event === "return") fail("the server ended the subscription (event: return)");
-        else {
-          viewer.messages++;
-          if (message.id !== null) viewer.lastEventId = message.id;
-          if (viewer.readyAt === null) {
-            viewer.readyAt = at;
-            markReady();
-          }
-          onData(message.data, at, viewer);
-        }
+  const req = http.get(
+    url,
+    { agent: viewerAgent, headers: { accept: "text/event-stream", "cache-control": "no-cache" } },
+    (res) => {
+      const type = String(res.headers["content-type"] ?? "");
+      if (res.statusCode !== 200 || !type.startsWith("text/event-stream")) {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk.slice(0, 300)));
+        res.on("end", () => fail(`http_${res.statusCode ?? 0} ${type}: ${body.slice(0, 200)}`));
+        res.on("error", (error) => fail(error.message || error.name));
+        return;
       }
-    });
-    res.on("end", () => fail("the stream ended"));
-    res.on("error", (error) => fail(error.message || error.name));
-  });
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        const at = performance.now();
+        for (const message of parser.push(chunk)) {
+          if (message.event === "ping") viewer.pings++;
+          else if (message.event === "connected") continue;
+          else if (message.event === "serialized-error") fail(`serialized-error: ${message.data.slice(0, 200)}`);
+          else if (message.event === "return") fail("the server ended the subscription (event: return)");
+          else {
+            viewer.messages++;
+            if (message.id !== null) viewer.lastEventId = message.id;
+            if (viewer.readyAt === null) {
+              viewer.readyAt = at;
+              markReady();
+            }
+            onData(message.data, at, viewer);
+          }
+        }
+      });
+      res.on("end", () => fail("the stream ended"));
+      res.on("error", (error) => fail(error.message || error.name));
+    },
+  );
   req.on("error", (error) => fail(error.message || error.name));
   return viewer;
 }
@@ -163,7 +176,9 @@ export async function openSseViewers(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const viewers: SseViewer[] = [];
   for (let from = 0; from < count; from += batch) {
-    const opened = Array.from({ length: Math.min(batch, count - from) }, (_, i) => openSseViewer(url, from + i, onData));
+    const opened = Array.from({ length: Math.min(batch, count - from) }, (_, i) =>
+      openSseViewer(url, from + i, onData),
+    );
     viewers.push(...opened);
     await Promise.race([Promise.all(opened.map((v) => v.ready)), sleep(timeoutMs)]);
   }

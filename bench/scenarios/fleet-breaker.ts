@@ -50,7 +50,9 @@ async function breakerEpisode(ctx: BenchContext, fleet: Fleet, episode: number):
     const until = performance.now() + CAP_MS;
     const watched = fleet.instances.map((i) => firstOpen(i, until));
     // Inputs no answer exists for yet (a new set each episode): each call is a failing flight of its own.
-    const driving = Array.from({ length: DRIVING_CALLS }, (_, k) => sessionsActive(a.app.url, 400 + episode * DRIVING_CALLS + k, 15_000));
+    const driving = Array.from({ length: DRIVING_CALLS }, (_, k) =>
+      sessionsActive(a.app.url, 400 + episode * DRIVING_CALLS + k, 15_000),
+    );
     const [aAt, ...othersAt] = await Promise.all(watched);
     await Promise.all(driving);
     if (aAt == null) throw new Error(`instance A's breaker did not open within ${CAP_MS / 1000} s of the kill`);
@@ -60,7 +62,13 @@ async function breakerEpisode(ctx: BenchContext, fleet: Fleet, episode: number):
     const failFast = await Promise.all(
       others.map(async (i) => {
         const answer = await sessionsActive(i.app.url, 100, 10_000);
-        return { instance: i.name, status: answer.status, breaker: answer.breaker ?? null, ms: round(answer.http.ms, 1), cause: answer.cause ?? null };
+        return {
+          instance: i.name,
+          status: answer.status,
+          breaker: answer.breaker ?? null,
+          ms: round(answer.http.ms, 1),
+          cause: answer.cause ?? null,
+        };
       }),
     );
     const restartAt = performance.now();
@@ -94,7 +102,9 @@ export async function fleetBreakerSpreadMs(ctx: BenchContext, fleet: Fleet): Pro
   const runs = samples.map((s) => s.spreadMs);
   const value = median(runs);
   const cappedEpisodes = samples.filter((s) => s.capped).length;
-  const notFast = samples.flatMap((s) => s.failFast).filter((f) => f.status !== "degraded" || f.breaker !== "open" || f.ms > FAIL_FAST_MS);
+  const notFast = samples
+    .flatMap((s) => s.failFast)
+    .filter((f) => f.status !== "degraded" || f.breaker !== "open" || f.ms > FAIL_FAST_MS);
   return {
     value,
     unit: "ms",

@@ -53,7 +53,9 @@ async function phase(ctx: BenchContext, fleet: Fleet, target: Phase["target"], d
   const seconds = (performance.now() - t0) / 1000;
   const q1 = await fleetQueries(fleet);
   await sleep(1_500); // QuestDB writes its log asynchronously
-  const logged = countExecutions(ctx.questdb.logFile, off0, logSize(ctx.questdb.logFile), { app: activeSessionsQuery(LIMIT).sql });
+  const logged = countExecutions(ctx.questdb.logFile, off0, logSize(ctx.questdb.logFile), {
+    app: activeSessionsQuery(LIMIT).sql,
+  });
   const queriesPerInstance = q1.map((q, i) => q - q0[i]!);
   const queries = queriesPerInstance.reduce((a, b) => a + b, 0);
   return {
@@ -88,7 +90,8 @@ export async function fleetQueryRatio(ctx: BenchContext, fleet: Fleet): Promise<
   const threeQps = median(samples.map((s) => s.three.queriesPerSecond));
   const notOkWhy: Record<string, number> = {};
   for (const p of samples.flatMap((s) => [s.one, s.three])) {
-    for (const [why, n] of Object.entries(p.notOkWhy)) notOkWhy[`${p.target}: ${why}`] = (notOkWhy[`${p.target}: ${why}`] ?? 0) + n;
+    for (const [why, n] of Object.entries(p.notOkWhy))
+      notOkWhy[`${p.target}: ${why}`] = (notOkWhy[`${p.target}: ${why}`] ?? 0) + n;
   }
   const notOk = Object.values(notOkWhy).reduce((a, b) => a + b, 0);
   return {
@@ -106,7 +109,13 @@ export async function fleetQueryRatio(ctx: BenchContext, fleet: Fleet): Promise<
     },
     ratio: null,
     ratioDisplay: "—",
-    notes: notOk ? [`fleetQueryRatio: ${notOk} polls were not ok: ${Object.entries(notOkWhy).map(([why, n]) => `${n} × ${why}`).join("; ")}`] : undefined,
+    notes: notOk
+      ? [
+          `fleetQueryRatio: ${notOk} polls were not ok: ${Object.entries(notOkWhy)
+            .map(([why, n]) => `${n} × ${why}`)
+            .join("; ")}`,
+        ]
+      : undefined,
     details: {
       viewers: VIEWERS,
       intervalMs: INTERVAL_MS,
@@ -114,10 +123,12 @@ export async function fleetQueryRatio(ctx: BenchContext, fleet: Fleet): Promise<
       warmUp: { ...warmUp, durationMs: WARM_UP_MS, note: "200 viewers through nginx before the runs, not counted" },
       instances: fleet.instances.length,
       balancer: "nginx round-robin (harness/nginx-process.ts)",
-      counter: 'questdb_queries_started_total{operation="sessions.active"} at each instance\'s GET /api/metrics, summed',
+      counter:
+        'questdb_queries_started_total{operation="sessions.active"} at each instance\'s GET /api/metrics, summed',
       perRun: samples,
       crossCheck: {
-        source: "QuestDB's log: `QueryProgress exe` lines with the app's SQL in each phase's window (only the fleet's instances poll then)",
+        source:
+          "QuestDB's log: `QueryProgress exe` lines with the app's SQL in each phase's window (only the fleet's instances poll then)",
         counted: samples.reduce((n, s) => n + s.one.queries + s.three.queries, 0),
         questdbLogged: samples.reduce((n, s) => n + s.one.questdbLogged + s.three.questdbLogged, 0),
       },

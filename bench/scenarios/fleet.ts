@@ -22,11 +22,15 @@ export interface FleetFigures {
 }
 
 /** The figure, or a failed entry naming why (the scenario goes on with the next one). */
-async function measured(ctx: BenchContext, key: FigureKey, measure: () => Promise<FigureResult>): Promise<FigureResult> {
+async function measured(
+  ctx: BenchContext,
+  key: FigureKey,
+  measure: () => Promise<FigureResult>,
+): Promise<FigureResult> {
   try {
     return await measure();
   } catch (error) {
-    const message = error instanceof Error ? error.stack ?? error.message : String(error);
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     ctx.progress(`  ${key}: FAILED — ${message}`);
     return failedFigure(key, message);
   }
@@ -42,10 +46,11 @@ export async function fleetFigures(ctx: BenchContext): Promise<FleetFigures> {
     const queries = await measured(ctx, "fleetQueryRatio", () => fleetQueryRatio(ctx, started));
     const breaker = await measured(ctx, "fleetBreakerSpreadMs", () => fleetBreakerSpreadMs(ctx, started));
     const crashes = started.instances.flatMap((i) => crashLines(i).map((line) => `${i.name}: ${line}`));
-    for (const figure of [queries, breaker]) figure.details = { ...figure.details, fleetCrashOrUnhandledLines: crashes };
+    for (const figure of [queries, breaker])
+      figure.details = { ...figure.details, fleetCrashOrUnhandledLines: crashes };
     return { restartInOutageStatus: restart, fleetQueryRatio: queries, fleetBreakerSpreadMs: breaker };
   } catch (error) {
-    const message = error instanceof Error ? error.stack ?? error.message : String(error);
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     ctx.progress(`  the fleet: FAILED — ${message}`);
     return {
       restartInOutageStatus: restart,

@@ -48,7 +48,12 @@ type SeedDesign = QuestdbService;
 /** The service as it was before the early release: the breaker waits its full recovery time. */
 function seedDesign(pgUrl: string, httpUrl: string): SeedDesign {
   const config = parseEnv({ QUESTDB_URL: pgUrl, QUESTDB_HTTP_URL: httpUrl });
-  return createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), earlyBreakerRelease: false, dataDir: null });
+  return createQuestdbService(config, {
+    log: silent,
+    metrics: createMetrics(new Registry()),
+    earlyBreakerRelease: false,
+    dataDir: null,
+  });
 }
 
 function seedCall(seed: SeedDesign, limit = 100) {
@@ -69,7 +74,10 @@ async function waitHealthy(ctx: BenchContext): Promise<void> {
     },
     { what: "the app to be ok with its breaker closed", timeoutMs: 60_000 },
   );
-  await eventually(async () => (await sessionsActive(ctx.app.url)).status === "ok", { what: "sessions.active to answer ok", timeoutMs: 30_000 });
+  await eventually(async () => (await sessionsActive(ctx.app.url)).status === "ok", {
+    what: "sessions.active to answer ok",
+    timeoutMs: 30_000,
+  });
   await eventually(async () => (await get(`${ctx.baseline.url}/sessions?limit=100`, 10_000)).status === 200, {
     what: "the baseline route to answer",
     timeoutMs: 30_000,
@@ -102,12 +110,20 @@ async function openAppBreaker(ctx: BenchContext): Promise<void> {
 
 async function openSeedBreaker(seed: SeedDesign): Promise<void> {
   const calls = Array.from({ length: 8 }, (_, i) => seedCall(seed, i + 1));
-  await eventually(() => seed.health().questdb.breaker === "open", { what: "the seed design's breaker to open", timeoutMs: 15_000, intervalMs: 20 });
+  await eventually(() => seed.health().questdb.breaker === "open", {
+    what: "the seed design's breaker to open",
+    timeoutMs: 15_000,
+    intervalMs: 20,
+  });
   await Promise.all(calls);
 }
 
 function histogram(text: string, le: string): number {
-  return metricValue(text, "questdb_query_duration_seconds_bucket", { operation: "sessions.active", outcome: "breaker_open", le });
+  return metricValue(text, "questdb_query_duration_seconds_bucket", {
+    operation: "sessions.active",
+    outcome: "breaker_open",
+    le,
+  });
 }
 
 interface KillSample {
@@ -183,7 +199,10 @@ async function killEpisode(ctx: BenchContext, seed: SeedDesign, breakerCalls: nu
   try {
     await questdb.restart();
     await probe;
-    const capAfterUp = setTimeout(() => (stop = true), Math.max(0, (upAt ?? performance.now()) + RECOVERY_CAP_MS - performance.now()));
+    const capAfterUp = setTimeout(
+      () => (stop = true),
+      Math.max(0, (upAt ?? performance.now()) + RECOVERY_CAP_MS - performance.now()),
+    );
     const [oursAt, seedAt] = await Promise.all([oursOk, seedOk]);
     clearTimeout(capAfterUp);
     stop = true;
@@ -327,12 +346,14 @@ function breakerFigure(samples: KillSample[], breakerCalls: number): FigureResul
     ratio: null,
     ratioDisplay: "—",
     details: {
-      measuredAs: "round trip of one request at a time over loopback HTTP with keep-alive (an upper bound of the server's time)",
+      measuredAs:
+        "round trip of one request at a time over loopback HTTP with keep-alive (an upper bound of the server's time)",
       p50MsPerRun: samples.map((s) => round(s.breakerP50Ms, 2)),
       maxMsPerRun: samples.map((s) => round(s.breakerMaxMs, 2)),
       answersNotDegradedWithBreakerOpen: samples.reduce((n, s) => n + s.breakerNotDegradedOpen, 0),
       serverSide: {
-        source: "questdb_query_duration_seconds{operation=\"sessions.active\",outcome=\"breaker_open\"} (the resilient layer's time, without HTTP and tRPC)",
+        source:
+          'questdb_query_duration_seconds{operation="sessions.active",outcome="breaker_open"} (the resilient layer\'s time, without HTTP and tRPC)',
         observations: serverCount,
         under1msShare: serverCount ? round(under1 / serverCount, 4) : null,
         under5msShare: serverCount ? round(under5 / serverCount, 4) : null,
@@ -372,7 +393,8 @@ function recoveryFigure(samples: KillSample[]): FigureResult {
         `${fmtMs(DEFAULTS.QUESTDB_BREAKER_RECOVERY_MS)} breaker recovery counted from the breaker's opening.`,
     ],
     details: {
-      measuredFrom: "the start of the first SELECT 1 probe (every 25 ms) that QuestDB answered after the restart, to the end of the app's first ok answer (client polling every 50 ms)",
+      measuredFrom:
+        "the start of the first SELECT 1 probe (every 25 ms) that QuestDB answered after the restart, to the end of the app's first ok answer (client polling every 50 ms)",
       questdbRestartMsPerRun: samples.map((s) => round(s.questdbRestartMs, 0)),
       settings: `defaults: breaker recovery ${DEFAULTS.QUESTDB_BREAKER_RECOVERY_MS} ms, health check every ${DEFAULTS.QUESTDB_HEALTH_INTERVAL_MS} ms`,
       unrecoveredRuns: samples.length - recovered.length,
@@ -383,7 +405,11 @@ function recoveryFigure(samples: KillSample[]): FigureResult {
 export async function killFigures(ctx: BenchContext): Promise<OutageFigures> {
   const breakerCalls = ctx.quick ? 300 : 1_000;
   const samples = await killSamples(ctx, ctx.quick ? 2 : 5, breakerCalls);
-  return { killToDegradedMs: killFigure(samples), breakerOpenP99Ms: breakerFigure(samples, breakerCalls), recoveryMs: recoveryFigure(samples) };
+  return {
+    killToDegradedMs: killFigure(samples),
+    breakerOpenP99Ms: breakerFigure(samples, breakerCalls),
+    recoveryMs: recoveryFigure(samples),
+  };
 }
 
 export async function hangFigure(ctx: BenchContext): Promise<FigureResult> {
@@ -404,7 +430,7 @@ export async function hangFigure(ctx: BenchContext): Promise<FigureResult> {
   const finite = baseRuns.filter((v): v is number => v !== null);
   // The median of the baseline counts "∞" as larger than any time.
   const sortedBase = [...baseRuns].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b));
-  const baseMedian = sortedBase.length ? sortedBase[Math.floor((sortedBase.length - 1) / 2)] ?? null : null;
+  const baseMedian = sortedBase.length ? (sortedBase[Math.floor((sortedBase.length - 1) / 2)] ?? null) : null;
   const infinite = baseMedian === null;
   return {
     value,

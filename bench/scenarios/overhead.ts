@@ -69,7 +69,12 @@ function openPaths(ctx: BenchContext): Paths {
   const plain = new pg.Pool({ connectionString: ctx.questdb.pgUrl });
   plain.on("error", () => undefined);
   const { sql, params } = activeSessionsQuery(LIMIT);
-  const spec = { operation: "sessions.active", action: "get active sessions", input: { limit: LIMIT }, query: activeSessionsQuery(LIMIT) };
+  const spec = {
+    operation: "sessions.active",
+    action: "get active sessions",
+    input: { limit: LIMIT },
+    query: activeSessionsQuery(LIMIT),
+  };
 
   let notOk = 0;
   const countNotOk = (answer: { status: string }) => {
@@ -110,11 +115,17 @@ interface InterleavedRuns {
   queriesExpected: number;
 }
 
-const perLayer = <T>(make: (layer: Layer) => T) => Object.fromEntries(LAYERS.map((layer) => [layer, make(layer)])) as Record<Layer, T>;
+const perLayer = <T>(make: (layer: Layer) => T) =>
+  Object.fromEntries(LAYERS.map((layer) => [layer, make(layer)])) as Record<Layer, T>;
 
 /** `runs` runs of `calls` calls through each layer, the layers alternating call by call. */
 async function interleavedRuns(ctx: BenchContext, paths: Paths, runs: number, calls: number): Promise<InterleavedRuns> {
-  const measured: InterleavedRuns = { p50Ms: perLayer(() => []), allMs: perLayer(() => []), queriesSent: 0, queriesExpected: runs * calls * COUNTED.length };
+  const measured: InterleavedRuns = {
+    p50Ms: perLayer(() => []),
+    allMs: perLayer(() => []),
+    queriesSent: 0,
+    queriesExpected: runs * calls * COUNTED.length,
+  };
   const queriesBefore = await paths.queriesStarted();
   for (let run = 0; run < runs; run++) {
     const times = perLayer(() => [] as number[]);
@@ -188,7 +199,8 @@ function sharedDetails(m: Measurements): Record<string, unknown> {
     callsPerRunPerLayer: m.calls,
     warmupCallsPerLayer: m.warmup,
     layersP50Ms: layerP50s(m.measured),
-    layersNote: "the same SQL through each layer, interleaved call by call; each row includes the layers above it; p50 per run, median over the runs",
+    layersNote:
+      "the same SQL through each layer, interleaved call by call; each row includes the layers above it; p50 per run, median over the runs",
     callsThroughResilientQuery: queriesExpected,
     notOkAnswers: m.notOk,
     queriesStartedByResilientQuery: queriesSent,
@@ -219,7 +231,9 @@ function ratioFigure(m: Measurements): FigureResult {
     ratioDisplay: value.toFixed(3),
     notes: [
       `overheadRatio: the tRPC caller over the layer takes ${fmtMs(oursMs)} per call where a plain pg.Pool takes ${fmtMs(plainMs)}; ` +
-        `by layer (p50, each including the ones before): ${Object.entries(layerP50s(measured)).map(([n, v]) => `${n} ${v} ms`).join(", ")}. ` +
+        `by layer (p50, each including the ones before): ${Object.entries(layerP50s(measured))
+          .map(([n, v]) => `${n} ${v} ms`)
+          .join(", ")}. ` +
         `As shipped, a success under 1 s old is reused: ${fmtMs(median(reuse))} per call.`,
     ],
     details: {

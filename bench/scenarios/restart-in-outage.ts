@@ -37,7 +37,9 @@ interface RestartSample {
 async function okAnswer(instance: Instance): Promise<string> {
   const answer = await sessionsActive(instance.app.url, LIMIT, 30_000);
   if (answer.status !== "ok" || !answer.fetchedAt) {
-    throw new Error(`${instance.name} answered ${answer.status} before the outage: ${answer.message ?? "(no message)"}`);
+    throw new Error(
+      `${instance.name} answered ${answer.status} before the outage: ${answer.message ?? "(no message)"}`,
+    );
   }
   return answer.fetchedAt;
 }
@@ -54,11 +56,20 @@ async function waitForSnapshot(instance: Instance, fetchedAt: string): Promise<v
         return false;
       }
     },
-    { what: `${instance.name}'s snapshot to hold the answer fetched at ${fetchedAt}`, timeoutMs: 15_000, intervalMs: 100 },
+    {
+      what: `${instance.name}'s snapshot to hold the answer fetched at ${fetchedAt}`,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    },
   );
 }
 
-async function restartAndAsk(ctx: BenchContext, instance: Instance, mode: RestartSample["mode"], okFetchedAt: string): Promise<RestartSample> {
+async function restartAndAsk(
+  ctx: BenchContext,
+  instance: Instance,
+  mode: RestartSample["mode"],
+  okFetchedAt: string,
+): Promise<RestartSample> {
   const fresh = mode === "redis" ? path.join(ctx.workDir, `data-${instance.name}-fresh`) : instance.dataDir;
   const t = performance.now();
   await restartInstance(ctx, instance, fresh);
@@ -83,7 +94,10 @@ async function restartSamples(ctx: BenchContext): Promise<RestartSample[]> {
   const redis = await startBenchRedis();
   const instances: Instance[] = [];
   try {
-    const starts = await Promise.allSettled([startInstance(ctx, "restart-embedded"), startInstance(ctx, "restart-redis", { redisUrl: redis.url })]);
+    const starts = await Promise.allSettled([
+      startInstance(ctx, "restart-embedded"),
+      startInstance(ctx, "restart-redis", { redisUrl: redis.url }),
+    ]);
     for (const s of starts) if (s.status === "fulfilled") instances.push(s.value);
     const failed = starts.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) throw failed.reason;
@@ -91,7 +105,10 @@ async function restartSamples(ctx: BenchContext): Promise<RestartSample[]> {
     const [embeddedOk, sharedOk] = await Promise.all([okAnswer(embedded), okAnswer(shared)]);
     await waitForSnapshot(embedded, embeddedOk);
     await ctx.questdb.kill();
-    return await Promise.all([restartAndAsk(ctx, embedded, "embedded", embeddedOk), restartAndAsk(ctx, shared, "redis", sharedOk)]);
+    return await Promise.all([
+      restartAndAsk(ctx, embedded, "embedded", embeddedOk),
+      restartAndAsk(ctx, shared, "redis", sharedOk),
+    ]);
   } finally {
     await Promise.allSettled(instances.map((i) => i.app.stop()));
     await redis.stop();
@@ -108,7 +125,8 @@ export async function restartInOutageStatus(ctx: BenchContext): Promise<FigureRe
     );
   }
   const [embedded, redis] = samples as [RestartSample, RestartSample];
-  const value = embedded.status === redis.status ? embedded.status : `embedded ${embedded.status}, redis ${redis.status}`;
+  const value =
+    embedded.status === redis.status ? embedded.status : `embedded ${embedded.status}, redis ${redis.status}`;
   const kept = samples.every((s) => s.sameCachedAt);
   return {
     value,

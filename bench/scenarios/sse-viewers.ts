@@ -103,7 +103,10 @@ class Sightings {
   /** The sighting's answer's fetchedAt, on performance.now()'s time line. */
   private readonly fetched: Float64Array[];
 
-  constructor(readonly viewers: number, maxWrites: number) {
+  constructor(
+    readonly viewers: number,
+    maxWrites: number,
+  ) {
     this.seen = Array.from({ length: viewers }, () => new Float64Array(maxWrites).fill(NaN));
     this.fetched = Array.from({ length: viewers }, () => new Float64Array(maxWrites).fill(NaN));
   }
@@ -128,7 +131,13 @@ class Sightings {
   }
 
   /** Delays (ms) of every sighting of a committed write, and what was never seen. */
-  summary(): { delays: number[]; missed: number; viewersWithNoUpdate: number; perWrite: PerWrite[]; split: DelaySplit } {
+  summary(): {
+    delays: number[];
+    missed: number;
+    viewersWithNoUpdate: number;
+    perWrite: PerWrite[];
+    split: DelaySplit;
+  } {
     const writes = this.committed();
     const delays: number[] = [];
     let missed = 0;
@@ -168,14 +177,20 @@ class Sightings {
         spreadMs: d.length ? round(max(d) - min(d), 1) : null,
         seenBy: d.length,
         fetchLagMs: lags.length ? { p50: round(percentile(lags, 50), 1), max: round(max(lags), 1) } : null,
-        deliveryMs: delivery.length ? { p50: round(percentile(delivery, 50), 1), p99: round(percentile(delivery, 99), 1) } : null,
+        deliveryMs: delivery.length
+          ? { p50: round(percentile(delivery, 50), 1), p99: round(percentile(delivery, 99), 1) }
+          : null,
       };
     });
     const allDelivery = perWriteDelivery.flat();
     const allLags = perWriteLags.flat();
     const split = {
-      fetchLagMs: allLags.length ? { p50: round(percentile(allLags, 50), 1), p99: round(percentile(allLags, 99), 1) } : null,
-      deliveryMs: allDelivery.length ? { p50: round(percentile(allDelivery, 50), 1), p99: round(percentile(allDelivery, 99), 1) } : null,
+      fetchLagMs: allLags.length
+        ? { p50: round(percentile(allLags, 50), 1), p99: round(percentile(allLags, 99), 1) }
+        : null,
+      deliveryMs: allDelivery.length
+        ? { p50: round(percentile(allDelivery, 50), 1), p99: round(percentile(allDelivery, 99), 1) }
+        : null,
     };
     return { delays, missed, viewersWithNoUpdate, perWrite, split };
   }
@@ -261,7 +276,9 @@ async function writeSession(db: Db, sightings: Sightings, sessionId: string): Pr
   record.insertMs = round(committedAt - sent, 1);
   const deadline = committedAt + 10_000;
   while (performance.now() < deadline) {
-    const result = await db.reader.query<{ n: string }>("SELECT count() AS n FROM session_events WHERE session_id = $1", [sessionId]).catch(() => null);
+    const result = await db.reader
+      .query<{ n: string }>("SELECT count() AS n FROM session_events WHERE session_id = $1", [sessionId])
+      .catch(() => null);
     if (Number(result?.rows[0]?.n ?? 0) > 0) {
       record.visibleAfterMs = round(performance.now() - committedAt, 1);
       return;
@@ -272,7 +289,8 @@ async function writeSession(db: Db, sightings: Sightings, sessionId: string): Pr
 
 /** Marks the phase's sessions stopped, so every phase starts from the same active set. */
 async function stopSessions(db: Db, writes: WriteRecord[]): Promise<void> {
-  for (const write of writes) await db.writer.query(INSERT_SESSION, [write.sessionId, "stopped"]).catch(() => undefined);
+  for (const write of writes)
+    await db.writer.query(INSERT_SESSION, [write.sessionId, "stopped"]).catch(() => undefined);
   await waitForWalApplied(db.pgUrl, ["session_events"], 20_000);
 }
 
@@ -308,7 +326,13 @@ interface Window {
 const loadAverage = () => os.loadavg().map((l) => round(l, 2));
 
 /** The measured window: snapshots before and after, the writes at their offsets, RSS sampled every 500 ms. */
-async function measureWindow(ctx: BenchContext, db: Db, sightings: Sightings, plan: Plan, label: string): Promise<Window> {
+async function measureWindow(
+  ctx: BenchContext,
+  db: Db,
+  sightings: Sightings,
+  plan: Plan,
+  label: string,
+): Promise<Window> {
   const pid = ctx.app.pid;
   const rssBefore = treeRssMb(pid);
   // Not awaited: a saturated app would otherwise hold the window's start back.
@@ -388,26 +412,54 @@ export interface PhaseResult {
   failures: number;
   failureWhy: Record<string, number>;
   graceMs: number;
-  sse?: { connectSeconds: number; messagesPerViewer: { min: number; median: number; max: number }; pingsPerViewer: number };
+  sse?: {
+    connectSeconds: number;
+    messagesPerViewer: { min: number; median: number; max: number };
+    pingsPerViewer: number;
+  };
   /** Polls are counted when they end; a failed one may have been asked up to POLL_TIMEOUT_MS before. */
-  polling?: { polls: number; pollsInWindow: number; pollsPerSecond: number; failuresInWindow: number; failuresBeforeWindow: number };
+  polling?: {
+    polls: number;
+    pollsInWindow: number;
+    pollsPerSecond: number;
+    failuresInWindow: number;
+    failuresBeforeWindow: number;
+  };
 }
 
-function finish(mode: Mode, viewers: number, window: Window, sightings: Sightings, graceMs: number, failures: number, failureWhy: Record<string, number>): PhaseResult {
+function finish(
+  mode: Mode,
+  viewers: number,
+  window: Window,
+  sightings: Sightings,
+  graceMs: number,
+  failures: number,
+  failureWhy: Record<string, number>,
+): PhaseResult {
   const { delays, missed, viewersWithNoUpdate, perWrite, split } = sightings.summary();
   const { startedAt: _s, endedAt: _e, ...shown } = window;
-  for (const write of sightings.writes) if (write.error) failureWhy[`write failed: ${write.error}`] = (failureWhy[`write failed: ${write.error}`] ?? 0) + 1;
+  for (const write of sightings.writes)
+    if (write.error) failureWhy[`write failed: ${write.error}`] = (failureWhy[`write failed: ${write.error}`] ?? 0) + 1;
   return {
     mode,
     viewers,
     window: shown,
-    writes: sightings.writes.map((w) => ({ ...w, committedAt: w.committedAt === null ? null : round(w.committedAt - window.startedAt, 1) })),
+    writes: sightings.writes.map((w) => ({
+      ...w,
+      committedAt: w.committedAt === null ? null : round(w.committedAt - window.startedAt, 1),
+    })),
     delayMs: delays.length
       ? {
           p50: round(percentile(delays, 50), 1),
           p99: round(percentile(delays, 99), 1),
-          min: round(delays.reduce((a, b) => Math.min(a, b), Infinity), 1),
-          max: round(delays.reduce((a, b) => Math.max(a, b), -Infinity), 1),
+          min: round(
+            delays.reduce((a, b) => Math.min(a, b), Infinity),
+            1,
+          ),
+          max: round(
+            delays.reduce((a, b) => Math.max(a, b), -Infinity),
+            1,
+          ),
           sightings: delays.length,
         }
       : null,
@@ -430,7 +482,12 @@ async function ssePhase(ctx: BenchContext, db: Db, plan: Plan, size: number): Pr
   const t = performance.now();
   let viewers: SseViewer[] = [];
   try {
-    viewers = await openSseViewers(size, liveUrl(ctx.app.url), (data, at, viewer) => sightings.note(viewer.index, data, at), { batch: 200, timeoutMs: 30_000 });
+    viewers = await openSseViewers(
+      size,
+      liveUrl(ctx.app.url),
+      (data, at, viewer) => sightings.note(viewer.index, data, at),
+      { batch: 200, timeoutMs: 30_000 },
+    );
     const connectSeconds = round((performance.now() - t) / 1000, 2);
     await sleep(1_000);
     const window = await measureWindow(ctx, db, sightings, plan, `bench-sse-${size}`);
@@ -485,7 +542,8 @@ async function pollingPhase(ctx: BenchContext, db: Db, plan: Plan, size: number)
     const runs: ViewerPolls[] = await polling;
     const polls = runs.reduce((s, r) => s + r.polls, 0);
     const failureWhy: Record<string, number> = {};
-    for (const run of runs) for (const [why, n] of Object.entries(run.notOkWhy)) failureWhy[why] = (failureWhy[why] ?? 0) + n;
+    for (const run of runs)
+      for (const [why, n] of Object.entries(run.notOkWhy)) failureWhy[why] = (failureWhy[why] ?? 0) + n;
     const failures = runs.reduce((s, r) => s + r.notOk, 0);
     const inWindow = (at: number) => at >= window.startedAt && at <= window.endedAt;
     const pollsInWindow = answeredAt.filter(inWindow).length;
@@ -539,7 +597,12 @@ function figure(
     spread: spread([ours]),
     runsLabel: label,
     display: display(ours),
-    baseline: { value: theirs, display: theirs === null ? "—" : `polling: ${display(theirs)}`, what: baselineWhat, runs: theirs === null ? [] : [theirs] },
+    baseline: {
+      value: theirs,
+      display: theirs === null ? "—" : `polling: ${display(theirs)}`,
+      what: baselineWhat,
+      runs: theirs === null ? [] : [theirs],
+    },
     ratio: theirs ? round(ours / theirs, 3) : null,
     ratioDisplay: theirs ? (ours / theirs).toFixed(3) : "—",
     details,
@@ -562,11 +625,18 @@ async function appAnswersOk(ctx: BenchContext, timeoutMs = 60_000): Promise<void
 export async function sseViewerFigures(ctx: BenchContext): Promise<Figures> {
   const base = ctx.quick ? QUICK : FULL;
   // BENCH_SSE_SIZES=2000 BENCH_SSE_MODES=sse: one corner of the grid, when working on it.
-  const sizes = (process.env.BENCH_SSE_SIZES ?? "").split(",").map(Number).filter((n) => n > 0);
+  const sizes = (process.env.BENCH_SSE_SIZES ?? "")
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
   const plan: Plan = sizes.length ? { ...base, sizes } : base;
-  const modes = ((process.env.BENCH_SSE_MODES ?? "").split(",").filter((m) => m === "sse" || m === "polling") as Mode[]);
+  const modes = (process.env.BENCH_SSE_MODES ?? "").split(",").filter((m) => m === "sse" || m === "polling") as Mode[];
   await appAnswersOk(ctx);
-  const db: Db = { writer: await connect(ctx.questdb.pgUrl), reader: await connect(ctx.questdb.pgUrl), pgUrl: ctx.questdb.pgUrl };
+  const db: Db = {
+    writer: await connect(ctx.questdb.pgUrl),
+    reader: await connect(ctx.questdb.pgUrl),
+    pgUrl: ctx.questdb.pgUrl,
+  };
   const phases: PhaseResult[] = [];
   const phaseErrors: { mode: Mode; viewers: number; error: string }[] = [];
   try {
@@ -579,7 +649,7 @@ export async function sseViewerFigures(ctx: BenchContext): Promise<Figures> {
           ctx.progress(`  ${describe(phase)}`);
         } catch (error) {
           // One phase failing leaves the others' figures standing.
-          const message = error instanceof Error ? error.stack ?? error.message : String(error);
+          const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
           phaseErrors.push({ mode, viewers: size, error: message });
           ctx.progress(`  ${mode} × ${fmt(size)}: FAILED — ${message}`);
         }
@@ -594,9 +664,13 @@ export async function sseViewerFigures(ctx: BenchContext): Promise<Figures> {
   const loadSize = plan.sizes[plan.sizes.length - 1]!;
   const window = `${plan.windowMs / 1000} s window, ${plan.writeOffsetsMs.length} writes`;
   const sseProblems = phases.filter((p) => p.mode === "sse" && (p.failures || p.viewersWithNoUpdate || p.missed));
-  const pollingProblems = phases.filter((p) => p.mode === "polling" && (p.failures || p.viewersWithNoUpdate || p.missed));
+  const pollingProblems = phases.filter(
+    (p) => p.mode === "polling" && (p.failures || p.viewersWithNoUpdate || p.missed),
+  );
   const notes = [
-    ...phaseErrors.map((e) => `sseViewers: the ${e.mode} phase with ${fmt(e.viewers)} viewers failed: ${e.error.split("\n")[0]}`),
+    ...phaseErrors.map(
+      (e) => `sseViewers: the ${e.mode} phase with ${fmt(e.viewers)} viewers failed: ${e.error.split("\n")[0]}`,
+    ),
     ...sseProblems.map((p) => `sseViewers: ${describe(p)} — ${JSON.stringify(p.failureWhy)}`),
     ...pollingProblems.map(
       (p) =>
@@ -614,21 +688,37 @@ export async function sseViewerFigures(ctx: BenchContext): Promise<Figures> {
     windowMs: plan.windowMs,
     writeOffsetsMs: plan.writeOffsetsMs,
     graceMs: GRACE_MS,
-    delayFrom: "the INSERT's acknowledgement (pg) of a new running session to the first SSE data event / poll answer naming it, per viewer",
+    delayFrom:
+      "the INSERT's acknowledgement (pg) of a new running session to the first SSE data event / poll answer naming it, per viewer",
     cpu: "utime + stime of the app's process tree (/proc/<pid>/stat) over the window, % of one core",
     queries:
-      "questdb_queries_started_total{operation=\"sessions.active\"} at GET /api/metrics at the window's start and end, over the time between " +
+      'questdb_queries_started_total{operation="sessions.active"} at GET /api/metrics at the window\'s start and end, over the time between ' +
       "the two answers; QuestDB's `QueryProgress exe` log lines of the app's SQL in the window beside it",
     phases,
     phaseErrors,
   };
   const pick = (mode: Mode, size: number) => {
     const p = at(mode, size);
-    return p ? { viewers: p.viewers, delayMs: p.delayMs, appCpuPercent: p.window.appCpuPercent, queriesPerSecond: p.window.queries.perSecond, failures: p.failures } : null;
+    return p
+      ? {
+          viewers: p.viewers,
+          delayMs: p.delayMs,
+          appCpuPercent: p.window.appCpuPercent,
+          queriesPerSecond: p.window.queries.perSecond,
+          failures: p.failures,
+        }
+      : null;
   };
-  const details = (size: number) => ({ viewers: size, sse: pick("sse", size), polling: pick("polling", size), all: "details.sseViewers" });
+  const details = (size: number) => ({
+    viewers: size,
+    sse: pick("sse", size),
+    polling: pick("polling", size),
+    all: "details.sseViewers",
+  });
   const sseFailures = [
-    ...sseProblems.map((p) => `${fmt(p.viewers)}: ${p.failures} failures, ${p.viewersWithNoUpdate} without update, ${p.missed} missed`),
+    ...sseProblems.map(
+      (p) => `${fmt(p.viewers)}: ${p.failures} failures, ${p.viewersWithNoUpdate} without update, ${p.missed} missed`,
+    ),
     ...phaseErrors.filter((e) => e.mode === "sse").map((e) => `${fmt(e.viewers)}: ${e.error.split("\n")[0]}`),
   ];
   const error = sseFailures.length ? `SSE viewers failed or missed updates: ${sseFailures.join("; ")}` : undefined;
@@ -638,14 +728,46 @@ export async function sseViewerFigures(ctx: BenchContext): Promise<Figures> {
   const sseL = at("sse", loadSize);
   const pollL = at("polling", loadSize);
   const ms = (v: number) => `${fmt(v)} ms`;
-  const p50 = figure("sseUpdateDelayP50Ms", "ms", sseD?.delayMs?.p50 ?? null, pollD?.delayMs?.p50 ?? null,
-    `1 × ${window}, ${fmt(delaySize)} viewers`, ms, `${fmt(delaySize)} viewers polling sessions.active every 2 s`, details(delaySize));
-  const p99 = figure("sseUpdateDelayP99Ms", "ms", sseD?.delayMs?.p99 ?? null, pollD?.delayMs?.p99 ?? null,
-    `1 × ${window}, ${fmt(delaySize)} viewers`, ms, `${fmt(delaySize)} viewers polling sessions.active every 2 s`, details(delaySize));
-  const qps = figure("sseQueriesPerSecond", "queries/s", sseL?.window.queries.perSecond ?? null, pollL?.window.queries.perSecond ?? null,
-    `1 × ${window}, ${fmt(loadSize)} viewers`, (v) => fmt(v), `${fmt(loadSize)} viewers polling sessions.active every 2 s`, details(loadSize));
-  const cpu = figure("sseCpuPercent", "% of one core", sseL?.window.appCpuPercent ?? null, pollL?.window.appCpuPercent ?? null,
-    `1 × ${window}, ${fmt(loadSize)} viewers`, (v) => `${fmt(v)} %`, `${fmt(loadSize)} viewers polling sessions.active every 2 s`, details(loadSize));
+  const p50 = figure(
+    "sseUpdateDelayP50Ms",
+    "ms",
+    sseD?.delayMs?.p50 ?? null,
+    pollD?.delayMs?.p50 ?? null,
+    `1 × ${window}, ${fmt(delaySize)} viewers`,
+    ms,
+    `${fmt(delaySize)} viewers polling sessions.active every 2 s`,
+    details(delaySize),
+  );
+  const p99 = figure(
+    "sseUpdateDelayP99Ms",
+    "ms",
+    sseD?.delayMs?.p99 ?? null,
+    pollD?.delayMs?.p99 ?? null,
+    `1 × ${window}, ${fmt(delaySize)} viewers`,
+    ms,
+    `${fmt(delaySize)} viewers polling sessions.active every 2 s`,
+    details(delaySize),
+  );
+  const qps = figure(
+    "sseQueriesPerSecond",
+    "queries/s",
+    sseL?.window.queries.perSecond ?? null,
+    pollL?.window.queries.perSecond ?? null,
+    `1 × ${window}, ${fmt(loadSize)} viewers`,
+    (v) => fmt(v),
+    `${fmt(loadSize)} viewers polling sessions.active every 2 s`,
+    details(loadSize),
+  );
+  const cpu = figure(
+    "sseCpuPercent",
+    "% of one core",
+    sseL?.window.appCpuPercent ?? null,
+    pollL?.window.appCpuPercent ?? null,
+    `1 × ${window}, ${fmt(loadSize)} viewers`,
+    (v) => `${fmt(v)} %`,
+    `${fmt(loadSize)} viewers polling sessions.active every 2 s`,
+    details(loadSize),
+  );
   p50.reportDetails = { sseViewers };
   p50.notes = notes;
   const figures = { sseUpdateDelayP50Ms: p50, sseUpdateDelayP99Ms: p99, sseQueriesPerSecond: qps, sseCpuPercent: cpu };

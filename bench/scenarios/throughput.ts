@@ -51,9 +51,11 @@ export async function throughputRps(ctx: BenchContext): Promise<FigureResult> {
     const before = await metricsText(ctx.app.url);
     const a = await cannon(oursUrl, durationS, connections);
     const after = await metricsText(ctx.app.url);
-    const answersOk = metricValue(after, "dashboard_answers_total", { operation: "sessions.active", status: "ok" }) -
+    const answersOk =
+      metricValue(after, "dashboard_answers_total", { operation: "sessions.active", status: "ok" }) -
       metricValue(before, "dashboard_answers_total", { operation: "sessions.active", status: "ok" });
-    const started = metricValue(after, "questdb_queries_started_total", { operation: "sessions.active" }) -
+    const started =
+      metricValue(after, "questdb_queries_started_total", { operation: "sessions.active" }) -
       metricValue(before, "questdb_queries_started_total", { operation: "sessions.active" });
     ours.push(a);
     okAnswers.push(answersOk);
@@ -115,7 +117,8 @@ export async function throughputRps(ctx: BenchContext): Promise<FigureResult> {
       nextjsHealthRouteRps: round(ceiling.rps, 1),
       nextjsHealthRouteP50Ms: ceiling.p50,
       nextjsHealthRouteP99Ms: ceiling.p99,
-      nextjsHealthRouteNote: "one run of GET /api/health (answered from memory, no tRPC, no QuestDB) with the same settings: the ceiling of next start on this machine",
+      nextjsHealthRouteNote:
+        "one run of GET /api/health (answered from memory, no tRPC, no QuestDB) with the same settings: the ceiling of next start on this machine",
       note: "the app answers most requests from its 1 s reuse of a success (about one query per second reaches QuestDB); the baseline sends every request to QuestDB",
     },
   };

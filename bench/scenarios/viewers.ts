@@ -28,7 +28,8 @@ export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureR
   const durationMs = ctx.quick ? 10_000 : 30_000;
   const appSql = activeSessionsQuery(100).sql;
   const baselineSql = appSql.replace(/\s+/g, " ").trim();
-  const baselineQueries = async () => (await getJson<{ queries: number }>(`${ctx.baseline.url}/stats`)).json?.queries ?? NaN;
+  const baselineQueries = async () =>
+    (await getJson<{ queries: number }>(`${ctx.baseline.url}/stats`)).json?.queries ?? NaN;
 
   const ours: ViewerRun[] = [];
   const plain: ViewerRun[] = [];
@@ -51,7 +52,10 @@ export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureR
     const q1 = await queriesStarted(ctx.app.url);
     const b1 = await baselineQueries();
     await sleep(1_500); // QuestDB writes its log asynchronously
-    const counted = countExecutions(ctx.questdb.logFile, off0, logSize(ctx.questdb.logFile), { app: appSql, baseline: baselineSql });
+    const counted = countExecutions(ctx.questdb.logFile, off0, logSize(ctx.questdb.logFile), {
+      app: appSql,
+      baseline: baselineSql,
+    });
     ours.push({ ...a, queries: q1 - q0 });
     plain.push({ ...b, queries: b1 - b0 });
     questdbSide.push({ app: counted.app ?? 0, baseline: counted.baseline ?? 0, other: counted.other });
@@ -90,9 +94,10 @@ export async function dbQueriesPerViewerPoll(ctx: BenchContext): Promise<FigureR
       durationMs,
       oursRuns: ours,
       baselineRuns: plain,
-      counter: "questdb_queries_started_total{operation=\"sessions.active\"} at GET /api/metrics",
+      counter: 'questdb_queries_started_total{operation="sessions.active"} at GET /api/metrics',
       crossCheck: {
-        source: "QuestDB's log: `QueryProgress exe` lines with the app's SQL (multi-line) and the baseline's (one line), in each run's window",
+        source:
+          "QuestDB's log: `QueryProgress exe` lines with the app's SQL (multi-line) and the baseline's (one line), in each run's window",
         appCounterTotal: totalQueries,
         questdbLoggedAppTotal: loggedApp,
         baselineCounterTotal: baselineCounted,

@@ -80,14 +80,20 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   // A safety net over the client's own timeouts: a tick must end.
   const bounded = <T>(work: Promise<T>, what: string) =>
-    withDeadline(work, requestTimeoutMs + 1_000, () => new Error(`${what} did not finish within ${requestTimeoutMs + 1_000} ms`));
+    withDeadline(
+      work,
+      requestTimeoutMs + 1_000,
+      () => new Error(`${what} did not finish within ${requestTimeoutMs + 1_000} ms`),
+    );
 
   async function runTick(): Promise<void> {
     const nowUs = Date.now() * 1000;
     try {
       // Without QuestDB's state the walk continues from what it has (defaults at worst);
       // the write below tells whether QuestDB is really down.
-      await walk.load().catch((error: unknown) => logEvent(log, "debug", "feed.load_failed", { error: describeError(error) }));
+      await walk
+        .load()
+        .catch((error: unknown) => logEvent(log, "debug", "feed.load_failed", { error: describeError(error) }));
       const target = await bounded(sender.get(), "creating the ILP sender");
       const rows = await walk.appendTick(target, nowUs);
       await bounded(target.flush(), "ILP flush");

@@ -36,7 +36,11 @@ export function createOutageLog(log: Logger, feed: { httpUrl: string; intervalMs
     },
     noteSuccess() {
       if (!down) return;
-      logEvent(log, "info", "feed.questdb_back", { downMs: Date.now() - down.since, failedTicks: down.failedTicks, skippedTicks });
+      logEvent(log, "info", "feed.questdb_back", {
+        downMs: Date.now() - down.since,
+        failedTicks: down.failedTicks,
+        skippedTicks,
+      });
       down = null;
       skippedTicks = 0;
     },

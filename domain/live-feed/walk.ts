@@ -32,7 +32,9 @@ export interface TickRows {
  * sessions and their PnL — read from QuestDB over /exec and moved on by one tick at a time.
  */
 export class LiveFeedWalk {
-  private readonly prices = new Map<TradeSymbol, number>(TRADE_SYMBOLS.map((symbol) => [symbol, DEFAULT_PRICES[symbol]]));
+  private readonly prices = new Map<TradeSymbol, number>(
+    TRADE_SYMBOLS.map((symbol) => [symbol, DEFAULT_PRICES[symbol]]),
+  );
   private readonly lastTradeUs = new Map<TradeSymbol, number>();
   private lastTickUs = Date.now() * 1000;
   private schemaReady = false;
@@ -51,7 +53,8 @@ export class LiveFeedWalk {
   async load(): Promise<void> {
     if (!this.schemaReady) await this.createSchema();
     if (!this.pricesLoaded) await this.loadLatestPrices();
-    if (this.sessions === null || Date.now() - this.sessionsLoadedAt > SESSIONS_REFRESH_MS) await this.loadRunningSessions();
+    if (this.sessions === null || Date.now() - this.sessionsLoadedAt > SESSIONS_REFRESH_MS)
+      await this.loadRunningSessions();
   }
 
   /** Appends this tick's rows to the Sender's buffer; returns how many of each. */
@@ -141,7 +144,10 @@ export class LiveFeedWalk {
     const eventUs = Math.max(nowUs, this.lastSessionEventUs + 1);
     const hours = windowUs / 3_600_000_000;
     for (const session of this.sessions ?? []) {
-      session.pnl = roundTo(session.pnl + session.driftPerHour * hours + session.noise * Math.sqrt(hours) * gaussian(), 0.01);
+      session.pnl = roundTo(
+        session.pnl + session.driftPerHour * hours + session.noise * Math.sqrt(hours) * gaussian(),
+        0.01,
+      );
       await appendSessionEvent(target, { ...session, status: "running" }, eventUs);
       sessionEvents++;
     }

@@ -50,7 +50,10 @@ export function providerConfiguration(env: Env): Promise<client.Configuration> {
     })
     .catch((error: unknown) => {
       discovered = null;
-      throw new SignInError("provider_unreachable", `OpenID provider discovery at ${env.OIDC_ISSUER} failed: ${describe(error)}`);
+      throw new SignInError(
+        "provider_unreachable",
+        `OpenID provider discovery at ${env.OIDC_ISSUER} failed: ${describe(error)}`,
+      );
     });
   discovered = { issuer: env.OIDC_ISSUER, config };
   return config;
@@ -68,12 +71,18 @@ async function checkProviderAnswers(env: Env): Promise<void> {
     await res.body?.cancel();
     if (res.status >= 500) throw new Error(`HTTP ${res.status}`);
   } catch (error) {
-    throw new SignInError("provider_unreachable", `the OpenID provider at ${env.OIDC_ISSUER} does not answer: ${describe(error)}`);
+    throw new SignInError(
+      "provider_unreachable",
+      `the OpenID provider at ${env.OIDC_ISSUER} does not answer: ${describe(error)}`,
+    );
   }
 }
 
 /** The provider's authorization URL for one sign-in, and the secrets the callback will check. */
-export async function startSignIn(env: Env, redirectUri: string): Promise<{ url: URL; state: string; nonce: string; codeVerifier: string }> {
+export async function startSignIn(
+  env: Env,
+  redirectUri: string,
+): Promise<{ url: URL; state: string; nonce: string; codeVerifier: string }> {
   const config = await providerConfiguration(env);
   await checkProviderAnswers(env);
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -107,9 +116,13 @@ export async function finishSignIn(
     });
   } catch (error) {
     if (error instanceof client.AuthorizationResponseError) {
-      throw new SignInError("provider_refused", `the provider refused the sign-in: ${error.error}${error.error_description ? ` (${error.error_description})` : ""}`);
+      throw new SignInError(
+        "provider_refused",
+        `the provider refused the sign-in: ${error.error}${error.error_description ? ` (${error.error_description})` : ""}`,
+      );
     }
-    if (isNetworkFailure(error)) throw new SignInError("provider_unreachable", `the provider's token endpoint did not answer: ${describe(error)}`);
+    if (isNetworkFailure(error))
+      throw new SignInError("provider_unreachable", `the provider's token endpoint did not answer: ${describe(error)}`);
     throw new SignInError("sign_in_failed", `the provider's answer failed a check: ${describe(error)}`);
   }
   const claims = tokens.claims();
@@ -137,7 +150,11 @@ function stringArray(value: unknown): string[] | null {
 
 function isNetworkFailure(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
-  return name === "TimeoutError" || name === "AbortError" || (error instanceof TypeError && /fetch failed/i.test(error.message));
+  return (
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    (error instanceof TypeError && /fetch failed/i.test(error.message))
+  );
 }
 
 /** The error's own words, or its cause's (fetch's "fetch failed" hides ECONNREFUSED in cause). */

@@ -4,7 +4,7 @@
  * through the sign-in page would hand phishing links this site's name.
  */
 export function safeReturnTo(raw: string | null | undefined): string {
-  if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/";
+  if (!raw?.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/";
   if (/[\u0000-\u001f\\]/.test(raw)) return "/";
   const base = "http://same-origin.invalid";
   let url: URL;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { SESSION_TTL_SECONDS, openSession, openSignInState, sealSession, sealSignInState, type SessionUser } from "./session-cookie";
+import {
+  SESSION_TTL_SECONDS,
+  openSession,
+  openSignInState,
+  sealSession,
+  sealSignInState,
+  type SessionUser,
+} from "./session-cookie";
 
-const SECRET = "a".repeat(16) + "b".repeat(16) + "-session-key";
+const SECRET = `${"a".repeat(16) + "b".repeat(16)}-session-key`;
 const OTHER_SECRET = "c".repeat(40);
 const ALICE: SessionUser = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
 const NOW = Date.parse("2026-11-28T12:00:00Z");
@@ -9,12 +16,18 @@ const NOW = Date.parse("2026-11-28T12:00:00Z");
 describe("session cookie", () => {
   it("opens what it sealed, with the same key, before it expires", async () => {
     const token = await sealSession(ALICE, SECRET, NOW);
-    expect(await openSession(token, SECRET, NOW + 60_000)).toEqual({ user: ALICE, expiresAt: NOW + SESSION_TTL_SECONDS * 1000 });
+    expect(await openSession(token, SECRET, NOW + 60_000)).toEqual({
+      user: ALICE,
+      expiresAt: NOW + SESSION_TTL_SECONDS * 1000,
+    });
   });
 
   it("cannot be read without the key: the token holds no claim in clear", async () => {
     const token = await sealSession(ALICE, SECRET, NOW);
-    const decoded = token.split(".").map((part) => Buffer.from(part, "base64url").toString("latin1")).join(" ");
+    const decoded = token
+      .split(".")
+      .map((part) => Buffer.from(part, "base64url").toString("latin1"))
+      .join(" ");
     expect(decoded).not.toContain("alice@example.test");
     expect(decoded).not.toContain("operators");
   });
@@ -44,6 +57,11 @@ describe("session cookie", () => {
     expect(await openSession(state, SECRET, NOW)).toEqual({ failure: "invalid" });
     const session = await sealSession(ALICE, SECRET, NOW);
     expect(await openSignInState(session, SECRET, NOW)).toBeNull();
-    expect(await openSignInState(state, SECRET, NOW)).toEqual({ state: "s", nonce: "n", codeVerifier: "v", returnTo: "/" });
+    expect(await openSignInState(state, SECRET, NOW)).toEqual({
+      state: "s",
+      nonce: "n",
+      codeVerifier: "v",
+      returnTo: "/",
+    });
   });
 });

@@ -35,7 +35,13 @@ function keyFor(secret: string, purpose: Purpose): Uint8Array {
   return new Uint8Array(hkdfSync("sha256", secret, "questdb-dashboard", `${purpose} cookie v1`, 32));
 }
 
-async function seal(payload: Record<string, unknown>, secret: string, purpose: Purpose, ttlSeconds: number, nowMs: number): Promise<string> {
+async function seal(
+  payload: Record<string, unknown>,
+  secret: string,
+  purpose: Purpose,
+  ttlSeconds: number,
+  nowMs: number,
+): Promise<string> {
   const now = Math.floor(nowMs / 1000);
   return new EncryptJWT(payload)
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: purpose })
@@ -47,7 +53,12 @@ async function seal(payload: Record<string, unknown>, secret: string, purpose: P
 /** Why a cookie did not open; null when it did. */
 export type UnsealFailure = "expired" | "invalid";
 
-async function unseal(token: string, secret: string, purpose: Purpose, nowMs: number): Promise<{ payload: Record<string, unknown> } | { failure: UnsealFailure }> {
+async function unseal(
+  token: string,
+  secret: string,
+  purpose: Purpose,
+  nowMs: number,
+): Promise<{ payload: Record<string, unknown> } | { failure: UnsealFailure }> {
   try {
     const { payload, protectedHeader } = await jwtDecrypt(token, keyFor(secret, purpose), {
       currentDate: new Date(nowMs),
@@ -66,13 +77,23 @@ export function sealSession(user: SessionUser, secret: string, nowMs = Date.now(
 }
 
 /** The user, and when the session ends (epoch ms). */
-export async function openSession(token: string, secret: string, nowMs = Date.now()): Promise<{ user: SessionUser; expiresAt: number } | { failure: UnsealFailure }> {
+export async function openSession(
+  token: string,
+  secret: string,
+  nowMs = Date.now(),
+): Promise<{ user: SessionUser; expiresAt: number } | { failure: UnsealFailure }> {
   const opened = await unseal(token, secret, "session", nowMs);
   if ("failure" in opened) return opened;
   const { sub, name, email, groups, exp } = opened.payload;
-  if (typeof sub !== "string" || typeof name !== "string" || !Array.isArray(groups) || typeof exp !== "number") return { failure: "invalid" };
+  if (typeof sub !== "string" || typeof name !== "string" || !Array.isArray(groups) || typeof exp !== "number")
+    return { failure: "invalid" };
   return {
-    user: { sub, name, email: typeof email === "string" ? email : null, groups: groups.filter((g): g is string => typeof g === "string") },
+    user: {
+      sub,
+      name,
+      email: typeof email === "string" ? email : null,
+      groups: groups.filter((g): g is string => typeof g === "string"),
+    },
     expiresAt: exp * 1000,
   };
 }
@@ -85,6 +106,12 @@ export async function openSignInState(token: string, secret: string, nowMs = Dat
   const opened = await unseal(token, secret, "sign-in", nowMs);
   if ("failure" in opened) return null;
   const { state, nonce, codeVerifier, returnTo } = opened.payload;
-  if (typeof state !== "string" || typeof nonce !== "string" || typeof codeVerifier !== "string" || typeof returnTo !== "string") return null;
+  if (
+    typeof state !== "string" ||
+    typeof nonce !== "string" ||
+    typeof codeVerifier !== "string" ||
+    typeof returnTo !== "string"
+  )
+    return null;
   return { state, nonce, codeVerifier, returnTo };
 }

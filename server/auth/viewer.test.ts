@@ -15,7 +15,8 @@ const OIDC = {
 const env = parseEnv(OIDC);
 const BOB: SessionUser = { sub: "bob", name: "Bob", email: "bob@example.test", groups: ["visitors"] };
 const ALICE: SessionUser = { sub: "alice", name: "Alice", email: null, groups: ["sre"] };
-const withCookie = (value: string, name = "qdb_session") => new Headers({ cookie: `other=1; ${name}=${value}; theme=dark` });
+const withCookie = (value: string, name = "qdb_session") =>
+  new Headers({ cookie: `other=1; ${name}=${value}; theme=dark` });
 
 describe("viewerOf", () => {
   it("AUTH_MODE=none: everyone is let in, marked as authentication off", async () => {
@@ -31,13 +32,20 @@ describe("viewerOf", () => {
     const token = await sealSession(ALICE, env.AUTH_SECRET, now);
     const expiresAt = (Math.floor(now / 1000) + 8 * 3600) * 1000;
     expect(await viewerOf(withCookie(token), env)).toEqual({ kind: "operator", user: ALICE, expiresAt });
-    expect(await viewerOf(withCookie(token, "__Host-qdb_session"), env)).toEqual({ kind: "operator", user: ALICE, expiresAt });
+    expect(await viewerOf(withCookie(token, "__Host-qdb_session"), env)).toEqual({
+      kind: "operator",
+      user: ALICE,
+      expiresAt,
+    });
   });
 
   it("a valid session outside OIDC_ALLOWED_GROUPS: not allowed; with no groups configured: operator", async () => {
     const token = await sealSession(BOB, env.AUTH_SECRET);
     expect(await viewerOf(withCookie(token), env)).toEqual({ kind: "not-allowed", user: BOB });
-    expect(await viewerOf(withCookie(token), { ...env, OIDC_ALLOWED_GROUPS: [] })).toMatchObject({ kind: "operator", user: BOB });
+    expect(await viewerOf(withCookie(token), { ...env, OIDC_ALLOWED_GROUPS: [] })).toMatchObject({
+      kind: "operator",
+      user: BOB,
+    });
   });
 
   it("a session sealed with another AUTH_SECRET, or expired: anonymous, saying which", async () => {

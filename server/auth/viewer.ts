@@ -8,7 +8,11 @@ import { openSession, type SessionUser, type UnsealFailure } from "./session-coo
  */
 export type Viewer =
   | { kind: "auth-off" }
-  | { kind: "operator"; user: SessionUser; /** When the session ends (epoch ms): a live stream ends with it. */ expiresAt: number }
+  | {
+      kind: "operator";
+      user: SessionUser /** When the session ends (epoch ms): a live stream ends with it. */;
+      expiresAt: number;
+    }
   | { kind: "not-allowed"; user: SessionUser }
   | { kind: "anonymous"; why: "no session" | `${UnsealFailure} session` };
 

@@ -17,7 +17,11 @@ export interface BreakerLink {
   stop(): void;
 }
 
-export function linkBreaker(shared: SharedBreaker, policy: QuestdbPolicy, options: { recoveryMs: number; now?: () => number }): BreakerLink {
+export function linkBreaker(
+  shared: SharedBreaker,
+  policy: QuestdbPolicy,
+  options: { recoveryMs: number; now?: () => number },
+): BreakerLink {
   const now = options.now ?? Date.now;
   let release: (() => void) | null = null;
 
@@ -30,7 +34,11 @@ export function linkBreaker(shared: SharedBreaker, policy: QuestdbPolicy, option
     // Stale word (an announcer that died long ago) is not followed.
     if (now() - told.at > options.recoveryMs) return;
     release?.();
-    release = policy.isolate({ cause: told.cause ?? "circuit breaker open", retryAt: told.retryAt, maxMs: options.recoveryMs + 5_000 });
+    release = policy.isolate({
+      cause: told.cause ?? "circuit breaker open",
+      retryAt: told.retryAt,
+      maxMs: options.recoveryMs + 5_000,
+    });
   };
 
   const stopListening = shared.onAnnouncement(follow);
@@ -40,7 +48,8 @@ export function linkBreaker(shared: SharedBreaker, policy: QuestdbPolicy, option
   return {
     onEvent(event) {
       if (event.type !== "breaker_changed" || event.fromFleet) return;
-      if (event.state === "open") void shared.announce("open", { retryAt: policy.retryAt()?.getTime(), cause: event.cause });
+      if (event.state === "open")
+        void shared.announce("open", { retryAt: policy.retryAt()?.getTime(), cause: event.cause });
       if (event.state === "closed") void shared.announce("closed");
     },
     claimProbe: () => shared.claimProbe(2_000),

@@ -29,7 +29,8 @@ export function createFleetFetch(shared: SharedAnswers, options: FleetFetchOptio
   const now = options.now ?? Date.now;
   const waitMs = options.waitMs ?? options.freshForMs;
   const pollMs = options.pollMs ?? 25;
-  const isFresh = (answer: CachedValue<unknown> | undefined): boolean => answer !== undefined && now() - answer.fetchedAt < options.freshForMs;
+  const isFresh = (answer: CachedValue<unknown> | undefined): boolean =>
+    answer !== undefined && now() - answer.fetchedAt < options.freshForMs;
 
   /**
    * A fresh answer the claimant published, or undefined once this instance holds the claim itself:

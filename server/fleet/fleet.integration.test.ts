@@ -30,7 +30,12 @@ const opened: FleetRedis[] = [];
 
 function instance(url: string, id: string): Instance {
   const events: string[] = [];
-  const conn = createFleetRedis({ url, instanceId: id, commandTimeoutMs: COMMAND_TIMEOUT_MS, log: (event) => events.push(event) });
+  const conn = createFleetRedis({
+    url,
+    instanceId: id,
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+    log: (event) => events.push(event),
+  });
   opened.push(conn);
   return {
     id,
@@ -42,11 +47,18 @@ function instance(url: string, id: string): Instance {
 }
 
 async function ready(...instances: Instance[]): Promise<void> {
-  await eventually(() => instances.every((i) => i.conn.status() === "ok"), { timeoutMs: 10_000, intervalMs: 20, what: "status ok" });
+  await eventually(() => instances.every((i) => i.conn.status() === "ok"), {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+    what: "status ok",
+  });
 }
 
 /** Resolves with the first announcement `listener` gets and how long after `since` it came. */
-function nextAnnouncement(from: Instance, since: () => number): Promise<{ announcement: BreakerAnnouncement; delayMs: number }> {
+function nextAnnouncement(
+  from: Instance,
+  since: () => number,
+): Promise<{ announcement: BreakerAnnouncement; delayMs: number }> {
   return new Promise((resolve) => {
     const stop = from.breaker.onAnnouncement((announcement) => {
       stop();
@@ -66,7 +78,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 afterEach(() => {
-  opened.splice(0).forEach((conn) => conn.close());
+  for (const conn of opened.splice(0)) conn.close();
 });
 
 /** A Redis of its own for the enclosing describe block. */
@@ -146,7 +158,12 @@ describe("shared breaker", () => {
     console.info(`fleet: announcement heard by the other instance after ${delayMs.toFixed(1)} ms`);
 
     expect(delayMs).toBeLessThan(CONTRACT_LIMIT_MS);
-    expect(announcement).toMatchObject({ state: "open", from: "a", retryAt: 1_700_000_030_000, cause: "connection refused" });
+    expect(announcement).toMatchObject({
+      state: "open",
+      from: "a",
+      retryAt: 1_700_000_030_000,
+      cause: "connection refused",
+    });
     await sleep(100);
     expect(ownHeard).toEqual([]);
 
@@ -224,7 +241,10 @@ describe("when Redis fails", () => {
     // B's subscription came back with its connection.
     const heard = nextAnnouncement(b, () => restartedAt);
     await a.breaker.announce("closed");
-    expect((await withTimeout(heard, CONTRACT_LIMIT_MS, "announcement after restart")).announcement).toMatchObject({ state: "closed", from: "a" });
+    expect((await withTimeout(heard, CONTRACT_LIMIT_MS, "announcement after restart")).announcement).toMatchObject({
+      state: "closed",
+      from: "a",
+    });
   });
 
   it("frozen: every call gives up after the command timeout; thawed: back by itself", async () => {
@@ -234,7 +254,9 @@ describe("when Redis fails", () => {
 
     const rounds = [await everyCall(a), await everyCall(a)];
     const slowest = Math.max(...rounds.map(expectLocalAnswers));
-    console.info(`fleet: Redis frozen — slowest call ${slowest.toFixed(1)} ms (command timeout ${COMMAND_TIMEOUT_MS} ms)`);
+    console.info(
+      `fleet: Redis frozen — slowest call ${slowest.toFixed(1)} ms (command timeout ${COMMAND_TIMEOUT_MS} ms)`,
+    );
     expect(slowest).toBeLessThan(COMMAND_TIMEOUT_MS + 250);
     expect(a.conn.status()).toBe("unavailable");
 

@@ -32,7 +32,10 @@ afterEach(() => {
 
 function instance(id: string): { conn: FleetRedis; live: LiveTopics } {
   const conn = createFleetRedis({ url: redis.url, instanceId: id, commandTimeoutMs: 150 });
-  const live = createLiveTopics({ intervalMs: INTERVAL_MS, relay: createLiveRelay(conn, { prefix: `live-test-${process.pid}:` }) });
+  const live = createLiveTopics({
+    intervalMs: INTERVAL_MS,
+    relay: createLiveRelay(conn, { prefix: `live-test-${process.pid}:` }),
+  });
   const made = { conn, live };
   opened.push(made);
   return made;
@@ -94,7 +97,10 @@ describe("live topics over a real Redis", () => {
       await redis.restart();
     }
     await eventually(() => instances.every((i) => i.conn.status() === "ok"), { timeoutMs: 15_000 });
-    await eventually(() => instances.map((i) => i.live.stats().loops).reduce((a, b) => a + b) === 1, { timeoutMs: 15_000, what: "one loop for the fleet again" });
+    await eventually(() => instances.map((i) => i.live.stats().loops).reduce((a, b) => a + b) === 1, {
+      timeoutMs: 15_000,
+      what: "one loop for the fleet again",
+    });
     value = 3;
     await eventually(() => readers.every((r) => dataOf(r.events).includes(3)), { timeoutMs: 15_000 });
     await Promise.all(readers.map((r) => r.stop()));

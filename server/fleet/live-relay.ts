@@ -28,11 +28,15 @@ export function createLiveRelay(conn: FleetRedis, opts: { prefix: string }): Liv
   const channel = (topic: string) => `${opts.prefix}live:changes:${topic}`;
   return {
     async claim(topic, ttlMs) {
-      const held = await conn.run((redis) => redis.eval(CLAIM_SCRIPT, 1, claimKey(topic), conn.instanceId, String(ttlMs)));
+      const held = await conn.run((redis) =>
+        redis.eval(CLAIM_SCRIPT, 1, claimKey(topic), conn.instanceId, String(ttlMs)),
+      );
       return held === undefined ? undefined : held === 1;
     },
     async publish(topic, event) {
-      await conn.run((redis) => redis.multi().set(latestKey(topic), event, "PX", LATEST_TTL_MS).publish(channel(topic), event).exec());
+      await conn.run((redis) =>
+        redis.multi().set(latestKey(topic), event, "PX", LATEST_TTL_MS).publish(channel(topic), event).exec(),
+      );
     },
     async latest(topic) {
       return (await conn.run((redis) => redis.get(latestKey(topic)))) ?? undefined;

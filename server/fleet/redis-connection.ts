@@ -1,4 +1,11 @@
-import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll, isBrokenCircuitError, type CircuitBreakerPolicy } from "cockatiel";
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleAll,
+  isBrokenCircuitError,
+  type CircuitBreakerPolicy,
+} from "cockatiel";
 import Redis, { type RedisOptions } from "ioredis";
 import { withDeadline } from "../lib/with-deadline";
 import { createSubscriptions } from "./subscriptions";
@@ -58,7 +65,10 @@ export function createFleetRedis(options: FleetRedisOptions): FleetRedis {
   const settings: Settings = { ...FLEET_REDIS_DEFAULTS, log: ignoreLog, ...withoutUndefined(options) };
   const { instanceId, log, commandTimeoutMs } = settings;
   let closed = false;
-  const commands = new Redis(settings.url, { ...clientOptions(settings, "commands"), commandTimeout: commandTimeoutMs });
+  const commands = new Redis(settings.url, {
+    ...clientOptions(settings, "commands"),
+    commandTimeout: commandTimeoutMs,
+  });
   // ioredis needs a connection of its own for SUBSCRIBE; resubscribing is done by `subscriptions`.
   const subscriber = new Redis(settings.url, { ...clientOptions(settings, "subscriber"), autoResubscribe: false });
   const watch = { instanceId, log, isClosed: () => closed };
@@ -90,7 +100,8 @@ export function createFleetRedis(options: FleetRedisOptions): FleetRedis {
   heartbeat.unref();
   for (const client of [commands, subscriber]) client.connect().catch(() => undefined); // the error listener has it
 
-  const healthy = () => connections.every((c) => c.ready()) && guard.breaker.state === CircuitState.Closed && subscriptions.live();
+  const healthy = () =>
+    connections.every((c) => c.ready()) && guard.breaker.state === CircuitState.Closed && subscriptions.live();
   return {
     instanceId,
     run,
@@ -129,7 +140,9 @@ function createRedisBreaker(settings: Settings) {
   });
   const { instanceId, log } = settings;
   let lastError = "";
-  breaker.onBreak(() => log("fleet.redis_breaker_open", { instanceId, cause: lastError, retryInMs: settings.halfOpenAfterMs }));
+  breaker.onBreak(() =>
+    log("fleet.redis_breaker_open", { instanceId, cause: lastError, retryInMs: settings.halfOpenAfterMs }),
+  );
   breaker.onReset(() => log("fleet.redis_breaker_closed", { instanceId }));
   return {
     breaker,
@@ -159,7 +172,8 @@ function watchConnection(client: Redis, role: string, { instanceId, log, isClose
     log("fleet.redis_connected", { instanceId, role });
   });
   client.on("close", () => {
-    if (wasReady && !isClosed()) log("fleet.redis_connection_lost", { instanceId, role, cause: lastError || "connection closed" });
+    if (wasReady && !isClosed())
+      log("fleet.redis_connection_lost", { instanceId, role, cause: lastError || "connection closed" });
     wasReady = false;
   });
   return { ready: () => client.status === "ready" };

@@ -53,7 +53,9 @@ export function createSharedBreaker(conn: FleetRedis, options: SharedBreakerOpti
     async announce(state, info = {}) {
       const message = JSON.stringify({ state, from: instanceId, at: now(), ...info } satisfies BreakerAnnouncement);
       // One round trip, both or neither: a MULTI keeps the stored state and the message in step.
-      await conn.run((redis) => redis.multi().set(stateKey, message, "PX", stateTtlMs).publish(options.channel, message).exec());
+      await conn.run((redis) =>
+        redis.multi().set(stateKey, message, "PX", stateTtlMs).publish(options.channel, message).exec(),
+      );
     },
     onAnnouncement(listener) {
       return conn.subscribe(options.channel, (message) => {

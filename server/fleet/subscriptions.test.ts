@@ -5,7 +5,11 @@ import { createSubscriptions } from "./subscriptions";
 
 /** A subscriber connection whose SUBSCRIBE answers only when the test says so. */
 function fakeSubscriber() {
-  const emitter = new EventEmitter() as EventEmitter & { status: string; subscribe: (...channels: string[]) => Promise<number>; unsubscribe: () => Promise<number> };
+  const emitter = new EventEmitter() as EventEmitter & {
+    status: string;
+    subscribe: (...channels: string[]) => Promise<number>;
+    unsubscribe: () => Promise<number>;
+  };
   let confirm: () => void = () => undefined;
   emitter.status = "ready";
   emitter.subscribe = () => new Promise<number>((resolve) => (confirm = () => resolve(1)));

@@ -68,7 +68,9 @@ export function createSubscriptions(subscriber: Redis, log: Log) {
     /** Every channel listened to is subscribed on the current connection (or was asked for a moment ago). */
     live: () => {
       const now = Date.now();
-      return [...listeners.keys()].every((channel) => confirmed.has(channel) || now - (askedAt.get(channel) ?? -Infinity) < CONFIRM_GRACE_MS);
+      return [...listeners.keys()].every(
+        (channel) => confirmed.has(channel) || now - (askedAt.get(channel) ?? -Infinity) < CONFIRM_GRACE_MS,
+      );
     },
   };
 }

@@ -12,7 +12,9 @@ function hub(relay?: LiveRelay): LiveTopics {
   hubs.push(live);
   return live;
 }
-afterEach(() => hubs.splice(0).forEach((live) => live.close()));
+afterEach(() => {
+  for (const live of hubs.splice(0)) live.close();
+});
 
 describe("live topics", () => {
   it("one loop per topic for every subscriber; each gets the same events", async () => {
@@ -100,8 +102,12 @@ describe("live topics", () => {
   });
 
   it("fingerprints ignore fetchedAt only", () => {
-    expect(fingerprintOf({ status: "ok", data: [1], fetchedAt: "a" })).toBe(fingerprintOf({ status: "ok", data: [1], fetchedAt: "b" }));
-    expect(fingerprintOf({ status: "degraded", data: [1], cachedAt: "a" })).not.toBe(fingerprintOf({ status: "degraded", data: [1], cachedAt: "b" }));
+    expect(fingerprintOf({ status: "ok", data: [1], fetchedAt: "a" })).toBe(
+      fingerprintOf({ status: "ok", data: [1], fetchedAt: "b" }),
+    );
+    expect(fingerprintOf({ status: "degraded", data: [1], cachedAt: "a" })).not.toBe(
+      fingerprintOf({ status: "degraded", data: [1], cachedAt: "b" }),
+    );
   });
 });
 
@@ -122,7 +128,7 @@ function memoryRelay() {
     async publish(topic, event) {
       if (state.down) return;
       latest.set(topic, event);
-      listeners.get(topic)?.forEach((listener) => listener(event));
+      for (const listener of listeners.get(topic) ?? []) listener(event);
     },
     async latest(topic) {
       return state.down ? undefined : latest.get(topic);

@@ -41,7 +41,12 @@ export interface LiveTopics {
    * The topic's answers as they change, from the current one on (skipped when it is the one
    * `lastEventId` names), until `signal` aborts. `fetch` is called by the topic's one loop.
    */
-  subscribe<T>(topic: string, fetch: () => Promise<T>, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<LiveEvent<T>>;
+  subscribe<T>(
+    topic: string,
+    fetch: () => Promise<T>,
+    lastEventId: string | null | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<LiveEvent<T>>;
   stats(): { topics: number; subscribers: number; loops: number };
   close(): void;
 }
@@ -114,7 +119,11 @@ class Topic {
   }
 
   /** The topic's events for one subscriber, from the current one (unless `lastEventId` names it) until `signal` aborts. */
-  async *stream<T>(lastEventId: string | null | undefined, signal: AbortSignal, closed: () => boolean): AsyncGenerator<LiveEvent<T>> {
+  async *stream<T>(
+    lastEventId: string | null | undefined,
+    signal: AbortSignal,
+    closed: () => boolean,
+  ): AsyncGenerator<LiveEvent<T>> {
     const subscriber: Subscriber = { pending: null, wake: null };
     if (this.latest && !sameOrOlder(this.latest.id, lastEventId)) subscriber.pending = this.latest;
     this.subscribers.add(subscriber);
@@ -179,7 +188,10 @@ class Topic {
       // A new owner starts a new loop id: its sequence is its own.
       this.loopId = newLoopId();
       this.seq = 0;
-      this.settings.log("info", "live.loop_taken", { topic: this.key, redis: claimed === undefined ? "unavailable" : "ok" });
+      this.settings.log("info", "live.loop_taken", {
+        topic: this.key,
+        redis: claimed === undefined ? "unavailable" : "ok",
+      });
     }
     this.owner = owner;
     return owner;
@@ -191,7 +203,10 @@ class Topic {
       answer = await this.fetch();
     } catch (error) {
       // The resilient layer answers with a union; a throw here is a bug, logged, and the loop goes on.
-      this.settings.log("warn", "live.fetch_failed", { topic: this.key, error: error instanceof Error ? error.message || error.name : String(error) });
+      this.settings.log("warn", "live.fetch_failed", {
+        topic: this.key,
+        error: error instanceof Error ? error.message || error.name : String(error),
+      });
       return;
     }
     if (this.timer === null) return; // stopped meanwhile
@@ -217,7 +232,12 @@ export function createLiveTopics(options: LiveTopicsOptions): LiveTopics {
   };
 
   return {
-    async *subscribe<T>(key: string, fetch: () => Promise<T>, lastEventId: string | null | undefined, signal: AbortSignal) {
+    async *subscribe<T>(
+      key: string,
+      fetch: () => Promise<T>,
+      lastEventId: string | null | undefined,
+      signal: AbortSignal,
+    ) {
       if (closed || signal.aborted) return;
       let topic = topics.get(key);
       if (!topic) {

@@ -13,19 +13,31 @@ describe("health timeline", () => {
     const c = clock();
     const t = new HealthTimeline(c.now);
     c.advance(60_000);
-    t.record({ type: "breaker_changed", state: "open", cause: "connection refused (127.0.0.1:8812)", retryInMs: 30_000 });
+    t.record({
+      type: "breaker_changed",
+      state: "open",
+      cause: "connection refused (127.0.0.1:8812)",
+      retryInMs: 30_000,
+    });
     c.advance(5_000);
     t.record({ type: "breaker_changed", state: "half-open" });
     t.record({ type: "breaker_changed", state: "closed" });
     const snap = t.snapshot();
     expect(snap.breaker.map((b) => b.state)).toEqual(["closed", "open", "half-open", "closed"]);
-    expect(snap.outages).toEqual([{ from: "2026-11-28T12:01:00.000Z", to: "2026-11-28T12:01:05.000Z", cause: "connection refused (127.0.0.1:8812)" }]);
+    expect(snap.outages).toEqual([
+      {
+        from: "2026-11-28T12:01:00.000Z",
+        to: "2026-11-28T12:01:05.000Z",
+        cause: "connection refused (127.0.0.1:8812)",
+      },
+    ]);
   });
 
   it("gives p50 and p95 of the queries' latency per 15 s interval", () => {
     const c = clock();
     const t = new HealthTimeline(c.now);
-    for (let i = 1; i <= 100; i++) t.record({ type: "query_succeeded", operation: "sessions.active", seconds: i / 1000 });
+    for (let i = 1; i <= 100; i++)
+      t.record({ type: "query_succeeded", operation: "sessions.active", seconds: i / 1000 });
     c.advance(15_000);
     t.record({ type: "query_succeeded", operation: "sessions.active", seconds: 0.5 });
     const { latency } = t.snapshot();

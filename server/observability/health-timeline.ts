@@ -55,7 +55,8 @@ export class HealthTimeline {
     this.state = state;
     this.changes.push({ at, state, ...(cause ? { cause } : {}) });
     const open = this.outages.at(-1);
-    if (state === "open" && (!open || open.to !== null)) this.outages.push({ from: at, to: null, cause: cause ?? "circuit breaker open" });
+    if (state === "open" && (!open || open.to !== null))
+      this.outages.push({ from: at, to: null, cause: cause ?? "circuit breaker open" });
     if (state === "closed" && open && open.to === null) open.to = at;
   }
 
@@ -83,12 +84,24 @@ export class HealthTimeline {
     const from = to - TIMELINE_WINDOW_MS;
     const first = this.changes[0];
     const startState = first && first.at <= from ? first.state : first ? "closed" : this.state;
-    const breaker = [{ at: iso(from), state: startState }, ...this.changes.filter((c) => c.at > from).map((c) => ({ ...c, at: iso(c.at) }))];
+    const breaker = [
+      { at: iso(from), state: startState },
+      ...this.changes.filter((c) => c.at > from).map((c) => ({ ...c, at: iso(c.at) })),
+    ];
     const latency = this.buckets.map((b) => {
       const sorted = [...b.samples].sort((x, y) => x - y);
-      return { at: iso(b.start), p50Ms: round(percentile(sorted, 50)), p95Ms: round(percentile(sorted, 95)), count: b.count };
+      return {
+        at: iso(b.start),
+        p50Ms: round(percentile(sorted, 50)),
+        p95Ms: round(percentile(sorted, 95)),
+        count: b.count,
+      };
     });
-    const outages = this.outages.map((o) => ({ from: iso(Math.max(o.from, from)), to: o.to === null ? null : iso(o.to), cause: o.cause }));
+    const outages = this.outages.map((o) => ({
+      from: iso(Math.max(o.from, from)),
+      to: o.to === null ? null : iso(o.to),
+      cause: o.cause,
+    }));
     return { from: iso(from), to: iso(to), bucketMs: TIMELINE_BUCKET_MS, breaker, latency, outages };
   }
 }

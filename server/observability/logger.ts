@@ -27,7 +27,18 @@ export function createLogger(service: string, defaultLevel = "info"): pino.Logge
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     ...(usePretty
-      ? { transport: { target: "pino-pretty", options: { colorize: true, messageKey: "message", singleLine: true, ignore: "pid,hostname,service", messageFormat: "{event}" } } }
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: {
+              colorize: true,
+              messageKey: "message",
+              singleLine: true,
+              ignore: "pid,hostname,service",
+              messageFormat: "{event}",
+            },
+          },
+        }
       : {}),
   });
 }
@@ -35,7 +46,9 @@ export function createLogger(service: string, defaultLevel = "info"): pino.Logge
 const globalForLogger = globalThis as unknown as { dashboardLogger?: pino.Logger };
 
 /** One logger per process (Next.js dev reloads modules; the global keeps it single). */
-export const logger: pino.Logger = (globalForLogger.dashboardLogger ??= createLogger(process.env.LOG_SERVICE ?? "dashboard"));
+export const logger: pino.Logger = (globalForLogger.dashboardLogger ??= createLogger(
+  process.env.LOG_SERVICE ?? "dashboard",
+));
 
 export type Logger = pino.Logger;
 

@@ -7,7 +7,11 @@ import type { Metrics } from "./metrics";
  * The one place where what the QuestDB layer reports becomes log lines and metrics. Pool, policy
  * and resilient query only emit typed events (server/questdb/events.ts); the service hands them this.
  */
-export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metrics: Metrics }): (event: QuestdbEvent) => void {
+export function questdbEventRecorder(opts: {
+  endpoint: string;
+  log: Logger;
+  metrics: Metrics;
+}): (event: QuestdbEvent) => void {
   const { endpoint, log, metrics } = opts;
   // Age of the oldest cached value served since QuestDB last answered.
   let oldestServedAgeSeconds = 0;
@@ -19,19 +23,32 @@ export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metr
         metrics.retries.inc({ endpoint });
         return;
       case "breaker_changed": {
-        const name = event.state === "open" ? "questdb.breaker_opened" : event.state === "half-open" ? "questdb.breaker_half_open" : "questdb.breaker_closed";
-        const fields = event.state === "open" ? { state: event.state, cause: event.cause, retry_in_ms: event.retryInMs } : { state: event.state };
+        const name =
+          event.state === "open"
+            ? "questdb.breaker_opened"
+            : event.state === "half-open"
+              ? "questdb.breaker_half_open"
+              : "questdb.breaker_closed";
+        const fields =
+          event.state === "open"
+            ? { state: event.state, cause: event.cause, retry_in_ms: event.retryInMs }
+            : { state: event.state };
         logEvent(log, event.state === "open" ? "warn" : "info", name, fields);
         metrics.setBreaker(endpoint, event.state);
         metrics.breakerTransitions.inc({ endpoint, state: event.state });
         return;
       }
       case "operation_breaker_changed":
-        logEvent(log, event.state === "open" ? "warn" : "info", `questdb.operation_breaker_${event.state === "half-open" ? "half_open" : event.state === "open" ? "opened" : "closed"}`, {
-          operation: event.operation,
-          state: event.state,
-          ...(event.cause ? { cause: event.cause } : {}),
-        });
+        logEvent(
+          log,
+          event.state === "open" ? "warn" : "info",
+          `questdb.operation_breaker_${event.state === "half-open" ? "half_open" : event.state === "open" ? "opened" : "closed"}`,
+          {
+            operation: event.operation,
+            state: event.state,
+            ...(event.cause ? { cause: event.cause } : {}),
+          },
+        );
         metrics.setOperationBreaker(event.operation, event.state);
         return;
       case "breaker_released":
@@ -50,7 +67,11 @@ export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metr
         if (!event.answered) metrics.healthCheckFailures.inc({ endpoint });
         return;
       case "idle_connection_lost":
-        logEvent(log, "warn", "questdb.idle_connection_lost", { endpoint, error: event.error, error_type: event.errorType });
+        logEvent(log, "warn", "questdb.idle_connection_lost", {
+          endpoint,
+          error: event.error,
+          error_type: event.errorType,
+        });
         return;
       case "query_started":
         metrics.dbQueries.inc({ operation: event.operation });
@@ -62,7 +83,10 @@ export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metr
         return;
       case "query_failed": {
         const { failure } = event;
-        metrics.queryDuration.observe({ operation: event.operation, outcome: FAILURE_KINDS[failure.kind].outcome }, event.seconds);
+        metrics.queryDuration.observe(
+          { operation: event.operation, outcome: FAILURE_KINDS[failure.kind].outcome },
+          event.seconds,
+        );
         logEvent(log, failure.kind === "breaker_open" ? "info" : "error", "questdb.query_failed", {
           operation: event.operation,
           error: event.message,
@@ -71,7 +95,8 @@ export function questdbEventRecorder(opts: { endpoint: string; log: Logger; metr
           code: failure.code,
           query: event.sql.replace(/\s+/g, " ").trim().slice(0, 100),
         });
-        if (event.stack) logEvent(log, "debug", "questdb.query_failed_stack", { operation: event.operation, stack: event.stack });
+        if (event.stack)
+          logEvent(log, "debug", "questdb.query_failed_stack", { operation: event.operation, stack: event.stack });
         return;
       }
       case "single_flight_joined":

@@ -46,7 +46,12 @@ it("never logs or answers the connection password, and never an empty error", as
     `postgresql://admin:${PASSWORD}@127.0.0.1:${questdb.pgPort}/qdb`, // QuestDB rejects the password
   ]) {
     const service = createQuestdbService(
-      parseEnv({ QUESTDB_URL: url, QUESTDB_HEALTH_INTERVAL_MS: "100", QUESTDB_RETRY_DELAYS_MS: "10,10,10", QUESTDB_BREAKER_THRESHOLD: "3" }),
+      parseEnv({
+        QUESTDB_URL: url,
+        QUESTDB_HEALTH_INTERVAL_MS: "100",
+        QUESTDB_RETRY_DELAYS_MS: "10,10,10",
+        QUESTDB_BREAKER_THRESHOLD: "3",
+      }),
       { log, metrics: createMetrics(new Registry()), dataDir: null },
     );
     const api = createCaller(createContextInner({ questdb: service }));
@@ -55,7 +60,9 @@ it("never logs or answers the connection password, and never an empty error", as
       answers.push(await api.market.candles({ symbol: "BTC-USD", interval: "1m", limit: i + 1 }));
     }
     answers.push(service.health());
-    await eventually(() => lines.some((l) => l.includes("questdb.health_check_failed")), { what: "a failed health check" });
+    await eventually(() => lines.some((l) => l.includes("questdb.health_check_failed")), {
+      what: "a failed health check",
+    });
     // The connection settings themselves, logged by mistake, are redacted by path.
     log.info({ event: "test.config", password: PASSWORD, config: { password: PASSWORD }, connectionString: url });
     await service.close();

@@ -35,32 +35,39 @@ export function startAttempt(pool: Pool, sql: string, params: readonly unknown[]
   const result = new Promise<Record<string, unknown>[]>((resolve, reject) => {
     const timer = setTimeout(() => {
       phase = phase === "connecting" ? "connect-timeout" : "query-timeout";
-      reject(new Error(`attempt limit of ${limitMs} ms reached while ${phase === "connect-timeout" ? "connecting" : "querying"}`));
+      reject(
+        new Error(
+          `attempt limit of ${limitMs} ms reached while ${phase === "connect-timeout" ? "connecting" : "querying"}`,
+        ),
+      );
     }, limitMs);
     const fail = (error: unknown) => {
       phase = "failed";
       clearTimeout(timer);
       reject(error);
     };
-    connecting.then((connected) => {
-      if (phase !== "connecting") return; // too late: discard() closes it
-      client = connected;
-      phase = "querying";
-      connected.query(sql, params as unknown[]).then(
-        (answer) => {
-          if (phase !== "querying") return;
-          phase = "done";
-          clearTimeout(timer);
-          connected.release();
-          resolve(answer.rows as Record<string, unknown>[]);
-        },
-        (error: unknown) => {
-          if (phase === "querying") fail(error);
-        },
-      );
-    }, (error: unknown) => {
-      if (phase === "connecting") fail(error);
-    });
+    connecting.then(
+      (connected) => {
+        if (phase !== "connecting") return; // too late: discard() closes it
+        client = connected;
+        phase = "querying";
+        connected.query(sql, params as unknown[]).then(
+          (answer) => {
+            if (phase !== "querying") return;
+            phase = "done";
+            clearTimeout(timer);
+            connected.release();
+            resolve(answer.rows as Record<string, unknown>[]);
+          },
+          (error: unknown) => {
+            if (phase === "querying") fail(error);
+          },
+        );
+      },
+      (error: unknown) => {
+        if (phase === "connecting") fail(error);
+      },
+    );
   });
 
   return {

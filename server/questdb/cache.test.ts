@@ -65,7 +65,14 @@ describe("LastKnownGoodCache", () => {
   });
 
   it("estimates an answer's size from one sample row", () => {
-    const rows = Array.from({ length: 1_000 }, (_, i) => ({ time: "2026-11-28T00:00:00.000Z", open: i, high: i, low: i, close: i, volume: i }));
+    const rows = Array.from({ length: 1_000 }, (_, i) => ({
+      time: "2026-11-28T00:00:00.000Z",
+      open: i,
+      high: i,
+      low: i,
+      close: i,
+      volume: i,
+    }));
     const estimate = estimateBytes(rows);
     const actual = 2 * JSON.stringify(rows).length;
     expect(estimate).toBeGreaterThan(actual * 0.7);
@@ -73,7 +80,9 @@ describe("LastKnownGoodCache", () => {
   });
 
   it("builds the same key for the same input whatever the key order", () => {
-    expect(cacheKey("m.c", { symbol: "BTC-USD", interval: "1m" })).toBe(cacheKey("m.c", { interval: "1m", symbol: "BTC-USD" }));
+    expect(cacheKey("m.c", { symbol: "BTC-USD", interval: "1m" })).toBe(
+      cacheKey("m.c", { interval: "1m", symbol: "BTC-USD" }),
+    );
     expect(cacheKey("m.c", { limit: 1 })).not.toBe(cacheKey("m.c", { limit: 2 }));
     expect(cacheKey("a", { x: 1 })).not.toBe(cacheKey("b", { x: 1 }));
   });

@@ -52,7 +52,8 @@ export class LastKnownGoodCache {
   onSet: CacheListener | undefined;
 
   constructor(options: CacheOptions) {
-    if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1) throw new Error("maxBytes must be a positive number");
+    if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1)
+      throw new Error("maxBytes must be a positive number");
     this.maxBytes = options.maxBytes;
     this.maxProtectedBytes = Math.floor(options.maxBytes * (options.protectedShare ?? 0.8));
   }

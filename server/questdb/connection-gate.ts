@@ -48,7 +48,9 @@ export class ConnectionGate {
       return Promise.resolve(this.releaser());
     }
     if (this.queue.length >= this.maxQueued) {
-      return Promise.reject(new GateBusyError("queue_full", `too many queries waiting for a connection (${this.queue.length} queued)`));
+      return Promise.reject(
+        new GateBusyError("queue_full", `too many queries waiting for a connection (${this.queue.length} queued)`),
+      );
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {

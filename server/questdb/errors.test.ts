@@ -1,7 +1,17 @@
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { DatabaseError } from "pg";
 import { describe, expect, it } from "vitest";
-import { AttemptTimeoutError, BreakerOpenError, ClassifiedError, DeadlineExceededError, FAILURE_KINDS, classifyFailure, describeFailure, isConnectionFailure, toClassifiedError } from "./errors";
+import {
+  AttemptTimeoutError,
+  BreakerOpenError,
+  ClassifiedError,
+  DeadlineExceededError,
+  FAILURE_KINDS,
+  classifyFailure,
+  describeFailure,
+  isConnectionFailure,
+  toClassifiedError,
+} from "./errors";
 
 function sysError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { code, ...extra });
@@ -25,14 +35,19 @@ describe("describeFailure", () => {
     const aggregate = Object.assign(new AggregateError(inner, ""), { code: "ECONNREFUSED" });
     expect(aggregate.message).toBe("");
     const text = describeFailure(OP, aggregate);
-    expect(text).toBe("Failed to get active sessions: connection refused (::1:8812); connection refused (127.0.0.1:8812)");
+    expect(text).toBe(
+      "Failed to get active sessions: connection refused (::1:8812); connection refused (127.0.0.1:8812)",
+    );
     expect(classifyFailure(aggregate)).toMatchObject({ kind: "connection_refused" });
   });
 
   it("names refused, reset, timed-out and unreachable connections with the endpoint", () => {
-    expect(describeFailure(OP, sysError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:8812", { address: "127.0.0.1", port: 8812 }))).toBe(
-      "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-    );
+    expect(
+      describeFailure(
+        OP,
+        sysError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:8812", { address: "127.0.0.1", port: 8812 }),
+      ),
+    ).toBe("Failed to get active sessions: connection refused (127.0.0.1:8812)");
     expect(describeFailure(OP, sysError("ECONNRESET", "read ECONNRESET"), { endpoint: "127.0.0.1:8812" })).toBe(
       "Failed to get active sessions: connection reset by peer (127.0.0.1:8812)",
     );
@@ -59,7 +74,10 @@ describe("describeFailure", () => {
       expect(isConnectionFailure(info), message).toBe(true);
       expect(info.cause).toContain(message);
     }
-    expect(classifyFailure(new AttemptTimeoutError(2000))).toMatchObject({ kind: "connection_timeout", cause: "attempt timed out after 2000 ms" });
+    expect(classifyFailure(new AttemptTimeoutError(2000))).toMatchObject({
+      kind: "connection_timeout",
+      cause: "attempt timed out after 2000 ms",
+    });
     expect(classifyFailure(new TaskCancelledError())).toMatchObject({ kind: "connection_timeout" });
     expect(classifyFailure(new DeadlineExceededError(3000))).toMatchObject({ kind: "deadline_exceeded" });
     expect(classifyFailure(new BrokenCircuitError())).toMatchObject({ kind: "breaker_open" });
@@ -67,23 +85,39 @@ describe("describeFailure", () => {
 
   it("treats PostgreSQL 08xxx / 57P01 / 57P03 as connection failures and other SQLSTATEs as query failures", () => {
     expect(isConnectionFailure(classifyFailure(pgError("connection failure", "08006")))).toBe(true);
-    expect(isConnectionFailure(classifyFailure(pgError("terminating connection due to administrator command", "57P01")))).toBe(true);
+    expect(
+      isConnectionFailure(classifyFailure(pgError("terminating connection due to administrator command", "57P01"))),
+    ).toBe(true);
     expect(isConnectionFailure(classifyFailure(pgError("the database system is starting up", "57P03")))).toBe(true);
     const syntax = pgError("table does not exist [table=nope]", "42P01");
     expect(classifyFailure(syntax)).toMatchObject({ kind: "query_failed" });
-    expect(describeFailure(OP, syntax)).toBe("Failed to get active sessions: query failed: table does not exist [table=nope]");
+    expect(describeFailure(OP, syntax)).toBe(
+      "Failed to get active sessions: query failed: table does not exist [table=nope]",
+    );
     // A server-side error mentioning a timeout is still the query's fault, not the connection's.
     expect(isConnectionFailure(classifyFailure(pgError("timeout, query aborted", "00000")))).toBe(false);
   });
 
   it("is never empty, whatever was thrown", () => {
-    const odd: unknown[] = [new Error(""), new Error(), Object.assign(new Error(""), { code: "EWHATEVER" }), "", null, undefined, 42, {}, new AggregateError([], "")];
+    const odd: unknown[] = [
+      new Error(""),
+      new Error(),
+      Object.assign(new Error(""), { code: "EWHATEVER" }),
+      "",
+      null,
+      undefined,
+      42,
+      {},
+      new AggregateError([], ""),
+    ];
     for (const thrown of odd) {
       const text = describeFailure(OP, thrown);
       expect(text.startsWith("Failed to get active sessions: ")).toBe(true);
       expect(text.length).toBeGreaterThan("Failed to get active sessions: ".length + 3);
     }
-    expect(describeFailure(OP, new Error(""))).toBe("Failed to get active sessions: query failed: Error with no message");
+    expect(describeFailure(OP, new Error(""))).toBe(
+      "Failed to get active sessions: query failed: Error with no message",
+    );
     expect(describeFailure(OP, Object.assign(new Error(""), { code: "EWHATEVER" }))).toBe(
       "Failed to get active sessions: query failed: Error EWHATEVER",
     );
@@ -106,7 +140,12 @@ describe("describeFailure", () => {
 
 describe("classification table", () => {
   it("says for each kind what the caller is told, whether it is retried and which breaker counts it", () => {
-    const rows = Object.fromEntries(Object.entries(FAILURE_KINDS).map(([kind, t]) => [kind, `${t.reason} · retry ${t.retry} · ${t.counts ?? "no breaker"}`]));
+    const rows = Object.fromEntries(
+      Object.entries(FAILURE_KINDS).map(([kind, t]) => [
+        kind,
+        `${t.reason} · retry ${t.retry} · ${t.counts ?? "no breaker"}`,
+      ]),
+    );
     expect(rows).toEqual({
       connection_refused: "database_unavailable · retry always · endpoint",
       connection_reset: "database_unavailable · retry always · endpoint",
@@ -146,7 +185,10 @@ describe("classification table", () => {
   });
 
   it("an AggregateError is a connection failure if any of its parts is one, not by its first part", () => {
-    const aggregate = new AggregateError([new Error("weird"), sysError("ECONNREFUSED", "refused", { address: "::1", port: 8812 })], "");
+    const aggregate = new AggregateError(
+      [new Error("weird"), sysError("ECONNREFUSED", "refused", { address: "::1", port: 8812 })],
+      "",
+    );
     const info = classifyFailure(aggregate);
     expect(info.kind).toBe("connection_refused");
     expect(info.cause).toBe("query failed: weird; connection refused (::1:8812)");
@@ -163,7 +205,9 @@ describe("classification table", () => {
   });
 
   it("a breaker opened by a timed-out attempt names the timeout, not the cancellation", () => {
-    expect(classifyFailure(new BreakerOpenError(new AttemptTimeoutError(2000))).cause).toBe("circuit breaker open after attempt timed out after 2000 ms");
+    expect(classifyFailure(new BreakerOpenError(new AttemptTimeoutError(2000))).cause).toBe(
+      "circuit breaker open after attempt timed out after 2000 ms",
+    );
   });
 });
 
@@ -179,19 +223,29 @@ describe("QuestDB's own answers (SQLSTATE 00000 for everything)", () => {
       ["28000", "role does not exist", "credentials_rejected"],
       ["57P03", "the database system is starting up", "connection_failed"],
     ];
-    for (const [code, message, kind] of rows) expect(classifyFailure(pgError(message, code), { endpoint: "q:8812" }).kind, message).toBe(kind);
-    expect(classifyFailure(pgError("invalid username/password", "00000"), { endpoint: "q:8812" }).cause).toBe("credentials rejected: invalid username/password (q:8812)");
-    expect(classifyFailure(pgError("cancelled by user [fd=7]", "00000")).cause).toBe("query failed: cancelled by user [fd=7]");
+    for (const [code, message, kind] of rows)
+      expect(classifyFailure(pgError(message, code), { endpoint: "q:8812" }).kind, message).toBe(kind);
+    expect(classifyFailure(pgError("invalid username/password", "00000"), { endpoint: "q:8812" }).cause).toBe(
+      "credentials rejected: invalid username/password (q:8812)",
+    );
+    expect(classifyFailure(pgError("cancelled by user [fd=7]", "00000")).cause).toBe(
+      "query failed: cancelled by user [fd=7]",
+    );
   });
 
   it("text decides only for errors without a real code: a client error that mentions a timeout is not a connection failure by its words alone", () => {
-    expect(classifyFailure(Object.assign(new Error("upstream timeout in parser"), { code: "ERR_PARSER" })).kind).toBe("query_failed");
+    expect(classifyFailure(Object.assign(new Error("upstream timeout in parser"), { code: "ERR_PARSER" })).kind).toBe(
+      "query_failed",
+    );
     expect(classifyFailure(new Error("timeout exceeded when trying to connect")).kind).toBe("connection_timeout");
     expect(classifyFailure(new Error("timeout expired")).kind).toBe("connection_timeout");
     expect(classifyFailure(new Error("my own timeout")).kind).toBe("query_failed");
   });
 
-  it.each(["EADDRNOTAVAIL", "ENETRESET", "ENETUNREACH", "ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"])("%s is a connection failure", (code) => {
-    expect(isConnectionFailure(classifyFailure(sysError(code, "")))).toBe(true);
-  });
+  it.each(["EADDRNOTAVAIL", "ENETRESET", "ENETUNREACH", "ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"])(
+    "%s is a connection failure",
+    (code) => {
+      expect(isConnectionFailure(classifyFailure(sysError(code, "")))).toBe(true);
+    },
+  );
 });

@@ -10,7 +10,14 @@ import { redactSecrets } from "../lib/redact";
  */
 
 /** How a failed query is counted in `questdb_query_duration_seconds{outcome}`. */
-export type QueryOutcome = "ok" | "connection_failure" | "query_failure" | "timeout" | "slow_call" | "breaker_open" | "pool_busy";
+export type QueryOutcome =
+  | "ok"
+  | "connection_failure"
+  | "query_failure"
+  | "timeout"
+  | "slow_call"
+  | "breaker_open"
+  | "pool_busy";
 
 /** The union's `reason` for a failure: what the caller is told. */
 export type FailureReason = "database_unavailable" | "query_slow" | "busy" | "query_failed";
@@ -25,7 +32,12 @@ interface KindTraits {
   outcome: Exclude<QueryOutcome, "ok">;
 }
 
-const UNREACHABLE: KindTraits = { reason: "database_unavailable", retry: "always", counts: "endpoint", outcome: "connection_failure" };
+const UNREACHABLE: KindTraits = {
+  reason: "database_unavailable",
+  retry: "always",
+  counts: "endpoint",
+  outcome: "connection_failure",
+};
 
 /** Every kind of failure and what follows from it. */
 export const FAILURE_KINDS = {
@@ -37,7 +49,12 @@ export const FAILURE_KINDS = {
   // No answer within the attempt limit and QuestDB did not answer a probe either.
   connection_timeout: { ...UNREACHABLE, outcome: "timeout" },
   // Retrying the same password cannot help; the cached data can.
-  credentials_rejected: { reason: "database_unavailable", retry: "never", counts: "endpoint", outcome: "connection_failure" },
+  credentials_rejected: {
+    reason: "database_unavailable",
+    retry: "never",
+    counts: "endpoint",
+    outcome: "connection_failure",
+  },
   // No answer within the attempt limit while QuestDB answers other queries: this query is slow.
   slow_call: { reason: "query_slow", retry: "once", counts: "operation", outcome: "slow_call" },
   operation_open: { reason: "query_slow", retry: "never", counts: null, outcome: "breaker_open" },
@@ -81,7 +98,11 @@ export class DeadlineExceededError extends Error {
   /** Whether QuestDB answered other queries meanwhile: then this query is slow, not QuestDB down. */
   readonly questdbAnswering: boolean;
   constructor(deadlineMs: number, questdbAnswering = false) {
-    super(questdbAnswering ? `no answer within ${deadlineMs} ms while QuestDB answers other queries` : `no answer within the ${deadlineMs} ms deadline`);
+    super(
+      questdbAnswering
+        ? `no answer within ${deadlineMs} ms while QuestDB answers other queries`
+        : `no answer within the ${deadlineMs} ms deadline`,
+    );
     this.name = "DeadlineExceededError";
     this.deadlineMs = deadlineMs;
     this.questdbAnswering = questdbAnswering;
@@ -168,13 +189,23 @@ const SYSTEM_CODE_GROUPS: ReadonlyArray<{ kind: FailureKind; words: string; code
   { kind: "connection_refused", words: "connection refused", codes: ["ECONNREFUSED"] },
   { kind: "connection_reset", words: "connection reset by peer", codes: ["ECONNRESET", "EPIPE", "ECONNABORTED"] },
   { kind: "connection_reset", words: "connection reset by the network", codes: ["ENETRESET"] },
-  { kind: "connection_terminated", words: "connection closed while in use", codes: ["ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"] },
+  {
+    kind: "connection_terminated",
+    words: "connection closed while in use",
+    codes: ["ERR_STREAM_DESTROYED", "ERR_SOCKET_CLOSED"],
+  },
   { kind: "connection_timeout", words: "connection timed out", codes: ["ETIMEDOUT", "ESOCKETTIMEDOUT"] },
-  { kind: "host_unreachable", words: "host unreachable", codes: ["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"] },
+  {
+    kind: "host_unreachable",
+    words: "host unreachable",
+    codes: ["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"],
+  },
   { kind: "host_unreachable", words: "address not available", codes: ["EADDRNOTAVAIL"] },
   { kind: "host_unreachable", words: "host name not resolved", codes: ["ENOTFOUND", "EAI_AGAIN"] },
 ];
-const SYSTEM_CODES = new Map(SYSTEM_CODE_GROUPS.flatMap(({ kind, words, codes }) => codes.map((code) => [code, { kind, words }] as const)));
+const SYSTEM_CODES = new Map(
+  SYSTEM_CODE_GROUPS.flatMap(({ kind, words, codes }) => codes.map((code) => [code, { kind, words }] as const)),
+);
 /** PostgreSQL SQLSTATEs that mean the server would not serve this connection. */
 function serverStateKind(code: string): { kind: FailureKind; words?: string } | undefined {
   if (code === "28P01" || code === "28000") return { kind: "credentials_rejected", words: "credentials rejected" };
@@ -185,12 +216,19 @@ function serverStateKind(code: string): { kind: FailureKind; words?: string } | 
 }
 // QuestDB answers every error with SQLSTATE 00000 (no code to go by): these are told by their words.
 const QUESTDB_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind; words: string }> = [
-  { pattern: /invalid username\/password|password authentication failed/i, kind: "credentials_rejected", words: "credentials rejected" },
+  {
+    pattern: /invalid username\/password|password authentication failed/i,
+    kind: "credentials_rejected",
+    words: "credentials rejected",
+  },
   { pattern: /timeout, query aborted/i, kind: "slow_call", words: "query slow" },
 ];
 // What pg raises on the client side with no code at all: matched by its own words, and only then.
 const CLIENT_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind }> = [
-  { pattern: /timeout exceeded when trying to connect|connection timeout|timeout expired|Query read timeout/i, kind: "connection_timeout" },
+  {
+    pattern: /timeout exceeded when trying to connect|connection timeout|timeout expired|Query read timeout/i,
+    kind: "connection_timeout",
+  },
   {
     pattern:
       /connection terminated|terminating connection|server closed the connection|not queryable|socket hang up|Connection ended|the database system is (starting up|shutting down)/i,
@@ -253,19 +291,31 @@ export interface ClassifyOptions {
 function policyFailure(error: unknown, at: string, options: ClassifyOptions): Omit<FailureInfo, "errorType"> | null {
   if (error instanceof BreakerOpenError) {
     const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, options);
-    return { kind: "breaker_open", cause: last && last.kind !== "breaker_open" ? `circuit breaker open after ${last.cause}` : `circuit breaker open${at}` };
+    return {
+      kind: "breaker_open",
+      cause:
+        last && last.kind !== "breaker_open" ? `circuit breaker open after ${last.cause}` : `circuit breaker open${at}`,
+    };
   }
-  if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error)) return { kind: "breaker_open", cause: `circuit breaker open${at}` };
-  if (error instanceof BulkheadRejectedError) return { kind: "pool_busy", cause: `too many queries waiting for a connection${at}` };
-  if (error instanceof FleetBreakerError) return { kind: "connection_failed", cause: `${error.remoteCause}, seen by another instance` };
+  if (error instanceof BrokenCircuitError || isBrokenCircuitError(error as Error))
+    return { kind: "breaker_open", cause: `circuit breaker open${at}` };
+  if (error instanceof BulkheadRejectedError)
+    return { kind: "pool_busy", cause: `too many queries waiting for a connection${at}` };
+  if (error instanceof FleetBreakerError)
+    return { kind: "connection_failed", cause: `${error.remoteCause}, seen by another instance` };
   if (error instanceof PoolBusyError) return { kind: "pool_busy", cause: `${error.message}${at}` };
   if (error instanceof SlowCallError) return { kind: "slow_call", cause: `query slow: ${error.message}` };
   if (error instanceof OperationOpenError) {
     const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, options);
-    return { kind: "operation_open", cause: `query slow: paused after repeated slow answers${last ? ` (${last.cause.replace(/^query slow: /, "")})` : ""}` };
+    return {
+      kind: "operation_open",
+      cause: `query slow: paused after repeated slow answers${last ? ` (${last.cause.replace(/^query slow: /, "")})` : ""}`,
+    };
   }
   if (error instanceof DeadlineExceededError) {
-    return error.questdbAnswering ? { kind: "deadline_slow", cause: `query slow: ${error.message}` } : { kind: "deadline_exceeded", cause: `${error.message}${at}` };
+    return error.questdbAnswering
+      ? { kind: "deadline_slow", cause: `query slow: ${error.message}` }
+      : { kind: "deadline_exceeded", cause: `${error.message}${at}` };
   }
   if (error instanceof AttemptTimeoutError) return { kind: "connection_timeout", cause: `${error.message}${at}` };
   if (error instanceof TaskCancelledError) return { kind: "connection_timeout", cause: `attempt cancelled${at}` };
@@ -299,7 +349,12 @@ function classifyUnredacted(error: unknown, options: ClassifyOptions): FailureIn
   const serverState = code ? serverStateKind(code) : undefined;
   if (serverState) {
     const words = serverState.words ? `${serverState.words}: ` : "";
-    return { kind: serverState.kind, cause: `${words}${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`, errorType, code };
+    return {
+      kind: serverState.kind,
+      cause: `${words}${message || "connection rejected by the server"} [SQLSTATE ${code}]${at}`,
+      errorType,
+      code,
+    };
   }
   // A pg DatabaseError carries a severity: the server answered, so the query itself failed…
   const fromServer = typeof e.severity === "string";

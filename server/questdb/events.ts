@@ -14,14 +14,35 @@ export type QuestdbEvent =
   | { type: "operation_breaker_changed"; operation: string; state: BreakerState; cause?: string }
   // pool
   | { type: "health_checked"; ok: true }
-  | { type: "health_check_failed"; answered: boolean; error: string; errorType: string; evicted: number; checked: number }
+  | {
+      type: "health_check_failed";
+      answered: boolean;
+      error: string;
+      errorType: string;
+      evicted: number;
+      checked: number;
+    }
   | { type: "idle_connection_lost"; error: string; errorType: string }
   // resilient query
   | { type: "query_started"; operation: string }
   | { type: "query_succeeded"; operation: string; seconds: number }
-  | { type: "query_failed"; operation: string; seconds: number; failure: FailureInfo; message: string; sql: string; stack?: string }
+  | {
+      type: "query_failed";
+      operation: string;
+      seconds: number;
+      failure: FailureInfo;
+      message: string;
+      sql: string;
+      stack?: string;
+    }
   | { type: "single_flight_joined"; operation: string }
-  | { type: "answered"; operation: string; status: "ok" | "degraded" | "error"; fromCache?: "fresh" | "stale"; ageSeconds?: number };
+  | {
+      type: "answered";
+      operation: string;
+      status: "ok" | "degraded" | "error";
+      fromCache?: "fresh" | "stale";
+      ageSeconds?: number;
+    };
 
 export type EmitQuestdbEvent = (event: QuestdbEvent) => void;
 

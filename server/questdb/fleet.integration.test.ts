@@ -5,7 +5,7 @@ import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seedDemoData } from "@/domain/seed";
 import { eventually } from "@/harness/eventually";
-import { QuestdbProcess, startTestQuestdb } from "@/harness/questdb-process";
+import { type QuestdbProcess, startTestQuestdb } from "@/harness/questdb-process";
 import { startRedis, type RedisProcess } from "@/harness/redis-process";
 import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
@@ -26,7 +26,13 @@ const services: QuestdbService[] = [];
 function instance(overrides: Record<string, string> = {}) {
   const metrics = createMetrics(new Registry());
   const s = createQuestdbService(
-    parseEnv({ QUESTDB_URL: questdb.pgUrl, REDIS_URL: redis.url, QUESTDB_HEALTH_INTERVAL_MS: "500", QUESTDB_BREAKER_RECOVERY_MS: "10000", ...overrides }),
+    parseEnv({
+      QUESTDB_URL: questdb.pgUrl,
+      REDIS_URL: redis.url,
+      QUESTDB_HEALTH_INTERVAL_MS: "500",
+      QUESTDB_BREAKER_RECOVERY_MS: "10000",
+      ...overrides,
+    }),
     { log: silent, metrics, dataDir: null },
   );
   services.push(s);
@@ -92,22 +98,34 @@ describe("fleet mode", () => {
     expect((await b.api.sessions.active({ limit: 5 })).status).toBe("ok");
     await sleep(1_100); // past the reuse window of that answer
     await questdb.kill();
-    await eventually(async () => (await a.api.sessions.active({ limit: Math.floor(Math.random() * 400) + 1 })) && a.service.health().questdb.breaker === "open", {
-      what: "A's breaker to open",
-      intervalMs: 20,
-    });
+    await eventually(
+      async () =>
+        (await a.api.sessions.active({ limit: Math.floor(Math.random() * 400) + 1 })) &&
+        a.service.health().questdb.breaker === "open",
+      {
+        what: "A's breaker to open",
+        intervalMs: 20,
+      },
+    );
     const openedAt = Date.now();
-    await eventually(() => b.service.health().questdb.breaker === "open", { what: "B to learn it", intervalMs: 10, timeoutMs: 3_000 });
+    await eventually(() => b.service.health().questdb.breaker === "open", {
+      what: "B to learn it",
+      intervalMs: 10,
+      timeoutMs: 3_000,
+    });
     expect(Date.now() - openedAt).toBeLessThan(1_000);
     const fast = await b.api.sessions.active({ limit: 5 });
     expect(fast).toMatchObject({ status: "degraded", breaker: "open" });
     expect(fast.status === "degraded" && fast.cause).toMatch(/^circuit breaker open after .+seen by another instance$/);
 
     await questdb.restart();
-    await eventually(() => a.service.health().questdb.breaker === "closed" && b.service.health().questdb.breaker === "closed", {
-      what: "every breaker closed",
-      timeoutMs: 20_000,
-    });
+    await eventually(
+      () => a.service.health().questdb.breaker === "closed" && b.service.health().questdb.breaker === "closed",
+      {
+        what: "every breaker closed",
+        timeoutMs: 20_000,
+      },
+    );
   });
 
   it("Redis killed: answers keep coming within the deadline, health says redis unavailable; Redis back: it rejoins by itself", async () => {

@@ -5,7 +5,7 @@ import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CANDLE_INTERVALS, DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT, TRADE_SYMBOLS } from "@/domain/market";
 import { seedDemoData } from "@/domain/seed";
-import { QuestdbProcess, startTestQuestdb } from "@/harness/questdb-process";
+import { type QuestdbProcess, startTestQuestdb } from "@/harness/questdb-process";
 import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
 import { createCaller } from "../root";
@@ -22,11 +22,14 @@ let questdb: QuestdbProcess;
 const services: QuestdbService[] = [];
 
 function service(overrides: Record<string, string> = {}) {
-  const s = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl, QUESTDB_HEALTH_INTERVAL_MS: "500", ...overrides }), {
-    log: silent,
-    metrics: createMetrics(new Registry()),
-    dataDir: null,
-  });
+  const s = createQuestdbService(
+    parseEnv({ QUESTDB_URL: questdb.pgUrl, QUESTDB_HEALTH_INTERVAL_MS: "500", ...overrides }),
+    {
+      log: silent,
+      metrics: createMetrics(new Registry()),
+      dataDir: null,
+    },
+  );
   services.push(s);
   return { service: s, api: createCaller(createContextInner({ questdb: s })) };
 }
@@ -54,7 +57,11 @@ const heavy = (rows: number) => ({
   operation: "test.heavy",
   action: "sum a long sequence",
   input: { panel: "heavy" },
-  query: { sql: `SELECT sum(x * x) AS s FROM long_sequence(${rows}) WHERE x > $1`, params: [0], map: (r: Record<string, unknown>[]) => r },
+  query: {
+    sql: `SELECT sum(x * x) AS s FROM long_sequence(${rows}) WHERE x > $1`,
+    params: [0],
+    map: (r: Record<string, unknown>[]) => r,
+  },
 });
 
 describe("isolation", () => {
@@ -80,7 +87,11 @@ describe("isolation", () => {
     const slow = (async () => {
       while (!stop) {
         const answer = await s.run(heavy(4_000_000_000));
-        heavyAnswers.push(answer.status === "degraded" || answer.status === "error" ? `${answer.status}/${answer.reason}` : answer.status);
+        heavyAnswers.push(
+          answer.status === "degraded" || answer.status === "error"
+            ? `${answer.status}/${answer.reason}`
+            : answer.status,
+        );
         await sleep(500);
       }
     })();
@@ -116,7 +127,14 @@ describe("isolation", () => {
         for (let limit = 1; flood.length < 2_000 && limit <= 1_000; limit++) flood.push({ symbol, interval, limit });
       }
     }
-    const floodInputs = flood.slice(0, 2_000).filter((input) => input.symbol !== DEFAULT_MARKET_INPUT.symbol || input.interval !== DEFAULT_MARKET_INPUT.interval || input.limit !== DEFAULT_MARKET_INPUT.limit);
+    const floodInputs = flood
+      .slice(0, 2_000)
+      .filter(
+        (input) =>
+          input.symbol !== DEFAULT_MARKET_INPUT.symbol ||
+          input.interval !== DEFAULT_MARKET_INPUT.interval ||
+          input.limit !== DEFAULT_MARKET_INPUT.limit,
+      );
     let flooded = 0;
     const workers = Array.from({ length: 8 }, async (_, w) => {
       for (let i = w; i < floodInputs.length; i += 8) {

@@ -39,7 +39,11 @@ function after<T>(ms: number, value: () => T): { promise: Promise<T>; cancel(): 
 }
 
 /** The flight's result, or the failure to answer with once the caller's time is up. */
-export async function answerWithin<T>(flight: Flight<T>, hasCache: boolean, budget: LatencyBudget): Promise<Fetched<T>> {
+export async function answerWithin<T>(
+  flight: Flight<T>,
+  hasCache: boolean,
+  budget: LatencyBudget,
+): Promise<Fetched<T>> {
   const since = Date.now();
   const expired = (ms: number) => () => new DeadlineExceededError(ms, budget.answeredSince(since));
   if (!hasCache) return withDeadline(flight.done, budget.deadlineMs, expired(budget.deadlineMs));

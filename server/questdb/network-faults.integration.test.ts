@@ -34,7 +34,12 @@ type Row = Record<string, unknown>;
 /** A service through the proxy; every call goes to QuestDB (no fresh-reuse window). */
 function service(overrides: Record<string, string> = {}) {
   const config = parseEnv({ QUESTDB_URL: pgUrlFor(proxy.listenPort), QUESTDB_HEALTH_INTERVAL_MS: "500", ...overrides });
-  const s = createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), freshForMs: 0, dataDir: null });
+  const s = createQuestdbService(config, {
+    log: silent,
+    metrics: createMetrics(new Registry()),
+    freshForMs: 0,
+    dataDir: null,
+  });
   services.push(s);
   return { service: s, api: createCaller(createContextInner({ questdb: s })), config };
 }
@@ -145,7 +150,11 @@ describe("through Toxiproxy to a real QuestDB", () => {
 
     const seen = JSON.stringify(heavy.map(([answer, ms]) => ({ ...summary(answer), ms })));
     for (const [answer, ms] of heavy) {
-      expect(summary(answer), seen).toMatchObject({ status: "degraded", reason: "query_slow", cause: expect.stringMatching(/^query slow: /) });
+      expect(summary(answer), seen).toMatchObject({
+        status: "degraded",
+        reason: "query_slow",
+        cause: expect.stringMatching(/^query slow: /),
+      });
       expect(answer.data).toEqual(primed.data);
       expect(ms).toBeLessThan(config.QUESTDB_SOFT_DEADLINE_MS + SLACK_MS);
     }
@@ -165,7 +174,11 @@ describe("through Toxiproxy to a real QuestDB", () => {
     await proxy.addToxic(toxic.latency(1500));
 
     const [cached, cachedMs] = await timed(() => api.sessions.active({ limit: 50 }));
-    expect(summary(cached)).toMatchObject({ status: "degraded", reason: "database_unavailable", cachedAt: primed.fetchedAt });
+    expect(summary(cached)).toMatchObject({
+      status: "degraded",
+      reason: "database_unavailable",
+      cachedAt: primed.fetchedAt,
+    });
     expect(cached.data).toEqual(primed.data);
     expect(cached.status !== "ok" && cached.message).toMatch(/^Failed to get active sessions: \S/);
     expect(cachedMs).toBeLessThan(config.QUESTDB_SOFT_DEADLINE_MS + SLACK_MS);
@@ -176,7 +189,9 @@ describe("through Toxiproxy to a real QuestDB", () => {
     expect(uncachedMs).toBeLessThan(config.QUESTDB_DEADLINE_MS + SLACK_MS);
 
     await proxy.resetToxics();
-    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "ok", { what: "ok once the latency is gone" });
+    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "ok", {
+      what: "ok once the latency is gone",
+    });
     expect(s.health().questdb.breaker).toBe("closed");
   });
 
@@ -199,12 +214,19 @@ describe("through Toxiproxy to a real QuestDB", () => {
       what: "the endpoint breaker to open",
     });
     const [open, openMs] = await timed(() => api.sessions.active({ limit: 50 }));
-    expect(summary(open)).toMatchObject({ status: "degraded", reason: "database_unavailable", breaker: "open", retryAt: expect.any(String) });
+    expect(summary(open)).toMatchObject({
+      status: "degraded",
+      reason: "database_unavailable",
+      breaker: "open",
+      retryAt: expect.any(String),
+    });
     expect(open.data).toEqual(primed.data);
     expect(openMs).toBeLessThan(config.QUESTDB_SOFT_DEADLINE_MS + SLACK_MS);
 
     await proxy.resetToxics();
-    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "ok", { what: "ok once the blackhole is gone" });
+    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "ok", {
+      what: "ok once the blackhole is gone",
+    });
     expect(s.health().questdb.breaker).toBe("closed");
   });
 
@@ -228,7 +250,9 @@ describe("through Toxiproxy to a real QuestDB", () => {
     }
 
     await proxy.resetToxics();
-    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "ok", { what: "ok once the resets stop" });
+    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "ok", {
+      what: "ok once the resets stop",
+    });
   });
 
   it("connection cut in the middle of a result: never ok with part of the rows, degraded with all the cached ones or error", async () => {

@@ -5,7 +5,8 @@ import { createQuestdbPolicy, type PolicyOptions } from "./policy";
 import { useFakeClock, settle } from "./testing/fake-clock";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED" });
-const queryError = () => Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
+const queryError = () =>
+  Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
 
 const OP = "sessions.active";
 const slow = () => new SlowCallError(2_000);
@@ -27,7 +28,6 @@ function policy(overrides: Partial<PolicyOptions> = {}) {
   });
   return { p, transitions, retries, events };
 }
-
 
 useFakeClock();
 
@@ -151,7 +151,12 @@ describe("circuit breaker", () => {
   it("a breaker opened by timed-out attempts names the timeout, in its event and when failing fast", async () => {
     const { p, events } = policy({ breakerThreshold: 1 });
     await settle(p.execute(OP, async () => Promise.reject(new AttemptTimeoutError(2_000))));
-    expect(events).toContainEqual({ type: "breaker_changed", state: "open", cause: "attempt timed out after 2000 ms", retryInMs: 30_000 });
+    expect(events).toContainEqual({
+      type: "breaker_changed",
+      state: "open",
+      cause: "attempt timed out after 2000 ms",
+      retryInMs: 30_000,
+    });
     const fast = await settle(p.execute(OP, async () => "rows"));
     expect(describeFailure("get active sessions", !fast.ok && fast.error)).toBe(
       "Failed to get active sessions: circuit breaker open after attempt timed out after 2000 ms",
@@ -223,11 +228,16 @@ describe("slow calls and each operation's own breaker", () => {
   });
 
   it("an operation slow at least half of its last calls opens its own breaker: it fails fast, the others go on", async () => {
-    const { p, events } = policy({ retryDelaysMs: [], operationBreaker: { window: 10, minimumCalls: 4, slowRate: 0.5, recoveryMs: 30_000 } });
+    const { p, events } = policy({
+      retryDelaysMs: [],
+      operationBreaker: { window: 10, minimumCalls: 4, slowRate: 0.5, recoveryMs: 30_000 },
+    });
     const heavy = vi.fn(async () => Promise.reject(slow()));
     for (let i = 0; i < 4; i++) await settle(p.execute("market.candles", heavy));
     expect(p.operationState("market.candles")).toBe("open");
-    expect(events).toContainEqual(expect.objectContaining({ type: "operation_breaker_changed", operation: "market.candles", state: "open" }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "operation_breaker_changed", operation: "market.candles", state: "open" }),
+    );
     heavy.mockClear();
     const fast = await settle(p.execute("market.candles", heavy));
     expect(heavy).not.toHaveBeenCalled();
@@ -241,7 +251,10 @@ describe("slow calls and each operation's own breaker", () => {
   });
 
   it("the health check releases the endpoint breaker only, never an operation's", async () => {
-    const { p } = policy({ retryDelaysMs: [], operationBreaker: { window: 4, minimumCalls: 2, slowRate: 0.5, recoveryMs: 30_000 } });
+    const { p } = policy({
+      retryDelaysMs: [],
+      operationBreaker: { window: 4, minimumCalls: 2, slowRate: 0.5, recoveryMs: 30_000 },
+    });
     for (let i = 0; i < 2; i++) await settle(p.execute("market.candles", async () => Promise.reject(slow())));
     expect(p.operationState("market.candles")).toBe("open");
     expect(p.releaseBreaker()).toBe(false);
@@ -253,7 +266,8 @@ describe("slow calls and each operation's own breaker", () => {
 
   it("rejected credentials are not retried, and count towards the endpoint breaker", async () => {
     const { p, retries } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 2 });
-    const rejected = () => Object.assign(new Error("password authentication failed for user admin"), { code: "28P01", severity: "FATAL" });
+    const rejected = () =>
+      Object.assign(new Error("password authentication failed for user admin"), { code: "28P01", severity: "FATAL" });
     const fn = vi.fn(async () => Promise.reject(rejected()));
     await settle(p.execute(OP, fn));
     expect(fn).toHaveBeenCalledTimes(1);
@@ -266,7 +280,11 @@ describe("slow calls and each operation's own breaker", () => {
 describe("the fleet's breaker", () => {
   it("told another instance opened, fails fast with that cause until released, then closes; its own events say they came from the fleet", async () => {
     const { p, events } = policy();
-    const release = p.isolate({ cause: "connection refused (10.0.0.9:8812)", retryAt: Date.now() + 30_000, maxMs: 60_000 });
+    const release = p.isolate({
+      cause: "connection refused (10.0.0.9:8812)",
+      retryAt: Date.now() + 30_000,
+      maxMs: 60_000,
+    });
     expect(p.breakerState()).toBe("open");
     expect(events).toContainEqual(expect.objectContaining({ type: "breaker_changed", state: "open", fromFleet: true }));
     const fn = vi.fn(async () => "rows");

@@ -11,7 +11,14 @@ import {
   type IBackoff,
   type IBackoffFactory,
 } from "cockatiel";
-import { BreakerOpenError, ClassifiedError, FleetBreakerError, OperationOpenError, classifyFailure, traitsOf } from "./errors";
+import {
+  BreakerOpenError,
+  ClassifiedError,
+  FleetBreakerError,
+  OperationOpenError,
+  classifyFailure,
+  traitsOf,
+} from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 
 /**
@@ -108,7 +115,11 @@ export interface QuestdbPolicy {
   isolate(fleet: { cause: string; retryAt?: number; maxMs: number }): () => void;
 }
 
-export const DEFAULT_OPERATION_BREAKER: Omit<OperationBreakerOptions, "recoveryMs"> = { window: 10, minimumCalls: 4, slowRate: 0.5 };
+export const DEFAULT_OPERATION_BREAKER: Omit<OperationBreakerOptions, "recoveryMs"> = {
+  window: 10,
+  minimumCalls: 4,
+  slowRate: 0.5,
+};
 
 interface OperationBreaker {
   breaker: CircuitBreakerPolicy;
@@ -118,7 +129,8 @@ interface OperationBreaker {
 export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
   const now = options.now ?? Date.now;
   const emit = options.emit ?? ignoreEvents;
-  const counts = (scope: "endpoint" | "operation") => (error: Error) => traitsOf(classifyFailure(error)).counts === scope;
+  const counts = (scope: "endpoint" | "operation") => (error: Error) =>
+    traitsOf(classifyFailure(error)).counts === scope;
   const lastFailureOf = (policy: CircuitBreakerPolicy) => {
     const last = policy.lastFailure;
     return last && "error" in last ? last.error : undefined;
@@ -134,28 +146,42 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
   endpoint.onStateChange((circuit) => {
     const state = toBreakerState(circuit);
     openedAt = state === "open" ? now() : state === "closed" ? null : openedAt;
-    if (circuit === CircuitState.Isolated) return emit({ type: "breaker_changed", state, cause: fleet?.cause, fromFleet: true });
+    if (circuit === CircuitState.Isolated)
+      return emit({ type: "breaker_changed", state, cause: fleet?.cause, fromFleet: true });
     if (state !== "open") return emit({ type: "breaker_changed", state, ...(fleet ? { fromFleet: true } : {}) });
     const failure = lastFailureOf(endpoint);
     const cause = failure === undefined ? "consecutive failures" : classifyFailure(failure).cause;
     emit({ type: "breaker_changed", state, cause, retryInMs: options.breakerRecoveryMs });
   });
 
-  const operationOptions = { ...DEFAULT_OPERATION_BREAKER, recoveryMs: options.breakerRecoveryMs, ...options.operationBreaker };
+  const operationOptions = {
+    ...DEFAULT_OPERATION_BREAKER,
+    recoveryMs: options.breakerRecoveryMs,
+    ...options.operationBreaker,
+  };
   const operations = new Map<string, OperationBreaker>();
   function operationBreaker(operation: string): OperationBreaker {
     let entry = operations.get(operation);
     if (entry) return entry;
     const breaker = circuitBreaker(handleWhen(counts("operation")), {
       halfOpenAfter: operationOptions.recoveryMs,
-      breaker: new CountBreaker({ threshold: operationOptions.slowRate, size: operationOptions.window, minimumNumberOfCalls: operationOptions.minimumCalls }),
+      breaker: new CountBreaker({
+        threshold: operationOptions.slowRate,
+        size: operationOptions.window,
+        minimumNumberOfCalls: operationOptions.minimumCalls,
+      }),
     });
     const created: OperationBreaker = { breaker, openedAt: null };
     breaker.onStateChange((circuit) => {
       const state = toBreakerState(circuit);
       created.openedAt = state === "open" ? now() : state === "closed" ? null : created.openedAt;
       const failure = state === "open" ? lastFailureOf(breaker) : undefined;
-      emit({ type: "operation_breaker_changed", operation, state, ...(failure !== undefined ? { cause: classifyFailure(failure).cause } : {}) });
+      emit({
+        type: "operation_breaker_changed",
+        operation,
+        state,
+        ...(failure !== undefined ? { cause: classifyFailure(failure).cause } : {}),
+      });
     });
     operations.set(operation, created);
     entry = created;
@@ -163,7 +189,10 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
   }
 
   const retryPolicy = retry(
-    handleWhen((error) => !(error instanceof ClassifiedError && error.final) && traitsOf(classifyFailure(error)).retry !== "never"),
+    handleWhen(
+      (error) =>
+        !(error instanceof ClassifiedError && error.final) && traitsOf(classifyFailure(error)).retry !== "never",
+    ),
     { maxAttempts: options.retryDelaysMs.length, backoff: new IterableBackoff([...options.retryDelaysMs]) },
   );
   retryPolicy.onRetry((event) => {
@@ -181,7 +210,8 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
         } catch (error) {
           const failure = classifyFailure(error);
           // A slow call is tried again once; the second is final.
-          if (traitsOf(failure).retry === "once" && ++slowCalls > 1) throw new ClassifiedError(failure, error, { final: true });
+          if (traitsOf(failure).retry === "once" && ++slowCalls > 1)
+            throw new ClassifiedError(failure, error, { final: true });
           throw error;
         }
       };
@@ -193,7 +223,8 @@ export function createQuestdbPolicy(options: PolicyOptions): QuestdbPolicy {
       return retryPolicy
         .execute(() => endpoint.execute(underOperation))
         .catch((error: unknown) => {
-          if (isBrokenCircuitError(error as Error)) throw new BreakerOpenError(fleet ? new FleetBreakerError(fleet.cause) : lastFailureOf(endpoint));
+          if (isBrokenCircuitError(error as Error))
+            throw new BreakerOpenError(fleet ? new FleetBreakerError(fleet.cause) : lastFailureOf(endpoint));
           throw error;
         });
     },

@@ -20,7 +20,6 @@ function setup(overrides: Partial<QuestdbPoolOptions> = {}) {
   return { fake, pool, events };
 }
 
-
 useFakeClock();
 
 describe("hardened pool", () => {
@@ -41,7 +40,12 @@ describe("hardened pool", () => {
 
   it("asks pg for idle expiry and connection recycling, and never for a query timeout of its own", () => {
     const { fake } = setup();
-    expect(fake.config).toMatchObject({ idleTimeoutMillis: 30_000, maxLifetimeSeconds: 300, max: 2, connectionTimeoutMillis: 2_000 });
+    expect(fake.config).toMatchObject({
+      idleTimeoutMillis: 30_000,
+      maxLifetimeSeconds: 300,
+      max: 2,
+      connectionTimeoutMillis: 2_000,
+    });
     expect(fake.config).not.toHaveProperty("query_timeout");
   });
 
@@ -53,7 +57,10 @@ describe("hardened pool", () => {
     await pool.query("SELECT light"); // QuestDB answers another query meanwhile
     await vi.advanceTimersByTimeAsync(1_500);
     const result = await heavy;
-    expect(!result.ok && classifyFailure(result.error)).toMatchObject({ kind: "slow_call", cause: "query slow: no answer within 2000 ms while QuestDB answers other queries" });
+    expect(!result.ok && classifyFailure(result.error)).toMatchObject({
+      kind: "slow_call",
+      cause: "query slow: no answer within 2000 ms while QuestDB answers other queries",
+    });
     const heavyClient = fake.clients.find((c) => c.queries.includes("SELECT heavy"))!;
     expect(heavyClient.released).toBe("destroyed");
     expect(heavyClient.connection.stream.destroyed).toBe(true);
@@ -67,14 +74,16 @@ describe("hardened pool", () => {
     // The probe gets one second of its own.
     await vi.advanceTimersByTimeAsync(1_000);
     const result = await frozen;
-    expect(!result.ok && classifyFailure(result.error)).toMatchObject({ kind: "connection_timeout", cause: "attempt timed out after 2000 ms (127.0.0.1:8812)" });
+    expect(!result.ok && classifyFailure(result.error)).toMatchObject({
+      kind: "connection_timeout",
+      cause: "attempt timed out after 2000 ms (127.0.0.1:8812)",
+    });
   });
 
   it("an answer to a request sent before the attempt does not make it slow: the link may have gone dark since", async () => {
     const { fake, pool } = setup();
     let answerEarly: (rows: Record<string, unknown>[]) => void = () => undefined;
-    fake.behaviour = (sql) =>
-      sql === "SELECT early" ? new Promise((resolve) => (answerEarly = resolve)) : never();
+    fake.behaviour = (sql) => (sql === "SELECT early" ? new Promise((resolve) => (answerEarly = resolve)) : never());
     const early = pool.query("SELECT early"); // sent before, answered after the attempt begins
     await vi.advanceTimersByTimeAsync(10);
     const attempt = settle(pool.query("SELECT heavy"));
@@ -101,7 +110,9 @@ describe("hardened pool", () => {
     fake.connectWith = () => new Promise<void>((resolve) => (connected = resolve));
     const first = settle(pool.query("SELECT 1"));
     await vi.advanceTimersByTimeAsync(2_000);
-    expect(!(await first).ok && classifyFailure((await first as { error: unknown }).error).kind).toBe("connection_timeout");
+    expect(!(await first).ok && classifyFailure(((await first) as { error: unknown }).error).kind).toBe(
+      "connection_timeout",
+    );
     // The only slot is still held: a second query waits for it.
     fake.connectWith = async () => undefined;
     const second = settle(pool.query("SELECT 2"));
@@ -115,7 +126,8 @@ describe("hardened pool", () => {
 
   it("bounds the queue for a connection in length and in time; neither is a QuestDB failure", async () => {
     const { fake, pool } = setup({ max: 1, maxQueued: 1, maxWaitMs: 500 });
-    fake.behaviour = async (sql) => (sql === "SELECT slow" ? new Promise((r) => setTimeout(() => r([{}]), 1_000)) : [{}]);
+    fake.behaviour = async (sql) =>
+      sql === "SELECT slow" ? new Promise((r) => setTimeout(() => r([{}]), 1_000)) : [{}];
     const running = settle(pool.query("SELECT slow"));
     const queued = settle(pool.query("SELECT 1"));
     const full = await settle(pool.query("SELECT 1"));
@@ -145,7 +157,10 @@ describe("hardened pool", () => {
     expect(await pool.checkHealth()).toBe(false);
     expect(fake.clients.flatMap((c) => c.queries)).toEqual(["SELECT 1", "SELECT 1"]);
     expect(events).toContainEqual(expect.objectContaining({ type: "health_check_failed", answered: false }));
-    expect(pool.health()).toMatchObject({ reachable: false, lastError: "Failed to run the health check: connection reset by peer (127.0.0.1:8812)" });
+    expect(pool.health()).toMatchObject({
+      reachable: false,
+      lastError: "Failed to run the health check: connection reset by peer (127.0.0.1:8812)",
+    });
 
     let calls = 0;
     fake.behaviour = async () => (++calls === 1 ? Promise.reject(resetError()) : [{ one: 1 }]);
@@ -155,7 +170,8 @@ describe("hardened pool", () => {
 
   it("the health probe takes a free slot or none: a pool busy to its limit is not probed", async () => {
     const { fake, pool } = setup({ max: 1 });
-    fake.behaviour = async (sql) => (sql === "SELECT busy" ? new Promise((r) => setTimeout(() => r([{}]), 1_000)) : [{}]);
+    fake.behaviour = async (sql) =>
+      sql === "SELECT busy" ? new Promise((r) => setTimeout(() => r([{}]), 1_000)) : [{}];
     const busy = pool.query("SELECT busy");
     expect(await pool.checkHealth()).toBeNull();
     await vi.advanceTimersByTimeAsync(1_000);
@@ -165,15 +181,18 @@ describe("hardened pool", () => {
 
   it("never names the password, and names the endpoint when the error does not", async () => {
     const { fake, pool } = setup();
-    fake.connectWith = async () => Promise.reject(Object.assign(new Error("password authentication failed: s3cret"), { code: "28P01", severity: "FATAL" }));
+    fake.connectWith = async () =>
+      Promise.reject(
+        Object.assign(new Error("password authentication failed: s3cret"), { code: "28P01", severity: "FATAL" }),
+      );
     const rejected = await settle(pool.query("SELECT 1"));
     const info = !rejected.ok ? classifyFailure(rejected.error) : null;
     expect(info?.kind).toBe("credentials_rejected");
     expect(info?.cause).not.toContain("s3cret");
     expect(info?.cause).toMatch(/^credentials rejected: .*\(127\.0\.0\.1:8812\)$/);
     fake.connectWith = async () => Promise.reject(refusedError());
-    expect(pool.describe("get active sessions", (await settle(pool.query("SELECT 1")) as { error: unknown }).error)).toBe(
-      "Failed to get active sessions: connection refused (127.0.0.1:8812)",
-    );
+    expect(
+      pool.describe("get active sessions", ((await settle(pool.query("SELECT 1"))) as { error: unknown }).error),
+    ).toBe("Failed to get active sessions: connection refused (127.0.0.1:8812)");
   });
 });

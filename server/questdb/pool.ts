@@ -1,4 +1,4 @@
-import { Pool, types as pgTypes, type PoolClient, type PoolConfig, type QueryResultRow } from "pg";
+import { Pool, types as pgTypes, type PoolConfig, type QueryResultRow } from "pg";
 import { startAttempt } from "./attempt";
 import { ConnectionGate, GateBusyError, type ReleaseSlot } from "./connection-gate";
 import {
@@ -106,7 +106,11 @@ export class QuestdbPool implements Queryable {
     this.secrets = url.password ? [decodeURIComponent(url.password)] : [];
     this.emit = options.emit ?? ignoreEvents;
     this.probeTimeoutMs = Math.min(1_000, options.attemptTimeoutMs);
-    this.gate = new ConnectionGate(options.max, options.maxQueued ?? options.max * 20, options.maxWaitMs ?? options.attemptTimeoutMs);
+    this.gate = new ConnectionGate(
+      options.max,
+      options.maxQueued ?? options.max * 20,
+      options.maxWaitMs ?? options.attemptTimeoutMs,
+    );
     this.pool = (options.createPool ?? ((config) => new Pool(config)))({
       connectionString: options.connectionString,
       max: options.max,
@@ -143,7 +147,11 @@ export class QuestdbPool implements Queryable {
   }
 
   stats(): PoolStats {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.gate.waiting + this.pool.waitingCount };
+    return {
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.gate.waiting + this.pool.waitingCount,
+    };
   }
 
   health(): PoolHealth {
@@ -246,7 +254,14 @@ export class QuestdbPool implements Queryable {
       const answered = this.answeredSince(since);
       const description = this.describe("run the health check", failure);
       if (!answered) this.noteFailure(description);
-      this.emit({ type: "health_check_failed", answered, error: description, errorType: this.classify(failure).errorType, evicted: 2, checked: 2 });
+      this.emit({
+        type: "health_check_failed",
+        answered,
+        error: description,
+        errorType: this.classify(failure).errorType,
+        evicted: 2,
+        checked: 2,
+      });
       return answered;
     } finally {
       this.checking = false;

@@ -86,4 +86,3 @@ LIMIT $2`,
         .reverse(),
   };
 }
-

@@ -57,7 +57,8 @@ afterEach(async () => {
 
 afterAll(async () => {
   await questdb?.stop();
-  if (questdb) for (const dir of [questdb.dataDir, `${questdb.dataDir}-late`]) rmSync(dir, { recursive: true, force: true });
+  if (questdb)
+    for (const dir of [questdb.dataDir, `${questdb.dataDir}-late`]) rmSync(dir, { recursive: true, force: true });
   mkdirSync("test-results", { recursive: true });
   writeFileSync("test-results/integration-measurements.json", JSON.stringify(measured, null, 2));
 });
@@ -97,16 +98,22 @@ describe("against a real QuestDB", () => {
     expect(new Date(after.cachedAt).getTime()).toBeLessThanOrEqual(killedAt);
     expect(after.cachedAt).toBe(before.fetchedAt);
     expect(after.reason).toBe("database_unavailable");
-    expect(after.message).toMatch(/^Failed to get active sessions: (connection refused|connection reset|Connection terminated)/i);
+    expect(after.message).toMatch(
+      /^Failed to get active sessions: (connection refused|connection reset|Connection terminated)/i,
+    );
 
     const never = await api.sessions.active({ limit: 7 });
     expect(never).toMatchObject({ status: "error", data: null, reason: "database_unavailable" });
     expect(never.status === "error" && never.message).toMatch(/^Failed to get active sessions: .+/);
 
     // Keep asking until the breaker opens: it fails fast from then on.
-    await eventually(async () => (await api.sessions.active({ limit: 50 })).status === "degraded" && s.health().questdb.breaker === "open", {
-      what: "the breaker to open",
-    });
+    await eventually(
+      async () =>
+        (await api.sessions.active({ limit: 50 })).status === "degraded" && s.health().questdb.breaker === "open",
+      {
+        what: "the breaker to open",
+      },
+    );
     const [openAnswer, openMs] = await timed(() => api.sessions.active({ limit: 50 }));
     measured.breakerOpenAnswerMs = openMs;
     expect(openAnswer).toMatchObject({ status: "degraded", breaker: "open" });
@@ -115,12 +122,18 @@ describe("against a real QuestDB", () => {
     await questdb.restart();
     const back = Date.now();
     // The health check sees QuestDB answer and probes by itself: the breaker closes with no caller.
-    await eventually(() => s.health().questdb.breaker === "closed", { what: "the breaker to close without traffic", intervalMs: 50 });
+    await eventually(() => s.health().questdb.breaker === "closed", {
+      what: "the breaker to close without traffic",
+      intervalMs: 50,
+    });
     measured.returnToBreakerClosedMs = Date.now() - back;
-    const fresh = await eventually(async () => {
-      const answer = await api.sessions.active({ limit: 50 });
-      return answer.status === "ok" ? answer : undefined;
-    }, { what: "ok after the restart", intervalMs: 50 });
+    const fresh = await eventually(
+      async () => {
+        const answer = await api.sessions.active({ limit: 50 });
+        return answer.status === "ok" ? answer : undefined;
+      },
+      { what: "ok after the restart", intervalMs: 50 },
+    );
     measured.returnToOkMs = Date.now() - back;
     expect(new Date(fresh.fetchedAt).getTime()).toBeGreaterThan(killedAt);
     expect(s.health().questdb.breaker).toBe("closed");
@@ -136,7 +149,9 @@ describe("against a real QuestDB", () => {
     expect(frozen.status).toBe("degraded");
     // The deadline (1.5 s) plus slack; without it the 1 s attempt limit and three retries take > 4 s.
     expect(frozenMs).toBeLessThan(1500 + 1000);
-    expect(frozen.status === "degraded" && frozen.message).toMatch(/^Failed to get active sessions: .*(deadline|timed out|timeout)/i);
+    expect(frozen.status === "degraded" && frozen.message).toMatch(
+      /^Failed to get active sessions: .*(deadline|timed out|timeout)/i,
+    );
 
     questdb.thaw();
     await eventually(async () => (await api.sessions.active()).status === "ok", { what: "ok after SIGCONT" });
@@ -152,9 +167,14 @@ describe("against a real QuestDB", () => {
     expect(s.health().questdb.pool.idle).toBeGreaterThan(0);
     await questdb.kill();
     await eventually(() => s.health().questdb.pool.idle === 0, { what: "idle connections evicted" });
-    expect(s.health()).toMatchObject({ status: "degraded", questdb: { lastError: expect.stringMatching(/^Failed to .+/) } });
+    expect(s.health()).toMatchObject({
+      status: "degraded",
+      questdb: { lastError: expect.stringMatching(/^Failed to .+/) },
+    });
     await questdb.restart();
-    await eventually(() => s.health().questdb.pool.idle > 0 && s.health().status === "ok", { what: "a healthy connection again" });
+    await eventually(() => s.health().questdb.pool.idle > 0 && s.health().status === "ok", {
+      what: "a healthy connection again",
+    });
   });
 
   it("a failing query is error / query_failed, never retried, and leaves the breaker closed", async () => {
@@ -167,7 +187,9 @@ describe("against a real QuestDB", () => {
         query: { sql: "SELECT * FROM no_such_table WHERE x = $1", params: [i], map: (rows) => rows },
       });
       expect(answer).toMatchObject({ status: "error", reason: "query_failed", breaker: "closed" });
-      expect(answer.status === "error" && answer.message).toMatch(/^Failed to read a table that does not exist: query failed: .*no_such_table/);
+      expect(answer.status === "error" && answer.message).toMatch(
+        /^Failed to read a table that does not exist: query failed: .*no_such_table/,
+      );
     }
     expect(s.health().questdb.breaker).toBe("closed");
   });
@@ -177,17 +199,22 @@ describe("against a real QuestDB", () => {
     const { api } = service(`postgresql://admin:quest@127.0.0.1:${pgPort}/qdb`);
     const down = await api.sessions.active();
     expect(down).toMatchObject({ status: "error", reason: "database_unavailable" });
-    expect(down.status === "error" && down.message).toBe(`Failed to get active sessions: connection refused (127.0.0.1:${pgPort})`);
+    expect(down.status === "error" && down.message).toBe(
+      `Failed to get active sessions: connection refused (127.0.0.1:${pgPort})`,
+    );
 
     const late = await QuestdbProcess.start({
-      dataDir: questdb.dataDir + "-late",
+      dataDir: `${questdb.dataDir}-late`,
       pgPort,
       httpPort: await findFreePort(),
     });
     try {
       await seedDemoData({ pgUrl: late.pgUrl, httpUrl: late.httpUrl });
       const up = Date.now();
-      await eventually(async () => (await api.sessions.active()).status === "ok", { what: "ok once QuestDB is up", intervalMs: 50 });
+      await eventually(async () => (await api.sessions.active()).status === "ok", {
+        what: "ok once QuestDB is up",
+        intervalMs: 50,
+      });
       measured.coldStartToOkMs = Date.now() - up;
     } finally {
       await late.stop();
@@ -199,7 +226,11 @@ describe("a restart during an outage (the embedded snapshot)", () => {
   it("answers degraded with the original cachedAt, from the snapshot the previous run left on disk", async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "lkg-"));
     try {
-      const first = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), { log: silent, metrics: createMetrics(new Registry()), dataDir });
+      const first = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), {
+        log: silent,
+        metrics: createMetrics(new Registry()),
+        dataDir,
+      });
       const before = await createCaller(createContextInner({ questdb: first })).sessions.active({ limit: 100 });
       expect(before.status).toBe("ok");
       await first.close(); // the app goes down (its snapshot is written on the way)
@@ -209,7 +240,11 @@ describe("a restart during an outage (the embedded snapshot)", () => {
       const empty = await api.sessions.active({ limit: 100 });
       expect(empty.status).toBe("error"); // a run without the snapshot has nothing to show
 
-      const second = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), { log: silent, metrics: createMetrics(new Registry()), dataDir });
+      const second = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), {
+        log: silent,
+        metrics: createMetrics(new Registry()),
+        dataDir,
+      });
       services.push(second);
       const after = await createCaller(createContextInner({ questdb: second })).sessions.active({ limit: 100 });
       expect(after).toMatchObject({ status: "degraded", reason: "database_unavailable" });
@@ -226,7 +261,11 @@ describe("a restart during an outage (the embedded snapshot)", () => {
       writeFileSync(path.join(dataDir, "last-known-good.json"), "{ not json");
       const lines: string[] = [];
       const log = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
-      const s = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), { log, metrics: createMetrics(new Registry()), dataDir });
+      const s = createQuestdbService(parseEnv({ QUESTDB_URL: questdb.pgUrl }), {
+        log,
+        metrics: createMetrics(new Registry()),
+        dataDir,
+      });
       services.push(s);
       expect((await createCaller(createContextInner({ questdb: s })).sessions.active({ limit: 3 })).status).toBe("ok");
       const unreadable = lines.filter((l) => l.includes("store.unreadable"));

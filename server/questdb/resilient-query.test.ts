@@ -6,16 +6,25 @@ import { createQuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 import { createResilientQuery, type QueryTarget, type QuerySpec } from "./resilient-query";
 import { refusedDegraded, refusedError } from "./testing/answers";
-import { expectSettledAt, useFakeClock } from "./testing/fake-clock";
+import { expectSettledAt } from "./testing/fake-clock";
 
-const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 8812 });
+const refused = () =>
+  Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), {
+    code: "ECONNREFUSED",
+    address: "127.0.0.1",
+    port: 8812,
+  });
 
 /** A QuestDB stand-in whose next answers the test decides; unit tests only (integration tests use the real one). */
 function fakeTarget() {
   let behaviour: () => Promise<Record<string, unknown>[]> = async () => [{ n: 1 }];
   let lastAnswerAt = 0;
   const calls: string[] = [];
-  const target: QueryTarget & { calls: string[]; answer(fn: () => Promise<Record<string, unknown>[]>): void; answeredElsewhere(): void } = {
+  const target: QueryTarget & {
+    calls: string[];
+    answer(fn: () => Promise<Record<string, unknown>[]>): void;
+    answeredElsewhere(): void;
+  } = {
     endpoint: "127.0.0.1:8812",
     calls,
     answer(fn) {
@@ -51,7 +60,15 @@ const spec = (input: unknown = { limit: 10 }): QuerySpec<number[]> => ({
   query,
 });
 
-function setup(overrides: { deadlineMs?: number; freshForMs?: number; retryDelaysMs?: number[]; staleAfterMs?: number; softDeadlineMs?: number } = {}) {
+function setup(
+  overrides: {
+    deadlineMs?: number;
+    freshForMs?: number;
+    retryDelaysMs?: number[];
+    staleAfterMs?: number;
+    softDeadlineMs?: number;
+  } = {},
+) {
   const target = fakeTarget();
   const events: QuestdbEvent[] = [];
   const emit = (event: QuestdbEvent) => events.push(event);
@@ -112,9 +129,14 @@ describe("resilient query", () => {
     const { run, target, policy } = setup({ freshForMs: 0 });
     await run(spec());
     target.calls.length = 0;
-    target.answer(async () => Promise.reject(Object.assign(new Error("Invalid column: nope"), { severity: "ERROR", code: "00000" })));
+    target.answer(async () =>
+      Promise.reject(Object.assign(new Error("Invalid column: nope"), { severity: "ERROR", code: "00000" })),
+    );
     const answer = await run(spec());
-    expect(answer).toMatchObject({ status: "error", reason: "query_failed", message: "Failed to get active sessions: query failed: Invalid column: nope",
+    expect(answer).toMatchObject({
+      status: "error",
+      reason: "query_failed",
+      message: "Failed to get active sessions: query failed: Invalid column: nope",
       cause: "query failed: Invalid column: nope",
     });
     expect(target.calls).toHaveLength(1);
@@ -198,7 +220,11 @@ describe("resilient query", () => {
     target.answer(() => new Promise(() => undefined));
     const pending = run(spec());
     await expectSettledAt(pending, 3_000);
-    expect(await pending).toMatchObject({ status: "error", reason: "database_unavailable", message: "Failed to get active sessions: no answer within the 3000 ms deadline (127.0.0.1:8812)" });
+    expect(await pending).toMatchObject({
+      status: "error",
+      reason: "database_unavailable",
+      message: "Failed to get active sessions: no answer within the 3000 ms deadline (127.0.0.1:8812)",
+    });
   });
 
   it("with data cached, the caller gets degraded staleAfterMs after the first refusal while retries go on and refresh the cache", async () => {
@@ -236,9 +262,17 @@ describe("resilient query", () => {
     target.answer(async () => Promise.reject(new SlowCallError(2_000)));
     const slowAnswer = run(spec());
     await vi.advanceTimersByTimeAsync(2_000);
-    expect(await slowAnswer).toMatchObject({ status: "degraded", reason: "query_slow", cause: "query slow: no answer within 2000 ms while QuestDB answers other queries" });
+    expect(await slowAnswer).toMatchObject({
+      status: "degraded",
+      reason: "query_slow",
+      cause: "query slow: no answer within 2000 ms while QuestDB answers other queries",
+    });
     target.answer(async () => Promise.reject(new PoolBusyError("no free connection within 2000 ms")));
-    expect(await run(spec())).toMatchObject({ status: "degraded", reason: "busy", message: "Failed to get active sessions: no free connection within 2000 ms (127.0.0.1:8812)" });
+    expect(await run(spec())).toMatchObject({
+      status: "degraded",
+      reason: "busy",
+      message: "Failed to get active sessions: no free connection within 2000 ms (127.0.0.1:8812)",
+    });
     expect(await run(spec({ limit: 99 }))).toMatchObject({ status: "error", reason: "busy" });
     expect(policy.breakerState()).toBe("closed");
   });

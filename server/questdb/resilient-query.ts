@@ -91,7 +91,11 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
   const classify = (error: unknown): ClassifiedError =>
     error instanceof ClassifiedError ? error : new ClassifiedError(deps.target.classify(error), error);
 
-  async function attempt<T>(key: string, spec: QuerySpec<T>, onConnectionFailure: (error: ClassifiedError) => void): Promise<Fetched<T>> {
+  async function attempt<T>(
+    key: string,
+    spec: QuerySpec<T>,
+    onConnectionFailure: (error: ClassifiedError) => void,
+  ): Promise<Fetched<T>> {
     const started = performance.now();
     const { sql, params, map } = spec.query;
     const own = async (): Promise<Fetched<T>> => {
@@ -190,7 +194,13 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
 export type ResilientQuery = ReturnType<typeof createResilientQuery>;
 
 /** A failure, as the union's answer: degraded with the cached data when the reason allows it and there is some. */
-function answerFailure<T>(deps: ResilientQueryDeps, emit: EmitQuestdbEvent, key: string, spec: QuerySpec<T>, failure: FailureInfo): Resilient<T> {
+function answerFailure<T>(
+  deps: ResilientQueryDeps,
+  emit: EmitQuestdbEvent,
+  key: string,
+  spec: QuerySpec<T>,
+  failure: FailureInfo,
+): Resilient<T> {
   const message = failureMessage(spec.action, failure);
   const { cause } = failure;
   const breaker = deps.policy.breakerState();
@@ -202,7 +212,13 @@ function answerFailure<T>(deps: ResilientQueryDeps, emit: EmitQuestdbEvent, key:
   if (!cached) {
     return { status: "error", data: null, reason, message, cause, breaker };
   }
-  emit({ type: "answered", operation: spec.operation, status: "degraded", fromCache: "stale", ageSeconds: ((deps.now ?? Date.now)() - cached.fetchedAt) / 1000 });
+  emit({
+    type: "answered",
+    operation: spec.operation,
+    status: "degraded",
+    fromCache: "stale",
+    ageSeconds: ((deps.now ?? Date.now)() - cached.fetchedAt) / 1000,
+  });
   const retryAt = deps.policy.retryAt(spec.operation);
   return {
     status: "degraded",

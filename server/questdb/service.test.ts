@@ -9,12 +9,28 @@ import { FakePgPool, refusedError } from "./testing/fake-pg-pool";
 import { useFakeClock } from "./testing/fake-clock";
 
 const silent = pino({ level: "silent" });
-const sessions = { operation: "sessions.active", action: "get active sessions", input: { limit: 5 }, query: activeSessionsQuery(5) };
+const sessions = {
+  operation: "sessions.active",
+  action: "get active sessions",
+  input: { limit: 5 },
+  query: activeSessionsQuery(5),
+};
 
 function setup(deps: ServiceDeps = {}) {
   const fake = new FakePgPool();
-  const config = parseEnv({ QUESTDB_URL: "postgresql://admin:quest@127.0.0.1:8812/qdb", QUESTDB_RETRY_DELAYS_MS: "", QUESTDB_BREAKER_THRESHOLD: "2", QUESTDB_HEALTH_INTERVAL_MS: "2000" });
-  const service = composeQuestdb(config, { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null, ...deps });
+  const config = parseEnv({
+    QUESTDB_URL: "postgresql://admin:quest@127.0.0.1:8812/qdb",
+    QUESTDB_RETRY_DELAYS_MS: "",
+    QUESTDB_BREAKER_THRESHOLD: "2",
+    QUESTDB_HEALTH_INTERVAL_MS: "2000",
+  });
+  const service = composeQuestdb(config, {
+    log: silent,
+    metrics: createMetrics(new Registry()),
+    createPool: fake.factory,
+    dataDir: null,
+    ...deps,
+  });
   return { fake, service };
 }
 
@@ -80,7 +96,12 @@ describe("the QuestDB service (composition root)", () => {
 
   it("hands routers run, live, health, timeline and close only", async () => {
     const fake = new FakePgPool();
-    const service = createQuestdbService(parseEnv({}), { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null });
+    const service = createQuestdbService(parseEnv({}), {
+      log: silent,
+      metrics: createMetrics(new Registry()),
+      createPool: fake.factory,
+      dataDir: null,
+    });
     expect(Object.keys(service).sort()).toEqual(["close", "endpoint", "health", "live", "run", "timeline"]);
     await service.close();
   });
@@ -89,8 +110,14 @@ describe("the QuestDB service (composition root)", () => {
     const fake = new FakePgPool();
     // A period under the service's reuse window (1 s): reused, every other tick would not ask.
     const config = parseEnv({ QUESTDB_RETRY_DELAYS_MS: "", LIVE_INTERVAL_MS: "900" });
-    const service = createQuestdbService(config, { log: silent, metrics: createMetrics(new Registry()), createPool: fake.factory, dataDir: null });
-    const topicQueries = () => fake.clients.flatMap((client) => client.queries).filter((sql) => sql === sessions.query.sql).length;
+    const service = createQuestdbService(config, {
+      log: silent,
+      metrics: createMetrics(new Registry()),
+      createPool: fake.factory,
+      dataDir: null,
+    });
+    const topicQueries = () =>
+      fake.clients.flatMap((client) => client.queries).filter((sql) => sql === sessions.query.sql).length;
     const controllers = [new AbortController(), new AbortController(), new AbortController()];
     const streams = controllers.map((controller) => service.live(sessions, undefined, controller.signal));
     const firsts = streams.map((stream) => stream.next());
@@ -101,7 +128,7 @@ describe("the QuestDB service (composition root)", () => {
     const perTick = topicQueries() - before;
     expect(perTick).toBeGreaterThanOrEqual(4);
     expect(perTick).toBeLessThanOrEqual(5);
-    controllers.forEach((controller) => controller.abort());
+    for (const controller of controllers) controller.abort();
     await Promise.all(streams.map((stream) => stream.return(undefined)));
     await service.close();
   });

@@ -43,7 +43,11 @@ export interface QuestdbService {
    * The query's answers as they change, for a subscription: one loop per query and input for all
    * subscribers (server/live/live-topics.ts), every LIVE_INTERVAL_MS.
    */
-  live<T>(spec: QuerySpec<T>, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<LiveEvent<Resilient<T>>>;
+  live<T>(
+    spec: QuerySpec<T>,
+    lastEventId: string | null | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<LiveEvent<Resilient<T>>>;
   /** Answers from memory only: never waits on QuestDB. */
   health(): ServiceHealth;
   /** The last 15 minutes: breaker states, query latency, outages (from memory). */
@@ -85,7 +89,8 @@ function instanceId(): string {
 }
 
 function fleetLog(log: Logger) {
-  return (event: string, fields: Record<string, unknown>) => logEvent(log, event.endsWith("_failed") || event.endsWith("unavailable") ? "warn" : "info", event, fields);
+  return (event: string, fields: Record<string, unknown>) =>
+    logEvent(log, event.endsWith("_failed") || event.endsWith("unavailable") ? "warn" : "info", event, fields);
 }
 
 export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbParts {
@@ -96,7 +101,10 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
   const timeline = new HealthTimeline(deps.now);
   const earlyRelease = deps.earlyBreakerRelease ?? true;
 
-  const fleet = deps.fleet !== undefined ? deps.fleet : createFleet({ url: config.REDIS_URL, instanceId: instanceId(), log: fleetLog(log) });
+  const fleet =
+    deps.fleet !== undefined
+      ? deps.fleet
+      : createFleet({ url: config.REDIS_URL, instanceId: instanceId(), log: fleetLog(log) });
   let link: BreakerLink | null = null;
 
   const emit = (event: QuestdbEvent) => {
@@ -123,7 +131,8 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     now: deps.now,
   });
   metrics.setBreaker(endpoint, "closed");
-  if (fleet) link = linkBreaker(fleet.breaker, policy, { recoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS, now: deps.now });
+  if (fleet)
+    link = linkBreaker(fleet.breaker, policy, { recoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS, now: deps.now });
 
   const pool = new QuestdbPool({
     connectionString: config.QUESTDB_URL,
@@ -149,7 +158,9 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     freshForMs: deps.freshForMs ?? FRESH_FOR_MS,
     emit,
     now: deps.now,
-    fleet: fleet ? createFleetFetch(fleet.answers, { freshForMs: deps.freshForMs ?? FRESH_FOR_MS, now: deps.now }) : undefined,
+    fleet: fleet
+      ? createFleetFetch(fleet.answers, { freshForMs: deps.freshForMs ?? FRESH_FOR_MS, now: deps.now })
+      : undefined,
   });
 
   logEvent(log, "info", "questdb.pool_created", {
@@ -193,7 +204,13 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
       };
     },
     timeline: () => timeline.snapshot(),
-    live: (spec, lastEventId, signal) => live.subscribe(cacheKey(spec.operation, spec.input), () => run(spec, { freshForMs: liveFreshForMs }), lastEventId, signal),
+    live: (spec, lastEventId, signal) =>
+      live.subscribe(
+        cacheKey(spec.operation, spec.input),
+        () => run(spec, { freshForMs: liveFreshForMs }),
+        lastEventId,
+        signal,
+      ),
     close: async () => {
       live.close();
       link?.stop();

@@ -20,11 +20,17 @@ function activeSessions(limit: number = SESSIONS_LIMIT.default) {
 }
 
 export const sessionsRouter = createTRPCRouter({
-  active: operatorProcedure.input(activeSessionsInput).query(({ ctx, input }) => ctx.questdb.run(activeSessions(input?.limit))),
+  active: operatorProcedure
+    .input(activeSessionsInput)
+    .query(({ ctx, input }) => ctx.questdb.run(activeSessions(input?.limit))),
 
   /** The same answers pushed as they change (server-sent events), one query loop for every viewer. */
   onActive: operatorProcedure.input(activeSessionsLiveInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const event of ctx.questdb.live(activeSessions(input?.limit), input?.lastEventId, streamSignal(ctx, signal))) {
+    for await (const event of ctx.questdb.live(
+      activeSessions(input?.limit),
+      input?.lastEventId,
+      streamSignal(ctx, signal),
+    )) {
       yield tracked(event.id, event.answer);
     }
   }),

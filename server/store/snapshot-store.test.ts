@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -53,8 +63,16 @@ describe("round trip", () => {
 
     const loaded = storeIn().load();
     expect(loaded).toHaveLength(2);
-    expect(loaded).toContainEqual({ key: 'sessions.active:{"limit":50}', value: sessions, fetchedAt: 1_700_000_000_123 });
-    expect(loaded).toContainEqual({ key: "market.candles:x", value: { nested: [1, "two", null] }, fetchedAt: 1_700_000_000_456 });
+    expect(loaded).toContainEqual({
+      key: 'sessions.active:{"limit":50}',
+      value: sessions,
+      fetchedAt: 1_700_000_000_123,
+    });
+    expect(loaded).toContainEqual({
+      key: "market.candles:x",
+      value: { nested: [1, "two", null] },
+      fetchedAt: 1_700_000_000_456,
+    });
     expect(events).toEqual([]);
   });
 
@@ -63,7 +81,11 @@ describe("round trip", () => {
     store.record("k", { a: 1 }, 42);
     await store.flush();
     const saved = JSON.parse(readFileSync(snapshotFile(), "utf8"));
-    expect(saved).toEqual({ version: 1, savedAt: expect.any(Number), entries: [{ key: "k", fetchedAt: 42, value: { a: 1 } }] });
+    expect(saved).toEqual({
+      version: 1,
+      savedAt: expect.any(Number),
+      entries: [{ key: "k", fetchedAt: 42, value: { a: 1 } }],
+    });
   });
 
   it("keeps what it loaded when it writes again, so an answer not asked for since the restart survives", async () => {
@@ -72,7 +94,12 @@ describe("round trip", () => {
     second.load();
     second.record("new", "added", 2);
     await second.close();
-    expect(storeIn().load().map((e) => e.key).sort()).toEqual(["new", "old"]);
+    expect(
+      storeIn()
+        .load()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(["new", "old"]);
   });
 });
 
@@ -133,7 +160,11 @@ describe("write-behind", () => {
     store.record("after-close", 2, 2);
     expect(vi.getTimerCount()).toBe(0);
     await store.flush();
-    expect(storeIn().load().map((e) => e.key)).toEqual(["k"]);
+    expect(
+      storeIn()
+        .load()
+        .map((e) => e.key),
+    ).toEqual(["k"]);
   });
 });
 
@@ -165,7 +196,10 @@ describe("bounded by maxBytes", () => {
     await store.flush();
 
     expect(statSync(snapshotFile()).size).toBeLessThanOrEqual(maxBytes);
-    const kept = storeIn().load().map((e) => e.fetchedAt).sort((a, b) => b - a);
+    const kept = storeIn()
+      .load()
+      .map((e) => e.fetchedAt)
+      .sort((a, b) => b - a);
     expect(kept.length).toBeGreaterThan(3);
     expect(kept.length).toBeLessThan(20);
     // The kept ones are exactly the newest ones, none skipped.
@@ -266,7 +300,6 @@ describe("an unusable snapshot", () => {
     expectSetAside(storeIn().load(), null);
     expect(eventsNamed("store.unreadable")[0]?.fields.error).toMatch(/EACCES|permission/i);
   });
-
 });
 
 describe("after an unusable snapshot", () => {
@@ -335,7 +368,10 @@ describe("a failing write", () => {
     store.record("good", "ok", 1);
     await store.flush();
     expect(eventsNamed("store.entry_unserialisable")).toEqual([
-      { event: "store.entry_unserialisable", fields: expect.objectContaining({ key: "bad", error: expect.any(String) }) },
+      {
+        event: "store.entry_unserialisable",
+        fields: expect.objectContaining({ key: "bad", error: expect.any(String) }),
+      },
     ]);
     expect(storeIn().load()).toEqual([{ key: "good", value: "ok", fetchedAt: 1 }]);
   });

@@ -56,7 +56,8 @@ export class SnapshotStore {
   private completedWrites = 0;
 
   constructor(options: SnapshotStoreOptions) {
-    if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1) throw new Error("maxBytes must be a positive number");
+    if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1)
+      throw new Error("maxBytes must be a positive number");
     this.dir = options.dir;
     this.file = path.join(options.dir, SNAPSHOT_FILE);
     this.maxBytes = options.maxBytes;
@@ -215,7 +216,8 @@ export function parseSnapshot(text: string): SnapshotEntry[] {
     if (!isRecord(entry)) throw new Error(`entry ${index} is not an object`);
     const { key, fetchedAt, value } = entry;
     if (typeof key !== "string") throw new Error(`entry ${index}: key is not a string`);
-    if (typeof fetchedAt !== "number" || !Number.isFinite(fetchedAt)) throw new Error(`entry ${index}: fetchedAt is not a number`);
+    if (typeof fetchedAt !== "number" || !Number.isFinite(fetchedAt))
+      throw new Error(`entry ${index}: fetchedAt is not a number`);
     if (!("value" in entry)) throw new Error(`entry ${index}: value is missing`);
     return { key, value, fetchedAt };
   });

@@ -20,7 +20,10 @@ export const GET = withRequestLog(async (req) => {
   }
   if (!config.METRICS_TOKEN && config.AUTH_MODE === "oidc") {
     return Response.json(
-      { error: "Metrics are not served: with AUTH_MODE=oidc, set METRICS_TOKEN and scrape with Authorization: Bearer <token>" },
+      {
+        error:
+          "Metrics are not served: with AUTH_MODE=oidc, set METRICS_TOKEN and scrape with Authorization: Bearer <token>",
+      },
       { status: 404, headers: { "cache-control": "no-store" } },
     );
   }

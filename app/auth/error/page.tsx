@@ -22,7 +22,11 @@ const REASONS: Record<string, { title: string; text: string }> = {
   },
 };
 
-export default async function AuthErrorPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function AuthErrorPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const params = await searchParams;
   const reason = REASONS[String(params.reason)] ?? REASONS.sign_in_failed!;
   const returnTo = safeReturnTo(typeof params.returnTo === "string" ? params.returnTo : "/");

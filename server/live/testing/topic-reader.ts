@@ -7,7 +7,12 @@ export interface TopicReader<T> {
 }
 
 /** Subscribes to `topic` and collects its events until stop(). */
-export function readTopic<T>(live: LiveTopics, topic: string, fetch: () => Promise<T>, lastEventId?: string): TopicReader<T> {
+export function readTopic<T>(
+  live: LiveTopics,
+  topic: string,
+  fetch: () => Promise<T>,
+  lastEventId?: string,
+): TopicReader<T> {
   const controller = new AbortController();
   const events: LiveEvent<T>[] = [];
   const done = (async () => {

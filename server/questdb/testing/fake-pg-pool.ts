@@ -74,8 +74,14 @@ export class FakePgPool extends EventEmitter {
   };
 }
 
-export const refusedError = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 8812 });
+export const refusedError = () =>
+  Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8812"), {
+    code: "ECONNREFUSED",
+    address: "127.0.0.1",
+    port: 8812,
+  });
 export const resetError = () => Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
-export const queryError = () => Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
+export const queryError = () =>
+  Object.assign(new Error("table does not exist [table=nope]"), { code: "42P01", severity: "ERROR" });
 /** A promise that never settles: a frozen QuestDB. */
 export const never = <T>() => new Promise<T>(() => undefined);

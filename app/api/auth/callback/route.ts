@@ -24,7 +24,8 @@ export const GET = withRequestLog(async (req) => {
 
   const sealed = readCookie(req.headers, signInCookieName(https));
   const started = sealed ? await openSignInState(sealed, config.AUTH_SECRET) : null;
-  if (!started) return fail("sign_in_expired", "no sign-in in progress (the sign-in cookie is missing, expired or not ours)");
+  if (!started)
+    return fail("sign_in_expired", "no sign-in in progress (the sign-in cookie is missing, expired or not ours)");
 
   const requestUrl = new URL(req.url);
   const callbackUrl = new URL(`${origin}${requestUrl.pathname}${requestUrl.search}`);

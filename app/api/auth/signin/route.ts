@@ -23,7 +23,14 @@ export const GET = withRequestLog(async (req) => {
     return res;
   } catch (error) {
     const failure = error instanceof SignInError ? error.failure : "sign_in_failed";
-    logEvent(logger, "error", "auth.sign_in_failed", { phase: "start", failure, error: error instanceof Error ? error.message : String(error) });
-    return NextResponse.redirect(new URL(`/auth/error?reason=${failure}&returnTo=${encodeURIComponent(returnTo)}`, origin), 303);
+    logEvent(logger, "error", "auth.sign_in_failed", {
+      phase: "start",
+      failure,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return NextResponse.redirect(
+      new URL(`/auth/error?reason=${failure}&returnTo=${encodeURIComponent(returnTo)}`, origin),
+      303,
+    );
   }
 });

@@ -18,7 +18,10 @@ export const POST = withRequestLog(async (req) => {
   const sameOrigin = from !== null ? from === origin : site === "same-origin";
   if (!sameOrigin) {
     logEvent(logger, "warn", "auth.sign_out_refused", { origin: from, sec_fetch_site: site });
-    return Response.json({ error: "Sign-out refused: the request did not come from this site's own page" }, { status: 403 });
+    return Response.json(
+      { error: "Sign-out refused: the request did not come from this site's own page" },
+      { status: 403 },
+    );
   }
   const res = NextResponse.redirect(new URL("/signed-out", origin), 303);
   clearSessionCookies(res, https);
