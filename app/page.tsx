@@ -1,6 +1,6 @@
 import { AccountBadge } from "@/components/AccountBadge";
 import { Dashboard } from "@/components/Dashboard";
-import { DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT } from "@/domain/market";
+import { DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT } from "@/contract/market";
 import { HydrateClient, requestContext, serverApi } from "@/trpc/server";
 
 // Live data: render on every request, never at build time.

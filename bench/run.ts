@@ -5,7 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { UNHANDLED_ERROR_LINE } from "../harness/app-process";
 import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
-import { seedDemoData } from "../domain/seed";
+import { seedDemoData } from "../demo/seed";
 import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
 import { closeAgent } from "./lib/http";
 import { ROOT, buildApp, startApp, startBaselineServer, type Build, type ServerProcess } from "./lib/processes";

@@ -1,4 +1,4 @@
-import { CANDLE_INTERVALS, TRADE_SYMBOLS } from "../domain/market";
+import { CANDLE_INTERVALS, TRADE_SYMBOLS } from "../contract/market";
 import type { Rng } from "../harness/prng";
 
 /**

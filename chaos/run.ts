@@ -9,7 +9,7 @@ import { killLiveChildren, killWithThisProcess } from "../harness/child-cleanup"
 import { Rng } from "../harness/prng";
 import { rssKb } from "../harness/proc";
 import { findFreePort, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
-import { seedDemoData } from "../domain/seed";
+import { seedDemoData } from "../demo/seed";
 import { scanLog } from "./app-log";
 import { soakChecks } from "./checks";
 import { ClientStats, DATA_PROCEDURES, runClient } from "./clients";

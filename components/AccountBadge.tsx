@@ -1,4 +1,4 @@
-import type { Viewer } from "@/server/auth/viewer";
+import type { Viewer } from "@/contract/viewer";
 
 /**
  * The header's corner: who is signed in and a sign-out button (a POST from this page; the route

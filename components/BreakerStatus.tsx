@@ -1,6 +1,6 @@
 "use client";
 
-import type { BreakerState } from "@/server/questdb/policy";
+import type { BreakerState } from "@/contract/answer";
 
 const WORDS: Record<BreakerState, string> = {
   closed: "Closed — queries flow to QuestDB",

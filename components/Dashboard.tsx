@@ -8,7 +8,7 @@ import {
   DEFAULT_SESSIONS_INPUT,
   TRADE_SYMBOLS,
   type CandleInterval,
-} from "@/domain/market";
+} from "@/contract/market";
 import { POLL_INTERVAL_MS } from "@/trpc/query-client";
 import { api } from "@/trpc/react";
 import { CandlesChart } from "./CandlesChart";

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Resilient } from "@/server/questdb/resilient-query";
+import type { Resilient } from "@/contract/answer";
 import { ResilientPanel, type PanelQuery, type ResilientPanelProps } from "./ResilientPanel";
 
 const NOW = new Date("2026-11-27T14:05:27Z");

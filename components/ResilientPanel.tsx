@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, type ReactNode } from "react";
-import type { Resilient } from "@/server/questdb/resilient-query";
+import type { Resilient } from "@/contract/answer";
 import { DegradedBanner } from "./DegradedBanner";
 import { useKeptAnswer } from "./kept-answer";
 import { ErrorState } from "./ErrorState";

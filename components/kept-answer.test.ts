@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Resilient } from "@/server/questdb/resilient-query";
+import type { Resilient } from "@/contract/answer";
 import { refusedDegraded, refusedError } from "@/server/questdb/testing/answers";
 import { keptAnswer } from "./kept-answer";
 

@@ -1,5 +1,5 @@
 import { useRef } from "react";
-import type { Resilient } from "@/server/questdb/resilient-query";
+import type { Resilient } from "@/contract/answer";
 
 /**
  * The browser never loses data it has. Behind a load balancer the next answer may come from an

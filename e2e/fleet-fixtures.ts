@@ -2,7 +2,7 @@ import { test as base, expect, type APIRequestContext, type Page } from "@playwr
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_SESSIONS_INPUT } from "../domain/market";
+import { DEFAULT_SESSIONS_INPUT } from "../contract/market";
 import { startApp, type AppProcess } from "../harness/app-process";
 import { startLoadBalancer, type LoadBalancer } from "../harness/nginx-process";
 import { Rng } from "../harness/prng";

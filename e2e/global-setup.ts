@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startTestQuestdb } from "../harness/questdb-process";
-import { seedDemoData } from "../domain/seed";
+import { seedDemoData } from "../demo/seed";
 
 /**
  * Once per run: build the production app, and seed one QuestDB whose data directory every test

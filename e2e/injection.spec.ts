@@ -1,6 +1,6 @@
 import type { APIRequestContext } from "@playwright/test";
 import { Client } from "pg";
-import { CANDLE_INTERVALS, type CandleInterval } from "../domain/market";
+import { CANDLE_INTERVALS, type CandleInterval } from "../contract/market";
 import { activeSessionsQuery, candlesQuery } from "../server/questdb/queries";
 import { expect, test, type Stack } from "./fixtures";
 

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { InvalidEnvError, parseEnv } from "../server/env";
 import { createLogger, logEvent } from "../server/observability/logger";
-import { describeError } from "../domain/describe-error";
-import { startLiveFeed, type LiveFeed } from "../domain/live-feed/live-feed";
-import { seedDemoData } from "../domain/seed";
+import { describeError } from "../demo/describe-error";
+import { startLiveFeed, type LiveFeed } from "../demo/live-feed/live-feed";
+import { seedDemoData } from "../demo/seed";
 import { QuestdbUnavailableError } from "../harness/questdb-process";
 import { LOCAL_QUESTDB_LOG_FILE, startLocalQuestdb } from "./questdb";
 

@@ -1,11 +1,11 @@
 import { InvalidEnvError, parseEnv } from "../server/env";
 import { createLogger, logEvent } from "../server/observability/logger";
-import { describeError } from "../domain/describe-error";
-import { startLiveFeed } from "../domain/live-feed/live-feed";
+import { describeError } from "../demo/describe-error";
+import { startLiveFeed } from "../demo/live-feed/live-feed";
 import { isMain } from "../harness/is-main";
 
 /**
- * `npm run feed`: the live demo feed (domain/live-feed/) into the QuestDB at QUESTDB_HTTP_URL,
+ * `npm run feed`: the live demo feed (demo/live-feed/) into the QuestDB at QUESTDB_HTTP_URL,
  * until Ctrl-C or SIGTERM. `npm run dev` runs the same feed in its own process.
  */
 

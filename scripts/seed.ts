@@ -1,12 +1,12 @@
 import { InvalidEnvError, parseEnv } from "../server/env";
 import { redactSecrets } from "../server/lib/redact";
 import { createLogger } from "../server/observability/logger";
-import { countActiveSessions } from "../domain/active-sessions";
-import { seedDemoData } from "../domain/seed";
+import { countActiveSessions } from "../demo/active-sessions";
+import { seedDemoData } from "../demo/seed";
 import { isMain } from "../harness/is-main";
 
 /**
- * `npm run seed`: the schema and the demo data (domain/seed.ts) in the QuestDB at QUESTDB_URL /
+ * `npm run seed`: the schema and the demo data (demo/seed.ts) in the QuestDB at QUESTDB_URL /
  * QUESTDB_HTTP_URL, then one line saying what is there. Idempotent.
  */
 

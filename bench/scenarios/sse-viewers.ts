@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
-import { waitForWalApplied } from "../../domain/wal";
+import { waitForWalApplied } from "../../demo/wal";
 import { parseEnv } from "../../server/env";
 import { processTree, rssKb } from "../../harness/proc";
 import { fmt, percentile, round, sleep, spread } from "../../harness/stats";

@@ -1,5 +1,6 @@
 import { EncryptJWT, jwtDecrypt, errors as joseErrors } from "jose";
 import { hkdfSync } from "node:crypto";
+import type { SessionUser, UnsealFailure } from "@/contract/viewer";
 
 /**
  * The app's own cookies, sealed (encrypted and authenticated: JWE, dir + A256GCM) with a key
@@ -8,12 +9,7 @@ import { hkdfSync } from "node:crypto";
  */
 
 /** What a signed-in operator's cookie holds; the provider is never asked again until it expires. */
-export interface SessionUser {
-  sub: string;
-  name: string;
-  email: string | null;
-  groups: string[];
-}
+export type { SessionUser, UnsealFailure };
 
 /** What the browser carries between "Sign in" and the provider's callback. */
 export interface SignInState {
@@ -51,8 +47,6 @@ async function seal(
 }
 
 /** Why a cookie did not open; null when it did. */
-export type UnsealFailure = "expired" | "invalid";
-
 async function unseal(
   token: string,
   secret: string,

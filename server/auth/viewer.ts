@@ -1,20 +1,13 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Env } from "../env";
-import { openSession, type SessionUser, type UnsealFailure } from "./session-cookie";
+import type { SessionUser, UnsealFailure, Viewer } from "@/contract/viewer";
+import { openSession } from "./session-cookie";
 
 /**
  * Who is asking, decided from the request alone (the session cookie, a bearer token): the identity
  * provider is only needed to sign in, so a provider outage never locks out operators already in.
  */
-export type Viewer =
-  | { kind: "auth-off" }
-  | {
-      kind: "operator";
-      user: SessionUser /** When the session ends (epoch ms): a live stream ends with it. */;
-      expiresAt: number;
-    }
-  | { kind: "not-allowed"; user: SessionUser }
-  | { kind: "anonymous"; why: "no session" | `${UnsealFailure} session` };
+export type { Viewer };
 
 /** The session cookie's name: `__Host-` (https only, this host, path /) when served over https. */
 export function sessionCookieName(https: boolean): string {

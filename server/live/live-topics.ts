@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { LiveEvent } from "@/contract/answer";
 
 /**
  * Live topics: while a topic (a procedure and its input) has subscribers, one loop fetches it
@@ -12,11 +13,7 @@ import { randomBytes } from "node:crypto";
  * over when the claim lapses. Without Redis, every instance runs its own loop.
  */
 
-export interface LiveEvent<T = unknown> {
-  /** `<loop id>.<sequence>`: the same on every instance of a fleet, newer sequences are newer. */
-  id: string;
-  answer: T;
-}
+export type { LiveEvent };
 
 /** How a fleet shares topics (server/fleet/live-relay.ts); every call answers `undefined` without Redis. */
 export interface LiveRelay {

@@ -1,5 +1,5 @@
 import type { QuestdbEvent } from "../questdb/events";
-import type { BreakerState } from "../questdb/policy";
+import type { BreakerState } from "@/contract/answer";
 
 /**
  * The last 15 minutes of the QuestDB endpoint, kept in memory for the health panel: breaker state

@@ -1,5 +1,6 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, isBrokenCircuitError } from "cockatiel";
 import { redactSecrets } from "../lib/redact";
+import type { FailureReason } from "@/contract/answer";
 
 /**
  * Classifies a failure (connection vs. query) and describes it in words that are never empty.
@@ -20,7 +21,7 @@ export type QueryOutcome =
   | "pool_busy";
 
 /** The union's `reason` for a failure: what the caller is told. */
-export type FailureReason = "database_unavailable" | "query_slow" | "busy" | "query_failed";
+export type { FailureReason };
 
 interface KindTraits {
   /** What the caller is told; all but `query_failed` are answered from the cache when it can. */

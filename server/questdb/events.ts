@@ -1,4 +1,4 @@
-import type { BreakerState } from "./policy";
+import type { BreakerState } from "@/contract/answer";
 import type { FailureInfo } from "./errors";
 
 /**

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedDemoData } from "@/domain/seed";
+import { seedDemoData } from "@/demo/seed";
 import { eventually } from "@/harness/eventually";
 import { type QuestdbProcess, startTestQuestdb } from "@/harness/questdb-process";
 import { startRedis, type RedisProcess } from "@/harness/redis-process";

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { seedDemoData } from "@/domain/seed";
+import { seedDemoData } from "@/demo/seed";
 import { eventually } from "@/harness/eventually";
 import { pgUrlFor, startTestQuestdb, type QuestdbProcess } from "@/harness/questdb-process";
 import { startToxiproxy, toxic, type Proxy, type Toxiproxy } from "@/harness/toxiproxy";
@@ -12,7 +12,7 @@ import { createMetrics } from "../observability/metrics";
 import { createCaller } from "../root";
 import { createContextInner } from "../trpc";
 import { createQuestdbService, type QuestdbService } from "./service";
-import type { Resilient } from "./resilient-query";
+import type { Resilient } from "@/contract/answer";
 
 /**
  * The resilient layer against a real QuestDB behind a real Toxiproxy: a slow link, a link slower

@@ -20,6 +20,7 @@ import {
   traitsOf,
 } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
+import type { BreakerState } from "@/contract/answer";
 
 /**
  * The resilience policy of one QuestDB endpoint, for every operation on it:
@@ -33,8 +34,6 @@ import { ignoreEvents, type EmitQuestdbEvent } from "./events";
  * The attempt itself (pool.ts) bounds its own time, connect included, so a half-open probe, which
  * other callers wait for, can never hang them. The caller's deadline sits outside everything.
  */
-
-export type BreakerState = "closed" | "open" | "half-open";
 
 export interface OperationBreakerOptions {
   /** The last this many calls of one operation are looked at… */

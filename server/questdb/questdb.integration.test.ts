@@ -5,7 +5,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { QuestdbProcess, findFreePort, startTestQuestdb } from "@/harness/questdb-process";
-import { seedDemoData } from "@/domain/seed";
+import { seedDemoData } from "@/demo/seed";
 import { eventually } from "@/harness/eventually";
 import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";

@@ -1,7 +1,8 @@
 import { cacheKey, type LastKnownGoodCache } from "./cache";
 import { ClassifiedError, failureMessage, isConnectionFailure, traitsOf, type FailureInfo } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
-import type { BreakerState, QuestdbPolicy } from "./policy";
+import type { QuestdbPolicy } from "./policy";
+import type { Resilient } from "@/contract/answer";
 import { answerWithin, type Fetched, type Flight, type LatencyBudget } from "./latency-budget";
 import type { PreparedQuery } from "./queries";
 import type { FleetFetch } from "../fleet/coordinated-fetch";
@@ -10,31 +11,6 @@ import type { FleetFetch } from "../fleet/coordinated-fetch";
  * The one place a QuestDB failure becomes an answer. Every data procedure goes through `run`,
  * and gets back the contract's union instead of an exception, a hang or an empty message.
  */
-
-export type { BreakerState };
-
-export type Resilient<T> =
-  | { status: "ok"; data: T; fetchedAt: string }
-  | {
-      status: "degraded";
-      data: T;
-      cachedAt: string;
-      /** QuestDB unreachable; this query slow (its own breaker or limit, QuestDB otherwise fine); the app's queue full. */
-      reason: "database_unavailable" | "query_slow" | "busy";
-      message: string;
-      /** The failure in words without the operation, e.g. "connection refused (127.0.0.1:8812)". */
-      cause: string;
-      breaker: BreakerState;
-      retryAt?: string;
-    }
-  | {
-      status: "error";
-      data: null;
-      reason: "database_unavailable" | "query_slow" | "busy" | "query_failed";
-      message: string;
-      cause: string;
-      breaker: BreakerState;
-    };
 
 /** What the resilient query needs of the pool: run a query, classify failures, remember them. */
 export interface QueryTarget {

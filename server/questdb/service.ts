@@ -13,9 +13,11 @@ import { SnapshotStore } from "../store/snapshot-store";
 import { createLiveTopics, type LiveEvent } from "../live/live-topics";
 import { LastKnownGoodCache, cacheKey } from "./cache";
 import type { QuestdbEvent } from "./events";
-import { createQuestdbPolicy, type BreakerState, type QuestdbPolicy } from "./policy";
+import { createQuestdbPolicy, type QuestdbPolicy } from "./policy";
+import type { BreakerState } from "@/contract/answer";
 import { QuestdbPool, endpointOf, type PoolStats, type QuestdbPoolOptions } from "./pool";
-import { createResilientQuery, type QuerySpec, type Resilient, type ResilientQuery } from "./resilient-query";
+import { createResilientQuery, type QuerySpec, type ResilientQuery } from "./resilient-query";
+import type { Resilient } from "@/contract/answer";
 
 /**
  * The one composition root of the QuestDB layer: pool → policy → resilient query for one endpoint,

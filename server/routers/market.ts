@@ -1,6 +1,6 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { CANDLES_LIMIT, CANDLE_INTERVALS } from "../../domain/market";
+import { CANDLES_LIMIT, CANDLE_INTERVALS } from "../../contract/market";
 import { candlesQuery } from "../questdb/queries";
 import { createTRPCRouter, operatorProcedure, streamSignal } from "../trpc";
 import { lastEventId } from "./live-input";

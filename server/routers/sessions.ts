@@ -1,6 +1,6 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { SESSIONS_LIMIT } from "../../domain/market";
+import { SESSIONS_LIMIT } from "../../contract/market";
 import { activeSessionsQuery } from "../questdb/queries";
 import { createTRPCRouter, operatorProcedure, streamSignal } from "../trpc";
 import { lastEventId } from "./live-input";

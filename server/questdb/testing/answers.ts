@@ -1,4 +1,4 @@
-import type { BreakerState, Resilient } from "../resilient-query";
+import type { BreakerState, Resilient } from "@/contract/answer";
 
 /**
  * The answers to "get active sessions" while QuestDB at 127.0.0.1:8812 refuses connections, as

@@ -1,5 +1,5 @@
 import { SYMBOL_SPECS } from "./demo-data";
-import type { TradeSymbol } from "./market";
+import type { TradeSymbol } from "../contract/market";
 
 /** How demo prices, trade sizes and gaps move: the random walk the seed and the feed share. */
 

@@ -1,5 +1,5 @@
 import type { Sender } from "@questdb/nodejs-client";
-import type { TradeSymbol } from "./market";
+import type { TradeSymbol } from "../contract/market";
 import { randomAmount } from "./random-walk";
 import { TABLES } from "./schema";
 

@@ -1,7 +1,7 @@
 import { Sender } from "@questdb/nodejs-client";
 import { logEvent, type Logger } from "../server/observability/logger";
 import { DEFAULT_PRICES, DEMO_SESSIONS } from "./demo-data";
-import { TRADE_SYMBOLS } from "./market";
+import { TRADE_SYMBOLS } from "../contract/market";
 import { countRows, withClient } from "./pg-client";
 import { exponential, gaussian, nextPrice, roundTo } from "./random-walk";
 import { LATEST_TRADES_SQL, TABLES, createSchema } from "./schema";

@@ -3,7 +3,7 @@ import { logEvent, type Logger } from "../../server/observability/logger";
 import { allActiveSessionsQuery } from "../active-sessions";
 import { DEFAULT_PRICES, DEMO_SESSIONS } from "../demo-data";
 import { exec, inlineNumericParams } from "../http-exec";
-import { TRADE_SYMBOLS, type TradeSymbol } from "../market";
+import { TRADE_SYMBOLS, type TradeSymbol } from "../../contract/market";
 import { gaussian, nextPrice, roundTo } from "../random-walk";
 import { LATEST_TRADES_SQL, SESSION_EVENTS_DDL, TRADES_DDL } from "../schema";
 import { appendSessionEvent, appendTrade } from "../writes";

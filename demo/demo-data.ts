@@ -1,4 +1,4 @@
-import type { TradeSymbol } from "./market";
+import type { TradeSymbol } from "../contract/market";
 
 /** The demo universe: how each symbol's price moves, and the eight trading sessions. */
 
