@@ -189,7 +189,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 export function requireAuthModeChosen(env: Env): Env {
   if (env.AUTH_MODE === undefined) {
     throw new InvalidEnvError(
-      "AUTH_MODE is not set: choose AUTH_MODE=oidc (operators sign in through your OpenID provider) or AUTH_MODE=none (no sign-in: anyone who reaches the port sees everything)",
+      "AUTH_MODE is not set: choose AUTH_MODE=oidc (operators sign in through your OpenID provider) " +
+        "or AUTH_MODE=none (no sign-in: anyone who reaches the port sees everything)",
     );
   }
   return env;

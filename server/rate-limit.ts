@@ -40,7 +40,8 @@ export function createClientRateLimiter(perMinute: number): ClientRateLimiter {
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
         const retryAfter = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
-        const message = `Too many requests from this client: at most ${perMinute} calls a minute; try again in ${retryAfter} s`;
+        const message =
+          `Too many requests from this client: at most ${perMinute} calls a minute; ` + `try again in ${retryAfter} s`;
         const error = (path: string) => ({
           error: { message, code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, path } },
         });

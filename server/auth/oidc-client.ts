@@ -118,7 +118,7 @@ export async function finishSignIn(
     if (error instanceof client.AuthorizationResponseError) {
       throw new SignInError(
         "provider_refused",
-        `the provider refused the sign-in: ${error.error}${error.error_description ? ` (${error.error_description})` : ""}`,
+        `the provider refused the sign-in: ${error.error}${describeRefusal(error.error_description)}`,
       );
     }
     if (isNetworkFailure(error))
@@ -163,4 +163,9 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const causeText = cause instanceof Error ? ` (${(cause as NodeJS.ErrnoException).code ?? cause.message})` : "";
   return `${error.message || error.name}${causeText}`;
+}
+
+/** The provider's own words for a refusal, in brackets, when it gave any. */
+function describeRefusal(description: string | undefined): string {
+  return description ? ` (${description})` : "";
 }

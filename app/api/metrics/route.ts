@@ -22,7 +22,8 @@ export const GET = withRequestLog(async (req) => {
     return Response.json(
       {
         error:
-          "Metrics are not served: with AUTH_MODE=oidc, set METRICS_TOKEN and scrape with Authorization: Bearer <token>",
+          "Metrics are not served: with AUTH_MODE=oidc, set METRICS_TOKEN " +
+          "and scrape with Authorization: Bearer <token>",
       },
       { status: 404, headers: { "cache-control": "no-store" } },
     );

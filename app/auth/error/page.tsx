@@ -6,11 +6,15 @@ export const dynamic = "force-dynamic";
 const REASONS: Record<string, { title: string; text: string }> = {
   provider_unreachable: {
     title: "The sign-in service is not answering",
-    text: "The identity provider could not be reached, so nobody can sign in right now. Operators already signed in keep working. Try again in a moment.",
+    text:
+      "The identity provider could not be reached, so nobody can sign in right now. " +
+      "Operators already signed in keep working. Try again in a moment.",
   },
   provider_refused: {
     title: "The sign-in was refused",
-    text: "The identity provider did not let this sign-in through (it was cancelled or refused). Try again, or ask your administrator.",
+    text:
+      "The identity provider did not let this sign-in through (it was cancelled or refused). " +
+      "Try again, or ask your administrator.",
   },
   sign_in_expired: {
     title: "The sign-in took too long or was interrupted",
@@ -18,7 +22,9 @@ const REASONS: Record<string, { title: string; text: string }> = {
   },
   sign_in_failed: {
     title: "The sign-in could not be completed",
-    text: "The identity provider's answer failed a security check. Start again; if it keeps failing, ask your administrator to look at the dashboard's log (auth.sign_in_failed).",
+    text:
+      "The identity provider's answer failed a security check. Start again; if it keeps failing, " +
+      "ask your administrator to look at the dashboard's log (auth.sign_in_failed).",
   },
 };
 
