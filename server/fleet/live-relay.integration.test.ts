@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "@/harness/eventually";
 import { startRedis, type RedisProcess } from "@/harness/redis-process";
-import { createLiveTopics, type LiveTopics } from "../live/live-topics";
-import { countedAnswers as source, dataOf, readTopic as read } from "../live/testing/topic-reader";
+import { createLiveTopics, type LiveTopics } from "@/server/live/live-topics";
+import { countedAnswers as source, dataOf, readTopic as read } from "@/server/live/testing/topic-reader";
 import { createLiveRelay } from "./live-relay";
 import { createFleetRedis, type FleetRedis } from "./redis-connection";
 

@@ -1,4 +1,4 @@
-import type { LiveRelay } from "../live/live-topics";
+import type { LiveRelay } from "@/server/live/live-topics";
 import type { FleetRedis } from "./redis-connection";
 
 /**

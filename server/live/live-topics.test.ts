@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually } from "../../harness/eventually";
-import { createLiveTopics, fingerprintOf, type LiveRelay, type LiveTopics } from "./live-topics";
+import { eventually } from "@/harness/eventually";
+import { createLiveTopics, type LiveRelay, type LiveTopics } from "./live-topics";
 import { countedAnswers as answers, readTopic as read } from "./testing/topic-reader";
 
 /** Real timers, short interval: assertions wait for states (eventually), never for a duration. */
@@ -100,15 +100,6 @@ describe("live topics", () => {
     expect(logged).toContain("live.fetch_failed");
     await reader.stop();
   });
-
-  it("fingerprints ignore fetchedAt only", () => {
-    expect(fingerprintOf({ status: "ok", data: [1], fetchedAt: "a" })).toBe(
-      fingerprintOf({ status: "ok", data: [1], fetchedAt: "b" }),
-    );
-    expect(fingerprintOf({ status: "degraded", data: [1], cachedAt: "a" })).not.toBe(
-      fingerprintOf({ status: "degraded", data: [1], cachedAt: "b" }),
-    );
-  });
 });
 
 /** A relay shared by hubs in one process, the way Redis is shared by instances; `down` makes it answer undefined. */
@@ -143,16 +134,25 @@ function memoryRelay() {
   return { relayFor, state };
 }
 
+/**
+ * A reader on topic "t" at each instance, each with its own counted source: waits until every
+ * reader has the first answer, then until every one has the change the sources make next.
+ */
+async function readFirstAnswerAndOneChange(instances: LiveTopics[]) {
+  let value = 1;
+  const sources = instances.map(() => answers(() => value));
+  const readers = instances.map((live, i) => read(live, "t", sources[i]!.fetch));
+  await eventually(() => readers.every((r) => r.events.length === 1));
+  value = 2;
+  await eventually(() => readers.every((r) => r.events.length === 2));
+  return { sources, readers };
+}
+
 describe("live topics in a fleet", () => {
   it("one instance runs the loop; the others relay its events with the same ids", async () => {
     const { relayFor } = memoryRelay();
     const instances = [hub(relayFor(1)), hub(relayFor(2)), hub(relayFor(3))];
-    let value = 1;
-    const sources = instances.map(() => answers(() => value));
-    const readers = instances.map((live, i) => read(live, "t", sources[i]!.fetch));
-    await eventually(() => readers.every((r) => r.events.length === 1));
-    value = 2;
-    await eventually(() => readers.every((r) => r.events.length === 2));
+    const { sources, readers } = await readFirstAnswerAndOneChange(instances);
     expect(sources.filter((s) => s.calls() > 0)).toHaveLength(1);
     expect(new Set(readers.map((r) => r.events.map((e) => e.id).join()))).toHaveProperty("size", 1);
     expect(instances.map((live) => live.stats().loops).sort()).toEqual([0, 0, 1]);
@@ -184,12 +184,7 @@ describe("live topics in a fleet", () => {
     const { relayFor, state } = memoryRelay();
     state.down = true;
     const instances = [hub(relayFor(1)), hub(relayFor(2))];
-    let value = 1;
-    const sources = instances.map(() => answers(() => value));
-    const readers = instances.map((live, i) => read(live, "t", sources[i]!.fetch));
-    await eventually(() => readers.every((r) => r.events.length === 1));
-    value = 2;
-    await eventually(() => readers.every((r) => r.events.length === 2));
+    const { sources, readers } = await readFirstAnswerAndOneChange(instances);
     expect(sources.every((s) => s.calls() > 0)).toBe(true);
     await Promise.all(readers.map((r) => r.stop()));
   });
