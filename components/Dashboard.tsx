@@ -1,78 +1,50 @@
 "use client";
 
-import { skipToken } from "@tanstack/react-query";
-import { useEffect, useState, type ReactNode } from "react";
+import { type ReactNode, useState } from "react";
 import {
   CANDLE_INTERVALS,
+  type CandleInterval,
   DEFAULT_MARKET_INPUT,
   DEFAULT_SESSIONS_INPUT,
   TRADE_SYMBOLS,
-  type CandleInterval,
 } from "@/contract/market";
-import { POLL_INTERVAL_MS } from "@/trpc/query-client";
-import { api } from "@/trpc/react";
 import { CandlesChart } from "./CandlesChart";
 import { HealthPanel } from "./HealthPanel";
-import { ResilientPanel, isAppUnreachable, panelState } from "./ResilientPanel";
-import { SessionsTable } from "./SessionsTable";
-import { useLiveTransport, type SubscriptionStatus, type Transport } from "./live-transport";
 import { dataTime } from "./kept-answer";
-import { StatusChip, pageStatus } from "./StatusChip";
+import { LiveTransportProvider, useTabTransport } from "./LiveTransportProvider";
+import { liveCandles, liveSessions } from "./live-procedures";
+import { isAppUnreachable, type PanelQuery, panelState, ResilientPanel } from "./ResilientPanel";
+import { SessionsTable } from "./SessionsTable";
+import { pageStatus, StatusChip } from "./StatusChip";
+import { useLiveAnswer } from "./use-live-answer";
+import { useServiceHealth } from "./use-service-health";
 
-/** `account`: who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx). */
+/**
+ * The page: its panels laid out. How each gets its data (streamed, polled, paused, kept) is
+ * useLiveAnswer's business; the tab's one transport is shared through LiveTransportProvider.
+ * `account`: who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx).
+ */
 export function Dashboard({ account }: { account?: ReactNode }) {
+  return (
+    <LiveTransportProvider>
+      <DashboardPanels account={account} />
+    </LiveTransportProvider>
+  );
+}
+
+function DashboardPanels({ account }: { account?: ReactNode }) {
   const [symbol, setSymbol] = useState<string>(DEFAULT_MARKET_INPUT.symbol);
   const [interval, setCandleInterval] = useState<CandleInterval>(DEFAULT_MARKET_INPUT.interval);
-
-  const candlesInput = { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit };
-
-  // Pushed while this tab streams; polled while it cannot (no stream slot, the stream failing or
-  // reconnecting); neither while hidden. Pushed answers land in the same query cache the panels read.
-  const [streamStates, setStreamStates] = useState<SubscriptionStatus[]>([]);
-  const { transport, reconnecting } = useLiveTransport(streamStates);
-  const streaming = transport === "sse";
-  const utils = api.useUtils();
-  const sessionsStream = api.sessions.onActive.useSubscription(streaming ? DEFAULT_SESSIONS_INPUT : skipToken, {
-    onData: (event) => utils.sessions.active.setData(DEFAULT_SESSIONS_INPUT, event.data),
-  });
-  const candlesStream = api.market.onCandles.useSubscription(streaming ? candlesInput : skipToken, {
-    onData: (event) => utils.market.candles.setData(candlesInput, event.data),
-  });
-  useEffect(() => {
-    setStreamStates(streaming ? [sessionsStream.status, candlesStream.status] : []);
-  }, [streaming, sessionsStream.status, candlesStream.status]);
-
-  const sessions = api.sessions.active.useQuery(DEFAULT_SESSIONS_INPUT, {
-    placeholderData: (previous) => previous,
-    refetchInterval: pollEvery(transport, sessionsStream.status),
-  });
-  const candles = api.market.candles.useQuery(candlesInput, {
-    // Switching symbol keeps the old chart, marked as the previous symbol's, until the new one arrives.
-    placeholderData: (previous) => previous,
-    refetchInterval: pollEvery(transport, candlesStream.status),
-  });
-  const health = api.health.status.useQuery(undefined, {
-    placeholderData: (previous) => previous,
-    refetchInterval: pollEvery(transport),
-  });
-  const timeline = api.health.timeline.useQuery(undefined, {
-    placeholderData: (previous) => previous,
-    refetchInterval: pollEvery(transport),
-  });
+  const sessions = useLiveAnswer(liveSessions, DEFAULT_SESSIONS_INPUT);
+  const candles = useLiveAnswer(liveCandles, { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit });
+  const { health, timeline } = useServiceHealth();
   const healthUnreachable = isAppUnreachable(health);
-
-  const status = pageStatus([panelState(sessions), panelState(candles), healthUnreachable ? "unreachable" : "ok"]);
-  const shownTimes = [sessions.data, candles.data].flatMap((answer) =>
-    answer && answer.status !== "error" ? [dataTime(answer)] : [],
-  );
-  const dataAsOf = shownTimes.length ? Math.min(...shownTimes) : null;
-
   return (
     <>
       <header className="page-header">
         <h1>Trading operations</h1>
         <div className="header-end">
-          <StatusChip status={status} transport={transport} reconnecting={reconnecting} dataAsOf={dataAsOf} />
+          <PageStatusChip panels={[sessions, candles]} healthUnreachable={healthUnreachable} />
           {account}
         </div>
       </header>
@@ -84,7 +56,6 @@ export function Dashboard({ account }: { account?: ReactNode }) {
           title={`Market · ${symbol} · ${interval}`}
           query={candles}
           id="market"
-          inputKey={`${symbol}/${interval}`}
           placeholderLabel={`Loading ${symbol} ${interval}… showing the previous chart`}
           testIdPrefix="market-"
           controls={
@@ -104,11 +75,19 @@ export function Dashboard({ account }: { account?: ReactNode }) {
   );
 }
 
-/** How often a query polls: never while its stream is live or the tab is hidden. */
-function pollEvery(transport: Transport, stream?: SubscriptionStatus): number | false {
-  if (transport === "paused") return false;
-  if (transport === "sse" && stream === "pending") return false;
-  return POLL_INTERVAL_MS;
+/** The header chip: the worst of the data panels and the app, how updates arrive, the oldest data's time. */
+function PageStatusChip({
+  panels,
+  healthUnreachable,
+}: {
+  panels: readonly PanelQuery<unknown>[];
+  healthUnreachable: boolean;
+}) {
+  const { transport, reconnecting } = useTabTransport();
+  const status = pageStatus([...panels.map(panelState), healthUnreachable ? "unreachable" : "ok"]);
+  const shownTimes = panels.flatMap(({ data }) => (data && data.status !== "error" ? [dataTime(data)] : []));
+  const dataAsOf = shownTimes.length ? Math.min(...shownTimes) : null;
+  return <StatusChip status={status} transport={transport} reconnecting={reconnecting} dataAsOf={dataAsOf} />;
 }
 
 interface MarketControlsProps {

@@ -2,7 +2,8 @@
 import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Resilient } from "@/contract/answer";
-import { ResilientPanel, type PanelQuery, type ResilientPanelProps } from "./ResilientPanel";
+import { useKeptQuery } from "./kept-answer";
+import { type PanelQuery, ResilientPanel, type ResilientPanelProps } from "./ResilientPanel";
 
 const NOW = new Date("2026-11-27T14:05:27Z");
 /** What the union says when QuestDB refuses connections. */
@@ -179,9 +180,8 @@ describe("ResilientPanel", () => {
   it("a slow query and a busy dashboard say so in the banner, not that QuestDB is down", () => {
     const cachedAt = NOW.toISOString();
     const slow = render(
-      <ResilientPanel
-        title="Candles"
-        query={query({
+      panelElement(
+        query({
           status: "degraded",
           data: ["a"],
           cachedAt,
@@ -190,16 +190,9 @@ describe("ResilientPanel", () => {
             "Failed to get 1h candles for BTC-USD: query slow: no answer within 2000 ms while QuestDB answers other queries",
           cause: "query slow: no answer within 2000 ms while QuestDB answers other queries",
           breaker: "closed",
-        })}
-      >
-        {(rows) =>
-          rows.map((r) => (
-            <p key={r} data-testid="row">
-              {r}
-            </p>
-          ))
-        }
-      </ResilientPanel>,
+        }),
+        { title: "Candles" },
+      ),
     );
     const banner = screen.getByTestId("degraded-banner");
     expect(banner.textContent).toContain("Data as of");
@@ -248,26 +241,18 @@ describe("ResilientPanel", () => {
   });
 });
 
+/** The panel of `q` as useLiveAnswer feeds it: the answer kept (useKeptQuery) for `inputKey`. */
+function KeptPanel({ q, inputKey = "", ...props }: { q: PanelQuery<string[]>; inputKey?: string } & PanelProps) {
+  return panelElement(useKeptQuery(q, inputKey), props);
+}
+
 describe("rows already on screen", () => {
   it("stay when the next answer is an error (another instance with nothing cached), under the older time", () => {
     const cachedAt = new Date(NOW.getTime() - 60_000).toISOString();
     const degraded: Resilient<string[]> = { status: "degraded", data: ["kept"], cachedAt, ...REFUSED, breaker: "open" };
-    const view = panel(query(degraded));
+    const view = render(<KeptPanel q={query(degraded)} />);
     expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["kept"]);
-    view.rerender(
-      <ResilientPanel
-        title="Active sessions"
-        query={query({ status: "error", data: null, ...REFUSED, breaker: "closed" })}
-      >
-        {(rows) =>
-          rows.map((r) => (
-            <p key={r} data-testid="row">
-              {r}
-            </p>
-          ))
-        }
-      </ResilientPanel>,
-    );
+    view.rerender(<KeptPanel q={query({ status: "error", data: null, ...REFUSED, breaker: "closed" })} />);
     expect(screen.getAllByTestId("row").map((r) => r.textContent)).toEqual(["kept"]);
     expect(screen.queryByTestId("error-state")).toBeNull();
     expect(screen.getByTestId("degraded-banner").textContent).toContain("(1 min ago)");
@@ -275,12 +260,14 @@ describe("rows already on screen", () => {
 
   it("the previous input's data, shown while the new input loads, is marked and never kept as the new input's", () => {
     const btc: Resilient<string[]> = { status: "ok", data: ["btc-candle"], fetchedAt: NOW.toISOString() };
-    const market = (q: PanelQuery<string[]>, inputKey: string) =>
-      panelElement(q, {
-        title: "Market",
-        inputKey,
-        placeholderLabel: "Loading ETH-USD 1m… showing the previous chart",
-      });
+    const market = (q: PanelQuery<string[]>, inputKey: string) => (
+      <KeptPanel
+        q={q}
+        inputKey={inputKey}
+        title="Market"
+        placeholderLabel="Loading ETH-USD 1m… showing the previous chart"
+      />
+    );
     const { rerender, container } = render(market(query(btc), "BTC-USD"));
     expect(screen.queryByTestId("placeholder")).toBeNull();
 

@@ -3,7 +3,6 @@
 import { useId, type ReactNode } from "react";
 import type { Resilient } from "@/contract/answer";
 import { DegradedBanner } from "./DegradedBanner";
-import { useKeptAnswer } from "./kept-answer";
 import { ErrorState } from "./ErrorState";
 import { PanelFrame } from "./PanelFrame";
 
@@ -31,8 +30,6 @@ export interface ResilientPanelProps<T> {
   testIdPrefix?: string;
   /** The section's id, also the stem of its heading's id (a generated one when absent). */
   id?: string;
-  /** Identifies the input asked for: rows kept on screen belong to one input only. */
-  inputKey?: string;
   /** Said above the previous input's data while the new input loads. */
   placeholderLabel?: string;
 }
@@ -57,23 +54,20 @@ export function networkErrorMessage(error: unknown): string {
 /**
  * Renders any procedure's answer — ok, degraded (same data, marked, under a banner) or error —
  * and a failed request to the app itself. Panels reuse it; none re-implements these states.
+ * It shows the query as given: which answer to keep on screen is useLiveAnswer's choice.
  */
 export function ResilientPanel<T>({
   title,
-  query: panelQuery,
+  query,
   children,
   skeleton,
   controls,
   testIdPrefix = "",
   id,
-  inputKey,
   placeholderLabel,
 }: ResilientPanelProps<T>) {
-  // The previous input's data is never kept as this input's: it is shown, marked, until the answer comes.
-  const placeholder = panelQuery.isPlaceholderData === true;
-  const kept = useKeptAnswer(placeholder ? undefined : panelQuery.data, inputKey);
-  const shown = placeholder ? panelQuery.data : kept;
-  const query: PanelQuery<T> = shown === panelQuery.data ? panelQuery : { ...panelQuery, data: shown };
+  // The previous input's data is shown, marked, until this input's answer comes.
+  const placeholder = query.isPlaceholderData === true;
   const appUnreachable = isAppUnreachable(query);
   const state = panelState(query);
   const generatedId = useId();

@@ -1,6 +1,6 @@
 "use client";
 
-import type { Transport } from "./live-transport";
+import type { Transport } from "./live-transport-state";
 import { formatClock } from "./time";
 
 export type PageStatus = "live" | "degraded" | "unavailable" | "unreachable" | "loading";

@@ -1,13 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { Resilient } from "@/contract/answer";
-import { refusedDegraded, refusedError } from "@/server/questdb/testing/answers";
 import { keptAnswer } from "./kept-answer";
 
 const T1 = "2026-11-28T10:00:00.000Z";
 const T2 = "2026-11-28T10:05:00.000Z";
 const ok = (data: string[], fetchedAt: string): Resilient<string[]> => ({ status: "ok", data, fetchedAt });
-const degraded = (data: string[], cachedAt: string): Resilient<string[]> => refusedDegraded(data, cachedAt, "open");
-const error: Resilient<string[]> = refusedError;
+/** What the page receives while QuestDB refuses connections (the browser's tests import nothing of server/). */
+const REFUSED = {
+  reason: "database_unavailable",
+  message: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+  cause: "connection refused (127.0.0.1:8812)",
+} as const;
+const degraded = (data: string[], cachedAt: string): Resilient<string[]> => ({
+  status: "degraded",
+  data,
+  cachedAt,
+  ...REFUSED,
+  breaker: "open",
+});
+const error: Resilient<string[]> = { status: "error", data: null, ...REFUSED, breaker: "closed" };
 
 describe("the browser never loses data it has", () => {
   it("an error after degraded keeps the rows on screen, under the older 'as of' time and the error's cause", () => {

@@ -1,5 +1,8 @@
-import { useRef } from "react";
+"use client";
+
+import { useState } from "react";
 import type { Resilient } from "@/contract/answer";
+import type { PanelQuery } from "./ResilientPanel";
 
 /**
  * The browser never loses data it has. Behind a load balancer the next answer may come from an
@@ -33,10 +36,24 @@ export function keptAnswer<T>(kept: Shown<T> | undefined, next: Resilient<T> | u
 }
 
 /** `answer`, unless it would take rows off the screen or turn their time backwards; reset by `inputKey`. */
-export function useKeptAnswer<T>(answer: Resilient<T> | undefined, inputKey?: string): Resilient<T> | undefined {
-  const kept = useRef<{ inputKey?: string; answer?: Shown<T> }>({});
-  if (kept.current.inputKey !== inputKey) kept.current = { inputKey };
-  const shown = keptAnswer(kept.current.answer, answer);
-  if (shown && shown.status !== "error") kept.current.answer = shown;
+export function useKeptAnswer<T>(answer: Resilient<T> | undefined, inputKey: string): Resilient<T> | undefined {
+  // The last answer shown as it came (never one made up here, so the state settles in one step).
+  const [kept, setKept] = useState<{ inputKey: string; answer?: Shown<T> }>({ inputKey });
+  const base = kept.inputKey === inputKey ? kept.answer : undefined;
+  const shown = keptAnswer(base, answer);
+  const nextKept = shown === answer && answer && answer.status !== "error" ? answer : base;
+  // Adjusting state while rendering, as React advises for state that follows a prop.
+  if (kept.inputKey !== inputKey || kept.answer !== nextKept) setKept({ inputKey, answer: nextKept });
   return shown;
+}
+
+/**
+ * The query as a panel shows it: its answer kept (useKeptAnswer) for `inputKey`; the previous
+ * input's data, shown while this input loads, is passed on marked and never kept as this input's.
+ */
+export function useKeptQuery<T>(query: PanelQuery<T>, inputKey: string): PanelQuery<T> {
+  const placeholder = query.isPlaceholderData === true;
+  const kept = useKeptAnswer(placeholder ? undefined : query.data, inputKey);
+  const shown = placeholder ? query.data : kept;
+  return shown === query.data ? query : { ...query, data: shown };
 }

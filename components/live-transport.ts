@@ -1,6 +1,17 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { type Dispatch, useEffect, useReducer } from "react";
+import {
+  INITIAL_LIVE_TRANSPORT,
+  isReconnecting,
+  lifecycleTimer,
+  type LiveTransportEvent,
+  liveTransportReducer,
+  type StreamLifecycle,
+  type Transport,
+  transportOf,
+  wantsStreamSlot,
+} from "./live-transport-state";
 
 /**
  * How this tab gets its updates: pushed (server-sent events), polled, or not at all while hidden.
@@ -9,46 +20,59 @@ import { useEffect, useRef, useState } from "react";
  * (tRPC issue 6659: tabs freezing). So at most STREAMING_TABS visible tabs stream — a slot is a
  * Web Lock shared by the tabs of this browser — and the others poll, which holds a connection
  * only for the moment of a request. A hidden tab does neither; it catches up when shown.
+ *
+ * The hooks here only listen (visibility, Web Locks, timers) and dispatch what they hear to the
+ * reducer in live-transport-state.ts, which decides.
  */
-
-export type Transport = "sse" | "polling" | "paused";
 
 /** Two streaming tabs × two streams each leave two of the six connections for requests. */
 export const STREAMING_TABS = 2;
-/** A stream that has not become live for this long has failed (a buffering proxy, a dead app)… */
-export const SSE_GIVE_UP_AFTER_MS = 15_000;
-/** …and the tab polls for this long before it tries to stream again. */
-export const SSE_RETRY_AFTER_MS = 60_000;
 
-/** Whether the page is visible (true on the server and where the API is missing). */
-export function usePageVisible(): boolean {
-  const [visible, setVisible] = useState(true);
+export interface LiveTransport {
+  transport: Transport;
+  /** The streams had been live and are being re-established. */
+  reconnecting: boolean;
+  /** Where panels report their streams' statuses. */
+  dispatch: Dispatch<LiveTransportEvent>;
+}
+
+/** This tab's transport, from the events of the page's visibility, its stream slot, its streams and timers. */
+export function useLiveTransport(): LiveTransport {
+  const [state, dispatch] = useReducer(liveTransportReducer, INITIAL_LIVE_TRANSPORT);
+  usePageVisibility(dispatch);
+  useStreamSlot(wantsStreamSlot(state) && typeof EventSource !== "undefined", dispatch);
+  useLifecycleTimer(state.lifecycle, dispatch);
+  return { transport: transportOf(state), reconnecting: isReconnecting(state), dispatch };
+}
+
+/** Tells whether the page is visible, now and on every change. */
+function usePageVisibility(dispatch: Dispatch<LiveTransportEvent>): void {
   useEffect(() => {
-    const update = () => setVisible(document.visibilityState !== "hidden");
+    const update = () => dispatch({ type: "visibility-changed", visible: document.visibilityState !== "hidden" });
     update();
     document.addEventListener("visibilitychange", update);
     return () => document.removeEventListener("visibilitychange", update);
-  }, []);
-  return visible;
+  }, [dispatch]);
 }
 
 /**
- * Holds one of the browser's STREAMING_TABS stream slots while `wanted`: true once held. A tab
- * that finds none free waits for one (a streaming tab closed or hidden) and polls meanwhile.
+ * Holds one of the browser's STREAMING_TABS stream slots while `wanted`, and says when it is held
+ * and let go. A tab that finds none free waits for one (a streaming tab closed or hidden).
  */
-export function useStreamSlot(wanted: boolean): boolean {
-  const [held, setHeld] = useState(false);
+function useStreamSlot(wanted: boolean, dispatch: Dispatch<LiveTransportEvent>): void {
   useEffect(() => {
     if (!wanted) return;
+    const held = () => dispatch({ type: "slot-held", at: Date.now() });
+    const lost = () => dispatch({ type: "slot-lost" });
     const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
     if (!locks) {
-      setHeld(true);
-      return () => setHeld(false);
+      held();
+      return lost;
     }
     const stop = new AbortController();
     let release: () => void = () => undefined;
     const hold = () => {
-      setHeld(true);
+      held();
       return new Promise<void>((resolve) => (release = resolve));
     };
     void (async () => {
@@ -70,58 +94,17 @@ export function useStreamSlot(wanted: boolean): boolean {
     return () => {
       stop.abort();
       release();
-      setHeld(false);
+      lost();
     };
-  }, [wanted]);
-  return held;
+  }, [wanted, dispatch]);
 }
 
-/** tRPC's useSubscription status: "pending" means connected and waiting for data. */
-export type SubscriptionStatus = "idle" | "connecting" | "pending" | "error";
-
-/**
- * This tab's transport. `statuses` are its subscriptions' states: when they keep failing to
- * become live (SSE_GIVE_UP_AFTER_MS), the tab polls for SSE_RETRY_AFTER_MS, then tries again.
- */
-export function useLiveTransport(statuses: readonly SubscriptionStatus[]): {
-  transport: Transport;
-  reconnecting: boolean;
-} {
-  const visible = usePageVisible();
-  const [blockedUntil, setBlockedUntil] = useState(0);
-  const blocked = blockedUntil > 0;
-  const slot = useStreamSlot(visible && !blocked && typeof EventSource !== "undefined");
-  const transport: Transport = !visible ? "paused" : slot && !blocked ? "sse" : "polling";
-
-  const live = statuses.length > 0 && statuses.every((status) => status === "pending");
-  const wasLive = useRef(false);
-  const failingSince = useRef<number | null>(null);
-  if (transport !== "sse") {
-    wasLive.current = false;
-    failingSince.current = null;
-  } else if (live) {
-    wasLive.current = true;
-    failingSince.current = null;
-  } else {
-    failingSince.current ??= Date.now();
-  }
-  const reconnecting = transport === "sse" && !live && wasLive.current;
-
+/** Streams not live in time give up (SSE_GIVE_UP_AFTER_MS); a back-off ends (SSE_RETRY_AFTER_MS). */
+function useLifecycleTimer(lifecycle: StreamLifecycle, dispatch: Dispatch<LiveTransportEvent>): void {
   useEffect(() => {
-    if (transport !== "sse" || live) return;
-    const since = failingSince.current ?? Date.now();
-    const timer = setTimeout(
-      () => setBlockedUntil(Date.now() + SSE_RETRY_AFTER_MS),
-      Math.max(0, since + SSE_GIVE_UP_AFTER_MS - Date.now()),
-    );
-    return () => clearTimeout(timer);
-  }, [transport, live]);
-
-  useEffect(() => {
-    if (!blocked) return;
-    const timer = setTimeout(() => setBlockedUntil(0), Math.max(0, blockedUntil - Date.now()));
-    return () => clearTimeout(timer);
-  }, [blocked, blockedUntil]);
-
-  return { transport, reconnecting };
+    const timer = lifecycleTimer(lifecycle);
+    if (!timer) return;
+    const id = setTimeout(() => dispatch(timer.elapsed(Date.now())), Math.max(0, timer.at - Date.now()));
+    return () => clearTimeout(id);
+  }, [lifecycle, dispatch]);
 }
