@@ -51,4 +51,13 @@ describe("the browser never loses data it has", () => {
     expect(keptAnswer(degraded(["old"], T1) as never, degraded(["newer"], T2))).toEqual(degraded(["newer"], T2));
     expect(keptAnswer(undefined, error)).toBe(error);
   });
+
+  it("an older ok is ignored: what is shown keeps its status, no banner for a healthy QuestDB (a later viewer's first event)", () => {
+    // The page was rendered with an answer fetched at T2; the topic's latest change, pushed at
+    // once to a new subscriber, was fetched at T1. QuestDB is fine: nothing may say otherwise.
+    const shown = ok(["new"], T2);
+    expect(keptAnswer(shown as never, ok(["old"], T1))).toBe(shown);
+    const stale = degraded(["new"], T2);
+    expect(keptAnswer(stale as never, ok(["old"], T1))).toBe(stale);
+  });
 });

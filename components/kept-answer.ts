@@ -21,17 +21,19 @@ export function dataTime(answer: Shown<unknown>): number {
 export function keptAnswer<T>(kept: Shown<T> | undefined, next: Resilient<T> | undefined): Resilient<T> | undefined {
   if (!next || !kept) return next;
   if (next.status !== "error" && dataTime(next) >= dataTime(kept)) return next;
-  // Older data, or none: keep the rows on screen, under the failure that just arrived.
-  const failure = next.status === "ok" ? null : next;
+  // An older success says nothing is wrong, only that it is late (a topic's first event, another
+  // instance's answer): what is shown stays as it is, status included.
+  if (next.status === "ok") return kept;
+  // A failure, with older data or none: keep the rows on screen, under the failure that just arrived.
   return {
     status: "degraded",
     data: kept.data,
     cachedAt: new Date(dataTime(kept)).toISOString(),
-    reason: failure && failure.reason !== "query_failed" ? failure.reason : "database_unavailable",
-    message: failure?.message ?? "Failed to refresh: an older answer arrived",
-    cause: failure?.cause ?? "an older answer arrived",
-    breaker: failure?.breaker ?? "closed",
-    ...(failure?.status === "degraded" && failure.retryAt ? { retryAt: failure.retryAt } : {}),
+    reason: next.reason !== "query_failed" ? next.reason : "database_unavailable",
+    message: next.message,
+    cause: next.cause,
+    breaker: next.breaker,
+    ...(next.status === "degraded" && next.retryAt ? { retryAt: next.retryAt } : {}),
   };
 }
 
