@@ -18,8 +18,8 @@ const MUTANT_TABLE: [name: string, file: string, find: string, replace: string][
   [
     "retry moved inside the breaker",
     "policy.ts",
-    "retryPolicy\n        .execute(() => endpoint.execute(underOperation))",
-    "endpoint.execute(() => retryPolicy.execute(underOperation))",
+    "return retryPolicy.execute(underEndpoint);",
+    "return endpoint.breaker.execute(() => retryPolicy.execute(() => operations.execute(operation, once)));",
   ],
   [
     "attempt timeout made a non-connection error",
@@ -40,7 +40,12 @@ const MUTANT_TABLE: [name: string, file: string, find: string, replace: string][
     "attempt.finish(isConnectionFailure(failed.failure) ? failed : undefined)",
     "attempt.finish(undefined)",
   ],
-  ["the health check's release unwired", "service.ts", "answered && earlyRelease && policy.releaseBreaker()", "false"],
+  [
+    "the health check's release unwired",
+    "early-release.ts",
+    "if (!answered || !deps.policy.releaseBreaker()) return;",
+    "return;",
+  ],
 ];
 
 export const NAMED_MUTANTS: NamedMutant[] = MUTANT_TABLE.map(([name, file, find, replace]) => ({

@@ -1,6 +1,6 @@
 import { env, exitOnInvalidEnv, requireAuthModeChosen } from "./env";
 import { logEvent, logger } from "./observability/logger";
-import { questdbService } from "./questdb/service";
+import { questdbService } from "./compose";
 
 /**
  * Server start-up (Node.js runtime only): validate the configuration — a bad value or an unchosen

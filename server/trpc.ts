@@ -8,7 +8,7 @@ import { ZodError } from "zod";
 import { viewerOf, type Viewer } from "./auth/viewer";
 import { env } from "./env";
 import { logEvent, logger } from "./observability/logger";
-import { questdbService, type QuestdbService } from "./questdb/service";
+import { questdbService, type QuestdbService } from "./compose";
 
 // 1. Context
 

@@ -1,5 +1,4 @@
-import type { QuestdbEvent } from "../questdb/events";
-import type { QuestdbPolicy } from "../questdb/policy";
+import type { QuestdbEvent } from "@/server/questdb/events";
 import type { BreakerAnnouncement, SharedBreaker } from "./shared-breaker";
 
 /**
@@ -9,8 +8,15 @@ import type { BreakerAnnouncement, SharedBreaker } from "./shared-breaker";
  * Only the instance that wins the probe claim sends the early half-open probe.
  */
 
+/** What the link needs of this instance's endpoint breaker (server/questdb/policy.ts). */
+export interface FollowingBreaker {
+  /** Fail fast on another instance's word until released (or `maxMs`); returns the release. */
+  isolate(fleet: { cause: string; retryAt?: number; maxMs: number }): () => void;
+  retryAt(): Date | null;
+}
+
 export interface BreakerLink {
-  /** Every QuestDB event passes through: this instance's own breaker changes are announced. */
+  /** A hub subscriber: this instance's own breaker changes are announced. */
   onEvent(event: QuestdbEvent): void;
   /** Whether this instance should send the half-open probe now. */
   claimProbe(): Promise<boolean>;
@@ -19,7 +25,7 @@ export interface BreakerLink {
 
 export function linkBreaker(
   shared: SharedBreaker,
-  policy: QuestdbPolicy,
+  policy: FollowingBreaker,
   options: { recoveryMs: number; now?: () => number },
 ): BreakerLink {
   const now = options.now ?? Date.now;

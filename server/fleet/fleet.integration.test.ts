@@ -5,7 +5,7 @@ import { findFreePort } from "@/harness/questdb-process";
 import { startRedis, type RedisProcess } from "@/harness/redis-process";
 import { createFleet, type Fleet } from "./fleet";
 import { createFleetRedis, type FleetRedis } from "./redis-connection";
-import { createSharedAnswers, type SharedAnswers } from "./shared-answers";
+import { createSharedAnswers, type SharedAnswers } from "@/server/last-known-good/shared-answers";
 import { createSharedBreaker, type BreakerAnnouncement, type SharedBreaker } from "./shared-breaker";
 
 /**

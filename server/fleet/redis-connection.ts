@@ -17,7 +17,7 @@ import { createSubscriptions } from "./subscriptions";
  * Reconnection is ioredis's, forever, every `reconnectEveryMs`; the instance rejoins by itself.
  */
 
-/** The house's structured log call (as server/store's StoreLog): an event name and its fields. */
+/** The house's structured log call (as server/last-known-good's StoreLog): an event name and its fields. */
 export type FleetLog = (event: string, fields: Record<string, unknown>) => void;
 
 /** For /api/health's `redis` field. */
@@ -41,7 +41,10 @@ export interface FleetRedisOptions {
 
 export interface FleetRedis {
   readonly instanceId: string;
-  /** Runs `command` under the timeout and the breaker: its result, or `undefined` when Redis is unavailable, slow or broken. */
+  /**
+   * Runs `command` under the timeout and the breaker: its result, or `undefined` when Redis is
+   * unavailable, slow or broken.
+   */
   run<T>(command: (redis: Redis) => Promise<T>): Promise<T | undefined>;
   /** Listens to `channel` on the subscriber connection, now and after every reconnect; returns the way to stop. */
   subscribe(channel: string, onMessage: (message: string) => void): () => void;
@@ -160,7 +163,10 @@ interface Watch {
   isClosed: () => boolean;
 }
 
-/** Keeps an `error` listener on the client (ioredis emits one per failed reconnect) and logs each loss and return once. */
+/**
+ * Keeps an `error` listener on the client (ioredis emits one per failed reconnect) and logs each
+ * loss and return once.
+ */
 function watchConnection(client: Redis, role: string, { instanceId, log, isClosed }: Watch) {
   let lastError = "";
   let wasReady = false;

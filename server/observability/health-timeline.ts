@@ -1,4 +1,4 @@
-import type { QuestdbEvent } from "../questdb/events";
+import type { QuestdbEvent } from "@/server/questdb/events";
 import type { BreakerState } from "@/contract/answer";
 
 /**

@@ -8,7 +8,7 @@ import { eventually } from "@/harness/eventually";
 import { parseEnv } from "../env";
 import { createCaller } from "../root";
 import { createContextInner } from "../trpc";
-import { createQuestdbService } from "../questdb/service";
+import { createQuestdbService } from "@/server/compose";
 import { REDACT_PATHS } from "./logger";
 import { createMetrics } from "./metrics";
 

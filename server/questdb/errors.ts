@@ -88,11 +88,6 @@ export function isConnectionFailure(failure: FailureInfo | FailureKind): boolean
   return traitsOf(failure).counts === "endpoint";
 }
 
-/** Anything but a failed query is answered from the last-known-good cache when it has the input. */
-export function isServedFromCache(failure: FailureInfo | FailureKind): boolean {
-  return traitsOf(failure).reason !== "query_failed";
-}
-
 /** Thrown to a caller whose deadline passed while the attempt goes on in the background. */
 export class DeadlineExceededError extends Error {
   readonly deadlineMs: number;
@@ -231,8 +226,18 @@ const CLIENT_TEXTS: ReadonlyArray<{ pattern: RegExp; kind: FailureKind }> = [
     kind: "connection_timeout",
   },
   {
-    pattern:
-      /connection terminated|terminating connection|server closed the connection|not queryable|socket hang up|Connection ended|the database system is (starting up|shutting down)/i,
+    pattern: new RegExp(
+      [
+        "connection terminated",
+        "terminating connection",
+        "server closed the connection",
+        "not queryable",
+        "socket hang up",
+        "Connection ended",
+        "the database system is (starting up|shutting down)",
+      ].join("|"),
+      "i",
+    ),
     kind: "connection_terminated",
   },
 ];
@@ -308,10 +313,8 @@ function policyFailure(error: unknown, at: string, options: ClassifyOptions): Om
   if (error instanceof SlowCallError) return { kind: "slow_call", cause: `query slow: ${error.message}` };
   if (error instanceof OperationOpenError) {
     const last = error.lastFailure === undefined ? null : classifyFailure(error.lastFailure, options);
-    return {
-      kind: "operation_open",
-      cause: `query slow: paused after repeated slow answers${last ? ` (${last.cause.replace(/^query slow: /, "")})` : ""}`,
-    };
+    const after = last ? ` (${last.cause.replace(/^query slow: /, "")})` : "";
+    return { kind: "operation_open", cause: `query slow: paused after repeated slow answers${after}` };
   }
   if (error instanceof DeadlineExceededError) {
     return error.questdbAnswering
@@ -381,6 +384,16 @@ export function classifyFailure(error: unknown, options: ClassifyOptions = {}): 
   if (error instanceof ClassifiedError) return error.failure;
   const info = classifyUnredacted(error, options);
   return { ...info, cause: redactSecrets(info.cause || "unknown error", options.secrets) };
+}
+
+/**
+ * The classification a failure carries: what every reader (retry, breakers, resilient query) asks.
+ * Each failure about QuestDB is classified where it is raised — the pool for what pg and the
+ * network throw, the policy for its open breakers, the latency budget for a passed deadline — so
+ * this only reads it. Anything else (a row mapper's bug, a test's stand-in) is classified here.
+ */
+export function failureOf(error: unknown): FailureInfo {
+  return error instanceof ClassifiedError ? error.failure : classifyFailure(error);
 }
 
 /** The error, classified once: later readers take the classification from it. */

@@ -3,8 +3,10 @@ import type { FailureInfo } from "./errors";
 
 /**
  * What the parts of the QuestDB layer (pool, policy, resilient query) report, as typed events.
- * None of them logs or counts by itself: the service hands each one `emit`, and maps every event
- * to log lines and metrics in one place (server/observability/questdb-events.ts).
+ * None of them logs, counts or reacts by itself: each is handed `emit`, the composition root's
+ * event hub (server/event-hub.ts), whose subscribers do the rest — logs and metrics
+ * (server/observability/questdb-events.ts), the health timeline, the early breaker release, the
+ * pool's health, the fleet's breaker link.
  */
 export type QuestdbEvent =
   // policy
@@ -25,7 +27,7 @@ export type QuestdbEvent =
   | { type: "idle_connection_lost"; error: string; errorType: string }
   // resilient query
   | { type: "query_started"; operation: string }
-  | { type: "query_succeeded"; operation: string; seconds: number }
+  | { type: "query_succeeded"; operation: string; seconds: number; fetchedAt?: number }
   | {
       type: "query_failed";
       operation: string;

@@ -11,7 +11,7 @@ import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
 import { createCaller } from "../root";
 import { createContextInner } from "../trpc";
-import { createQuestdbService, type QuestdbService } from "./service";
+import { createQuestdbService, type QuestdbService } from "@/server/compose";
 
 /**
  * Fleet mode against a real QuestDB and a real Redis: several services (as app instances would

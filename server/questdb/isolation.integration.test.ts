@@ -10,7 +10,7 @@ import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
 import { createCaller } from "../root";
 import { createContextInner } from "../trpc";
-import { createQuestdbService, type QuestdbService } from "./service";
+import { createQuestdbService, type QuestdbService } from "@/server/compose";
 
 /**
  * Isolation, against a real QuestDB: one slow operation must not degrade the others or open the

@@ -1,5 +1,5 @@
 import { withDeadline } from "../lib/with-deadline";
-import { DeadlineExceededError, type ClassifiedError } from "./errors";
+import { DeadlineExceededError, toClassifiedError, type ClassifiedError } from "./errors";
 
 /**
  * How long a caller waits for a query under way. A caller whose input has a cached answer is not
@@ -25,6 +25,8 @@ export interface LatencyBudget {
   deadlineMs: number;
   softDeadlineMs: number;
   staleAfterMs: number;
+  /** Names the endpoint in the deadline failure, which is classified here, where it is raised. */
+  endpoint: string;
   /** Whether QuestDB answered anything at or after `since`: then a late query is slow, not QuestDB down. */
   answeredSince(since: number): boolean;
 }
@@ -45,7 +47,8 @@ export async function answerWithin<T>(
   budget: LatencyBudget,
 ): Promise<Fetched<T>> {
   const since = Date.now();
-  const expired = (ms: number) => () => new DeadlineExceededError(ms, budget.answeredSince(since));
+  const expired = (ms: number) => () =>
+    toClassifiedError(new DeadlineExceededError(ms, budget.answeredSince(since)), { endpoint: budget.endpoint });
   if (!hasCache) return withDeadline(flight.done, budget.deadlineMs, expired(budget.deadlineMs));
   const soft = after(budget.softDeadlineMs, expired(budget.softDeadlineMs));
   let stale: { cancel(): void } | undefined;

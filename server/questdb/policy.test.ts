@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import { AttemptTimeoutError, BreakerOpenError, OperationOpenError, SlowCallError, describeFailure } from "./errors";
+import {
+  AttemptTimeoutError,
+  ClassifiedError,
+  SlowCallError,
+  describeFailure,
+  failureOf,
+  toClassifiedError,
+} from "./errors";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy, type PolicyOptions } from "./policy";
 import { useFakeClock, settle } from "./testing/fake-clock";
@@ -83,7 +90,7 @@ describe("retry", () => {
     const fn = vi.fn(async () => "rows");
     const settled = await settle(p.execute(OP, fn));
     expect(settled.ok).toBe(false);
-    expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
+    expect(!settled.ok && failureOf(settled.error).kind).toBe("breaker_open");
     expect(fn).not.toHaveBeenCalled();
   });
 });
@@ -99,7 +106,7 @@ describe("circuit breaker", () => {
 
     const fn = vi.fn(async () => "rows");
     const settled = await settle(p.execute(OP, fn));
-    expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
+    expect(!settled.ok && failureOf(settled.error).kind).toBe("breaker_open");
     // Failing fast still says why: the failure that opened the breaker.
     expect(describeFailure("get active sessions", !settled.ok && settled.error)).toBe(
       "Failed to get active sessions: circuit breaker open after connection refused",
@@ -192,7 +199,7 @@ describe("order of retry and breaker", () => {
     await vi.advanceTimersByTimeAsync(2_000);
     const settled = await result;
     expect(fn).toHaveBeenCalledTimes(2);
-    expect(!settled.ok && settled.error).toBeInstanceOf(BreakerOpenError);
+    expect(!settled.ok && failureOf(settled.error).kind).toBe("breaker_open");
     expect(p.breakerState()).toBe("open");
     expect(transitions).toEqual(["open"]);
   });
@@ -241,7 +248,7 @@ describe("slow calls and each operation's own breaker", () => {
     heavy.mockClear();
     const fast = await settle(p.execute("market.candles", heavy));
     expect(heavy).not.toHaveBeenCalled();
-    expect(!fast.ok && fast.error).toBeInstanceOf(OperationOpenError);
+    expect(!fast.ok && failureOf(fast.error).kind).toBe("operation_open");
     expect(describeFailure("get candles", !fast.ok && fast.error)).toMatch(/^Failed to get candles: query slow: /);
     expect(p.retryAt("market.candles")?.getTime()).toBe(Date.now() + 30_000);
     // Another operation and the endpoint are untouched.
@@ -262,6 +269,33 @@ describe("slow calls and each operation's own breaker", () => {
     await vi.advanceTimersByTimeAsync(30_000);
     expect(await settle(p.execute("market.candles", async () => "rows"))).toEqual({ ok: true, value: "rows" });
     expect(p.operationState("market.candles")).toBe("closed");
+  });
+
+  it("reads the kind the pool classified, not the error's look: a refusal classified slow is treated as slow", async () => {
+    const { p, retries } = policy({ retryDelaysMs: [100, 500, 1000], breakerThreshold: 1 });
+    const slowAsClassified = () =>
+      new ClassifiedError({ kind: "slow_call", cause: "query slow: told by the pool", errorType: "Error" }, refused());
+    const fn = vi.fn(async () => Promise.reject(slowAsClassified()));
+    const result = settle(p.execute(OP, fn));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const settled = await result;
+    expect(fn).toHaveBeenCalledTimes(2);
+    expect(retries).toHaveLength(1);
+    expect(!settled.ok && failureOf(settled.error).cause).toBe("query slow: told by the pool");
+    expect(p.breakerState()).toBe("closed");
+  });
+
+  it("raises its own failures classified: an open breaker fails fast with the failure that opened it", async () => {
+    const { p } = policy({ breakerThreshold: 1, endpoint: "10.0.0.1:8812" });
+    await settle(
+      p.execute(OP, async () => Promise.reject(toClassifiedError(refused(), { endpoint: "10.0.0.1:8812" }))),
+    );
+    const fast = await settle(p.execute(OP, async () => "rows"));
+    expect(!fast.ok && fast.error).toBeInstanceOf(ClassifiedError);
+    expect(!fast.ok && failureOf(fast.error)).toMatchObject({
+      kind: "breaker_open",
+      cause: "circuit breaker open after connection refused (10.0.0.1:8812)",
+    });
   });
 
   it("rejected credentials are not retried, and count towards the endpoint breaker", async () => {

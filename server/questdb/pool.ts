@@ -58,6 +58,15 @@ export interface QuestdbPoolOptions {
   createPool?: (config: PoolConfig) => Pool;
 }
 
+/**
+ * Where the pool stands: serving (its health timer runs), checking (one health probe under way;
+ * the next tick skips), or closed (queries refused, timer stopped).
+ */
+type PoolLifecycle =
+  | { state: "serving"; healthTimer: NodeJS.Timeout }
+  | { state: "checking"; healthTimer: NodeJS.Timeout }
+  | { state: "closed" };
+
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
@@ -88,17 +97,15 @@ export class QuestdbPool implements Queryable {
   private readonly gate: ConnectionGate;
   private readonly secrets: string[];
   private readonly emit: EmitQuestdbEvent;
-  private readonly healthTimer: NodeJS.Timeout;
   private readonly probeTimeoutMs: number;
-  private checking = false;
-  private closed = false;
+  private lifecycle: PoolLifecycle;
   /**
    * When the newest request QuestDB answered (a query or a probe) was sent, epoch ms. The send
    * time, not the answer's: an answer already on its way when the link went dark says nothing
    * about the link since (a blackhole test saw one arrive a moment after an attempt began).
    */
   private lastAnsweredSentAt = 0;
-  private state: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
+  private contact: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
 
   constructor(private readonly options: QuestdbPoolOptions) {
     const url = new URL(options.connectionString);
@@ -133,12 +140,13 @@ export class QuestdbPool implements Queryable {
     this.pool.on("connect", (client) => {
       client.on("error", () => undefined);
     });
-    this.healthTimer = setInterval(() => void this.checkHealth(), options.healthIntervalMs);
-    this.healthTimer.unref();
+    const healthTimer = setInterval(() => void this.checkHealth(), options.healthIntervalMs);
+    healthTimer.unref();
+    this.lifecycle = { state: "serving", healthTimer };
   }
 
-  /** The failure's kind and cause, naming this endpoint, without the password. */
-  classify(error: unknown): FailureInfo {
+  /** The failure's kind and cause, naming this endpoint, without the password: the one classifier of its failures. */
+  private classify(error: unknown): FailureInfo {
     return classifyFailure(error, { endpoint: this.endpoint, secrets: this.secrets });
   }
 
@@ -155,17 +163,19 @@ export class QuestdbPool implements Queryable {
   }
 
   health(): PoolHealth {
-    return { ...this.state };
+    return { ...this.contact };
   }
 
+  /** QuestDB answered (a query's answer, told by the service; or this pool's own health check). */
   noteSuccess(at = new Date()): void {
-    this.state.lastSuccessAt = at;
-    this.state.reachable = true;
+    this.contact.lastSuccessAt = at;
+    this.contact.reachable = true;
   }
 
+  /** QuestDB could not be had, in words (a query's failure, told by the service; or a lost connection). */
   noteFailure(description: string): void {
-    this.state.lastError = description;
-    this.state.reachable = false;
+    this.contact.lastError = description;
+    this.contact.reachable = false;
   }
 
   /** Whether QuestDB answered a request sent at or after `since` (epoch ms). */
@@ -179,7 +189,7 @@ export class QuestdbPool implements Queryable {
    * one whose query ran out of time, which also stops the query on QuestDB.
    */
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    if (this.closed) throw new Error("the QuestDB pool is closed");
+    if (this.lifecycle.state === "closed") throw this.classified(new Error("the QuestDB pool is closed"));
     const releaseSlot = await this.gate.acquire().catch((error: unknown) => {
       throw this.classified(error instanceof GateBusyError ? new PoolBusyError(error.message) : error);
     });
@@ -238,16 +248,17 @@ export class QuestdbPool implements Queryable {
    * tried once more on a fresh one before QuestDB is called unreachable.
    */
   async checkHealth(): Promise<boolean | null> {
-    if (this.checking || this.closed) return null;
+    if (this.lifecycle.state !== "serving") return null;
     const releaseSlot: ReleaseSlot | null = this.gate.tryAcquire();
     if (!releaseSlot) return null;
-    this.checking = true;
+    const { healthTimer } = this.lifecycle;
+    this.lifecycle = { state: "checking", healthTimer };
     try {
       const since = Date.now();
       const failure = (await this.probeFailure()) && (await this.probeFailure());
-      this.state.lastCheckAt = new Date();
+      this.contact.lastCheckAt = new Date();
       if (!failure) {
-        this.noteSuccess(this.state.lastCheckAt);
+        this.noteSuccess(this.contact.lastCheckAt);
         this.emit({ type: "health_checked", ok: true });
         return true;
       }
@@ -264,15 +275,16 @@ export class QuestdbPool implements Queryable {
       });
       return answered;
     } finally {
-      this.checking = false;
+      // Closed meanwhile: it stays closed.
+      if (this.lifecycle.state === "checking") this.lifecycle = { state: "serving", healthTimer };
       releaseSlot();
     }
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.healthTimer);
+    if (this.lifecycle.state === "closed") return;
+    clearInterval(this.lifecycle.healthTimer);
+    this.lifecycle = { state: "closed" };
     await this.pool.end().catch(() => undefined);
   }
 }

@@ -11,7 +11,7 @@ import { parseEnv } from "../env";
 import { createMetrics } from "../observability/metrics";
 import { createCaller } from "../root";
 import { createContextInner } from "../trpc";
-import { FRESH_FOR_MS, createQuestdbService, type QuestdbService } from "./service";
+import { FRESH_FOR_MS, createQuestdbService, type QuestdbService } from "@/server/compose";
 
 /**
  * The resilient layer against a real QuestDB that this file starts, kills (SIGKILL), freezes

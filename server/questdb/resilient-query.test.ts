@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LastKnownGoodCache } from "./cache";
-import { PoolBusyError, SlowCallError, classifyFailure } from "./errors";
+import { createLastKnownGood } from "@/server/last-known-good/last-known-good";
+import { PoolBusyError, SlowCallError, toClassifiedError } from "./errors";
 import type { QuestdbEvent } from "./events";
 import { createQuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
@@ -30,9 +30,12 @@ function fakeTarget() {
     answer(fn) {
       behaviour = fn;
     },
+    // As the pool does, the target classifies its own failures (with its endpoint, without secrets).
     query: async (sql) => {
       calls.push(sql);
-      const rows = await behaviour();
+      const rows = await behaviour().catch((error: unknown) => {
+        throw toClassifiedError(error, { endpoint: "127.0.0.1:8812", secrets: ["quest"] });
+      });
       lastAnswerAt = Date.now();
       return rows;
     },
@@ -40,10 +43,7 @@ function fakeTarget() {
     answeredElsewhere() {
       lastAnswerAt = Date.now();
     },
-    classify: (error) => classifyFailure(error, { endpoint: "127.0.0.1:8812", secrets: ["quest"] }),
     answeredSince: (since) => lastAnswerAt >= since,
-    noteSuccess: () => undefined,
-    noteFailure: () => undefined,
   };
   return target;
 }
@@ -81,7 +81,7 @@ function setup(
   const run = createResilientQuery({
     target,
     policy,
-    cache: new LastKnownGoodCache({ maxBytes: 1_000_000 }),
+    answers: createLastKnownGood({ maxBytes: 1_000_000, dataDir: null, freshForMs: overrides.freshForMs ?? 1_000 }),
     deadlineMs: overrides.deadlineMs ?? 3_000,
     staleAfterMs: overrides.staleAfterMs ?? 250,
     softDeadlineMs: overrides.softDeadlineMs ?? 1_000,

@@ -1,34 +1,43 @@
-import { cacheKey, type LastKnownGoodCache } from "./cache";
-import { ClassifiedError, failureMessage, isConnectionFailure, traitsOf, type FailureInfo } from "./errors";
-import { ignoreEvents, type EmitQuestdbEvent } from "./events";
-import type { QuestdbPolicy } from "./policy";
 import type { Resilient } from "@/contract/answer";
-import { answerWithin, type Fetched, type Flight, type LatencyBudget } from "./latency-budget";
+import { cacheKey } from "@/server/last-known-good/memory-cache";
+import { failureMessage, failureOf, traitsOf, type FailureInfo } from "./errors";
+import { ignoreEvents, type EmitQuestdbEvent } from "./events";
+import { createFlights } from "./flights";
+import { answerWithin, type Fetched, type LatencyBudget } from "./latency-budget";
+import type { QuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
-import type { FleetFetch } from "../fleet/coordinated-fetch";
 
 /**
  * The one place a QuestDB failure becomes an answer. Every data procedure goes through `run`,
- * and gets back the contract's union instead of an exception, a hang or an empty message.
+ * and gets back the contract's union instead of an exception, a hang or an empty message:
+ * a fresh kept answer as is; else the query (one per input, flights.ts) within the caller's time
+ * (latency-budget.ts); else — `answerFailure` below — degraded with the kept answer when the
+ * failure's kind allows it and there is one, error otherwise.
  */
 
-/** What the resilient query needs of the pool: run a query, classify failures, remember them. */
+/** What the resilient query needs of the pool: run a query, and whether QuestDB answered lately. */
 export interface QueryTarget {
   readonly endpoint: string;
-  /** One attempt, bounded in time by the target itself (connect included). */
+  /** One attempt, bounded in time by the target itself (connect included); rejects classified. */
   query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
-  /** Kind and cause of a failure, naming the endpoint, without secrets. */
-  classify(error: unknown): FailureInfo;
   /** Whether QuestDB answered anything at or after `since` (epoch ms). */
   answeredSince(since: number): boolean;
-  noteSuccess(at?: Date): void;
-  noteFailure(description: string): void;
+}
+
+/** What the resilient query needs of last-known-good (server/last-known-good/): its answers. */
+export interface KeptAnswers {
+  /** The newest answer kept for `key` (here, or the fleet's unless mine is younger than `freshForMs`). */
+  read<T>(key: string, freshForMs: number): Promise<Fetched<T> | undefined>;
+  /** `own()`'s answer — or, `viaFleet`, one another instance fetched meanwhile — kept. */
+  fetch<T>(key: string, own: () => Promise<Fetched<T>>, options: { viaFleet: boolean }): Promise<Fetched<T>>;
+  /** The answer kept for `key`, looked at without counting a use. */
+  peek<T>(key: string): Fetched<T> | undefined;
 }
 
 export interface ResilientQueryDeps {
   target: QueryTarget;
-  policy: QuestdbPolicy;
-  cache: LastKnownGoodCache;
+  policy: Pick<QuestdbPolicy, "execute" | "breakerState" | "retryAt">;
+  answers: KeptAnswers;
   /** Longest a caller with nothing cached waits, retries included. */
   deadlineMs: number;
   /** A caller with a cached answer gets it (degraded) this long after the first connection failure… */
@@ -39,8 +48,6 @@ export interface ResilientQueryDeps {
   freshForMs: number;
   emit?: EmitQuestdbEvent;
   now?: () => number;
-  /** Fleet mode: answers shared with the other instances, one query per input for all of them. */
-  fleet?: FleetFetch;
 }
 
 export interface QuerySpec<T> {
@@ -55,89 +62,14 @@ export interface QuerySpec<T> {
 export function createResilientQuery(deps: ResilientQueryDeps) {
   const now = deps.now ?? Date.now;
   const emit = deps.emit ?? ignoreEvents;
-  const inFlight = new Map<string, Flight<unknown>>();
+  const flights = createFlights({ ...deps, emit, now });
   const budget: LatencyBudget = {
     deadlineMs: deps.deadlineMs,
     softDeadlineMs: deps.softDeadlineMs,
     staleAfterMs: deps.staleAfterMs,
+    endpoint: deps.target.endpoint,
     answeredSince: (since) => deps.target.answeredSince(since),
   };
-
-  /** Classified once: a failure that already is a ClassifiedError keeps its classification. */
-  const classify = (error: unknown): ClassifiedError =>
-    error instanceof ClassifiedError ? error : new ClassifiedError(deps.target.classify(error), error);
-
-  async function attempt<T>(
-    key: string,
-    spec: QuerySpec<T>,
-    onConnectionFailure: (error: ClassifiedError) => void,
-  ): Promise<Fetched<T>> {
-    const started = performance.now();
-    const { sql, params, map } = spec.query;
-    const own = async (): Promise<Fetched<T>> => {
-      const rows = await deps.policy.execute(spec.operation, async () => {
-        emit({ type: "query_started", operation: spec.operation });
-        try {
-          return await deps.target.query(sql, params);
-        } catch (error) {
-          const failed = classify(error);
-          if (isConnectionFailure(failed.failure)) onConnectionFailure(failed);
-          throw failed;
-        }
-      });
-      return { value: map(rows), fetchedAt: now() };
-    };
-    try {
-      // With the breaker open, this instance fails fast rather than wait its turn in the fleet.
-      const viaFleet = deps.fleet && deps.policy.breakerState() === "closed";
-      const { value, fetchedAt } = viaFleet ? await deps.fleet!.fetch(key, own) : await own();
-      deps.cache.set(key, value, fetchedAt);
-      deps.target.noteSuccess(new Date(fetchedAt));
-      emit({ type: "query_succeeded", operation: spec.operation, seconds: (performance.now() - started) / 1000 });
-      return { value, fetchedAt };
-    } catch (error) {
-      const failed = classify(error);
-      const { failure } = failed;
-      const message = failureMessage(spec.action, failure);
-      // Failing fast or a full queue says nothing new about QuestDB itself.
-      if (failure.kind !== "breaker_open" && failure.kind !== "pool_busy") deps.target.noteFailure(message);
-      const original = failed.cause instanceof Error ? failed.cause : failed;
-      emit({
-        type: "query_failed",
-        operation: spec.operation,
-        seconds: (performance.now() - started) / 1000,
-        failure,
-        message,
-        sql,
-        stack: original.stack,
-      });
-      throw failed;
-    }
-  }
-
-  function fetchUnderPolicy<T>(key: string, spec: QuerySpec<T>): Flight<T> {
-    let noteFailure!: (error: ClassifiedError) => void;
-    const firstConnectionFailure = new Promise<ClassifiedError>((resolve) => (noteFailure = resolve));
-    const done = attempt(key, spec, noteFailure);
-    const flight: Flight<T> = { done, firstConnectionFailure };
-    inFlight.set(key, flight);
-    // Past the caller's deadline nobody may be listening: the rejection is handled here.
-    done.then(
-      () => inFlight.delete(key),
-      () => inFlight.delete(key),
-    );
-    return flight;
-  }
-
-  /** This instance's cached answer, or the fleet's when that one is newer. */
-  async function newestCached<T>(key: string, freshForMs: number) {
-    const mine = deps.cache.get<T>(key);
-    if (!deps.fleet || (mine && now() - mine.fetchedAt < freshForMs)) return mine;
-    const theirs = await deps.fleet.newest<T>(key);
-    if (!theirs || (mine && mine.fetchedAt >= theirs.fetchedAt)) return mine;
-    deps.cache.set(key, theirs.value, theirs.fetchedAt);
-    return theirs;
-  }
 
   /**
    * `freshForMs` (default the service's) overrides how old an answer may be reused: a live topic's
@@ -146,30 +78,28 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
   return async function run<T>(spec: QuerySpec<T>, options: { freshForMs?: number } = {}): Promise<Resilient<T>> {
     const key = cacheKey(spec.operation, spec.input);
     const freshForMs = Math.min(options.freshForMs ?? deps.freshForMs, deps.freshForMs);
-    const cached = await newestCached<T>(key, freshForMs);
-    if (cached && now() - cached.fetchedAt < freshForMs) {
+    const kept = await deps.answers.read<T>(key, freshForMs);
+    if (kept && now() - kept.fetchedAt < freshForMs) {
       emit({ type: "answered", operation: spec.operation, status: "ok", fromCache: "fresh" });
-      return { status: "ok", data: cached.value, fetchedAt: new Date(cached.fetchedAt).toISOString() };
+      return { status: "ok", data: kept.value, fetchedAt: new Date(kept.fetchedAt).toISOString() };
     }
-    let flight = inFlight.get(key) as Flight<T> | undefined;
+    let flight = flights.joining<T>(key);
     if (flight) emit({ type: "single_flight_joined", operation: spec.operation });
-    else flight = fetchUnderPolicy(key, spec);
+    else flight = flights.start(key, spec);
 
     try {
-      const { value, fetchedAt } = await answerWithin(flight, cached !== undefined, budget);
+      const { value, fetchedAt } = await answerWithin(flight, kept !== undefined, budget);
       emit({ type: "answered", operation: spec.operation, status: "ok" });
       return { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
     } catch (error) {
-      const answer = answerFailure(deps, emit, key, spec, classify(error).failure);
-      if (answer.status === "error") emit({ type: "answered", operation: spec.operation, status: "error" });
-      return answer;
+      return answerFailure(deps, emit, key, spec, failureOf(error));
     }
   };
 }
 
 export type ResilientQuery = ReturnType<typeof createResilientQuery>;
 
-/** A failure, as the union's answer: degraded with the cached data when the reason allows it and there is some. */
+/** A failure, as the union's answer: degraded with the kept data when the reason allows it and there is some. */
 function answerFailure<T>(
   deps: ResilientQueryDeps,
   emit: EmitQuestdbEvent,
@@ -181,25 +111,26 @@ function answerFailure<T>(
   const { cause } = failure;
   const breaker = deps.policy.breakerState();
   const { reason } = traitsOf(failure);
-  if (reason === "query_failed") {
+  const error = (): Resilient<T> => {
+    emit({ type: "answered", operation: spec.operation, status: "error" });
     return { status: "error", data: null, reason, message, cause, breaker };
-  }
-  const cached = deps.cache.peek<T>(key);
-  if (!cached) {
-    return { status: "error", data: null, reason, message, cause, breaker };
-  }
+  };
+  // A failed query is the query's own fault: kept data would hide it.
+  if (reason === "query_failed") return error();
+  const kept = deps.answers.peek<T>(key);
+  if (!kept) return error();
   emit({
     type: "answered",
     operation: spec.operation,
     status: "degraded",
     fromCache: "stale",
-    ageSeconds: ((deps.now ?? Date.now)() - cached.fetchedAt) / 1000,
+    ageSeconds: ((deps.now ?? Date.now)() - kept.fetchedAt) / 1000,
   });
   const retryAt = deps.policy.retryAt(spec.operation);
   return {
     status: "degraded",
-    data: cached.value,
-    cachedAt: new Date(cached.fetchedAt).toISOString(),
+    data: kept.value,
+    cachedAt: new Date(kept.fetchedAt).toISOString(),
     reason,
     message,
     cause,

@@ -1,7 +1,7 @@
 import { canSeeData, hasMetricsToken, viewerOf } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
-import { questdbService } from "@/server/questdb/service";
+import { questdbService } from "@/server/compose";
 
 export const dynamic = "force-dynamic";
 

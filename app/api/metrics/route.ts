@@ -2,7 +2,7 @@ import { hasMetricsToken } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
 import { processMetrics } from "@/server/observability/metrics";
-import { questdbService } from "@/server/questdb/service";
+import { questdbService } from "@/server/compose";
 
 export const dynamic = "force-dynamic";
 

@@ -25,9 +25,6 @@ export interface CacheOptions {
   protectedShare?: number;
 }
 
-/** Told of each answer the cache accepted (the disk snapshot mirrors them). */
-export type CacheListener = (key: string, value: unknown, fetchedAt: number) => void;
-
 /**
  * About how many bytes a value holds in memory: a sample row's JSON size times the row count,
  * times two (UTF-16 strings, object overhead). Cheap enough for every fetch: one row is measured.
@@ -48,8 +45,6 @@ export class LastKnownGoodCache {
   private protectedBytes = 0;
   readonly maxBytes: number;
   private readonly maxProtectedBytes: number;
-  /** Set after start-up loading, so loading does not write the snapshot back. */
-  onSet: CacheListener | undefined;
 
   constructor(options: CacheOptions) {
     if (!Number.isFinite(options.maxBytes) || options.maxBytes < 1)
@@ -73,15 +68,16 @@ export class LastKnownGoodCache {
     return entry ? { value: entry.value as T, fetchedAt: entry.fetchedAt } : undefined;
   }
 
-  set<T>(key: string, value: T, fetchedAt: number, bytes = estimateBytes(value)): void {
+  /** Keeps the answer unless a newer one is kept already or it is too large; true when kept. */
+  set<T>(key: string, value: T, fetchedAt: number, bytes = estimateBytes(value)): boolean {
     const current = this.protectedEntries.get(key) ?? this.probation.get(key);
     // A slow attempt that finishes after a newer one must not overwrite fresher data.
-    if (current && current.fetchedAt > fetchedAt) return;
+    if (current && current.fetchedAt > fetchedAt) return false;
     if (current) this.remove(key, current);
     // One answer larger than what probation may hold would evict everything else: not kept.
-    if (bytes > this.maxBytes - this.maxProtectedBytes && !current) return;
+    if (bytes > this.maxBytes - this.maxProtectedBytes && !current) return false;
     this.insert(key, { value, fetchedAt, bytes, segment: current?.segment ?? "probation" });
-    this.onSet?.(key, value, fetchedAt);
+    return true;
   }
 
   get size(): number {

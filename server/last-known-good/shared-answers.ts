@@ -1,5 +1,5 @@
-import type { CachedValue } from "../questdb/cache";
-import type { FleetRedis } from "./redis-connection";
+import type { CachedValue } from "./memory-cache";
+import type { FleetRedis } from "@/server/fleet/redis-connection";
 
 /**
  * Last-known-good answers shared by the fleet, and the short lock that lets one instance query

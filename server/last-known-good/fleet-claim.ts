@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CachedValue } from "../questdb/cache";
+import type { CachedValue } from "./memory-cache";
 import type { SharedAnswers } from "./shared-answers";
 
 /**

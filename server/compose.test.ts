@@ -1,12 +1,12 @@
 import pino from "pino";
 import { Registry } from "prom-client";
 import { describe, expect, it, vi } from "vitest";
-import { parseEnv } from "../env";
-import { createMetrics } from "../observability/metrics";
-import { activeSessionsQuery } from "./queries";
-import { composeQuestdb, createQuestdbService, type ServiceDeps } from "./service";
-import { FakePgPool, refusedError } from "./testing/fake-pg-pool";
-import { useFakeClock } from "./testing/fake-clock";
+import { createMetrics } from "@/server/observability/metrics";
+import { activeSessionsQuery } from "@/server/questdb/queries";
+import { useFakeClock } from "@/server/questdb/testing/fake-clock";
+import { FakePgPool, refusedError } from "@/server/questdb/testing/fake-pg-pool";
+import { composeQuestdb, createQuestdbService, type ServiceDeps } from "./compose";
+import { parseEnv } from "./env";
 
 const silent = pino({ level: "silent" });
 const sessions = {
@@ -45,7 +45,7 @@ async function openTheBreaker(fake: FakePgPool, run: () => Promise<unknown>) {
 
 useFakeClock();
 
-describe("the QuestDB service (composition root)", () => {
+describe("the composition root (the QuestDB service)", () => {
   it("a health check that sees QuestDB answer closes the endpoint breaker by itself, with no caller", async () => {
     const { fake, service } = setup();
     await openTheBreaker(fake, () => service.run({ ...sessions, input: { limit: Math.random() } }));

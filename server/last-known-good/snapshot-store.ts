@@ -39,6 +39,16 @@ interface HeldEntry extends SnapshotEntry {
   bytes?: number;
 }
 
+/**
+ * The file against what was recorded: in step; behind (a write is due — at `timer`, or, after a
+ * failed write, at the next record or flush); or closed (records ignored; `behind` says whether
+ * the last flush still has something to write).
+ */
+type StoreState =
+  | { state: "in-step" }
+  | { state: "behind"; timer: NodeJS.Timeout | undefined }
+  | { state: "closed"; behind: boolean };
+
 export class SnapshotStore {
   readonly file: string;
   private readonly dir: string;
@@ -46,11 +56,11 @@ export class SnapshotStore {
   private readonly writeDelayMs: number;
   private readonly log: StoreLog;
   private readonly entries = new Map<string, HeldEntry>();
-  private dirty = false;
-  private closed = false;
+  private lifecycle: StoreState = { state: "in-step" };
+  /** The directory exists (created once, before the first write). */
   private dirReady = false;
+  /** The last write failed: a run of failures is reported once, and its end once. */
   private failing = false;
-  private timer: NodeJS.Timeout | undefined;
   /** Writes run one after another: each waits for the one before it. */
   private writing: Promise<void> = Promise.resolve();
   private completedWrites = 0;
@@ -92,41 +102,52 @@ export class SnapshotStore {
 
   /** Notes a newer answer; cheap, never touches the disk itself. An older `fetchedAt` is ignored. */
   record(key: string, value: unknown, fetchedAt: number): void {
-    if (this.closed || value === undefined) return;
+    if (this.lifecycle.state === "closed" || value === undefined) return;
     const held = this.entries.get(key);
     if (held && held.fetchedAt > fetchedAt) return;
     this.entries.set(key, { key, value, fetchedAt });
-    this.dirty = true;
     // Not reset by later records: under steady traffic the snapshot is still written every delay.
-    this.timer ??= setTimeout(() => void this.flush(), this.writeDelayMs);
-    this.timer.unref();
+    const scheduled = this.lifecycle.state === "behind" ? this.lifecycle.timer : undefined;
+    const timer = scheduled ?? setTimeout(() => void this.flush(), this.writeDelayMs);
+    timer.unref();
+    this.lifecycle = { state: "behind", timer };
   }
 
   /** Writes now if anything was recorded since the last write. Never rejects. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.lifecycle.state === "behind") {
+      clearTimeout(this.lifecycle.timer);
+      this.lifecycle = { state: "behind", timer: undefined };
+    }
     this.writing = this.writing.then(() => this.writeIfDirty());
     return this.writing;
   }
 
   /** Writes what is pending and stops: later records are ignored. */
   async close(): Promise<void> {
-    this.closed = true;
+    if (this.lifecycle.state !== "closed") {
+      if (this.lifecycle.state === "behind") clearTimeout(this.lifecycle.timer);
+      this.lifecycle = { state: "closed", behind: this.lifecycle.state === "behind" };
+    }
     await this.flush();
   }
 
   private async writeIfDirty(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
+    const before = this.lifecycle;
+    if (before.state === "in-step" || (before.state === "closed" && !before.behind)) return;
+    // Everything recorded so far goes into this write: a write still scheduled is not needed.
+    if (before.state === "behind") clearTimeout(before.timer);
+    this.lifecycle = before.state === "closed" ? { state: "closed", behind: false } : { state: "in-step" };
     try {
       await this.writeAtomically(this.serialise());
       this.completedWrites += 1;
       if (this.failing) this.log("store.write_recovered", { file: this.file });
       this.failing = false;
     } catch (error) {
-      // Kept dirty: the next record (or flush) tries again. Reported once per run of failures.
-      this.dirty = true;
+      // Still behind: the next record (or flush) tries again. Reported once per run of failures.
+      const now = this.lifecycle;
+      if (now.state === "in-step") this.lifecycle = { state: "behind", timer: undefined };
+      if (now.state === "closed") this.lifecycle = { state: "closed", behind: true };
       if (!this.failing) this.log("store.write_failed", { file: this.file, error: describeError(error) });
       this.failing = true;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LastKnownGoodCache, cacheKey, estimateBytes } from "./cache";
+import { LastKnownGoodCache, cacheKey, estimateBytes } from "./memory-cache";
 
 describe("LastKnownGoodCache", () => {
   it("is bounded in bytes: the least recently used entries on probation go first", () => {
