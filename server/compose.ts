@@ -128,6 +128,8 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     relay: fleet?.live ?? null,
     log: (level, event, fields) => logEvent(log, level, event, fields),
   });
+  metrics.watchLive(() => live.stats());
+  if (fleet) metrics.watchRedis(() => fleet.status());
   // Learn at once whether QuestDB answers, rather than one interval later.
   void pool.checkHealth();
 

@@ -129,4 +129,14 @@ describe("QuestDB events → logs and metrics", () => {
       "questdb.health_check_failed",
     ]);
   });
+
+  it("degraded and error answers: counted by their reason, so an alert can say whose problem it is", async () => {
+    const { record, metrics, value } = recorder();
+    record({ type: "answered", operation: "sessions.active", status: "ok" });
+    record({ type: "answered", operation: "sessions.active", status: "degraded", reason: "query_slow" });
+    record({ type: "answered", operation: "sessions.active", status: "error", reason: "database_unavailable" });
+    expect(await value(metrics.answersByReason, { status: "degraded", reason: "query_slow" })).toBe(1);
+    expect(await value(metrics.answersByReason, { status: "error", reason: "database_unavailable" })).toBe(1);
+    expect((await metrics.answersByReason.get()).values).toHaveLength(2);
+  });
 });

@@ -65,6 +65,9 @@ export function questdbEventRecorder(opts: {
         metrics.answers.inc({ operation: event.operation, status: event.status });
         if (event.fromCache) metrics.cacheHits.inc({ operation: event.operation, kind: event.fromCache });
         if (event.status === "degraded") metrics.degradedResponses.inc({ operation: event.operation });
+        if (event.reason) {
+          metrics.answersByReason.inc({ operation: event.operation, status: event.status, reason: event.reason });
+        }
         if (event.ageSeconds !== undefined && event.ageSeconds > oldestServedAgeSeconds) {
           oldestServedAgeSeconds = event.ageSeconds;
           metrics.oldestServedAge.set(event.ageSeconds);

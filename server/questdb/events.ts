@@ -1,4 +1,4 @@
-import type { BreakerState } from "@/contract/answer";
+import type { BreakerState, FailureReason } from "@/contract/answer";
 import type { FailureInfo } from "./errors";
 
 /**
@@ -42,6 +42,8 @@ export type QuestdbEvent =
       type: "answered";
       operation: string;
       status: "ok" | "degraded" | "error";
+      /** Why a degraded or error answer was not fresh. */
+      reason?: FailureReason;
       fromCache?: "fresh" | "stale";
       ageSeconds?: number;
     };

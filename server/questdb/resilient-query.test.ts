@@ -308,7 +308,14 @@ describe("resilient query", () => {
     expect(answers).toEqual([
       { type: "answered", operation: "sessions.active", status: "ok" },
       { type: "answered", operation: "sessions.active", status: "ok", fromCache: "fresh" },
-      { type: "answered", operation: "sessions.active", status: "degraded", fromCache: "stale", ageSeconds: 4.25 },
+      {
+        type: "answered",
+        operation: "sessions.active",
+        status: "degraded",
+        reason: "database_unavailable",
+        fromCache: "stale",
+        ageSeconds: 4.25,
+      },
     ]);
     const failures = events.filter((e) => e.type === "query_failed");
     expect(failures).toHaveLength(1);

@@ -112,7 +112,7 @@ function answerFailure<T>(
   const breaker = deps.policy.breakerState();
   const { reason } = traitsOf(failure);
   const error = (): Resilient<T> => {
-    emit({ type: "answered", operation: spec.operation, status: "error" });
+    emit({ type: "answered", operation: spec.operation, status: "error", reason });
     return { status: "error", data: null, reason, message, cause, breaker };
   };
   // A failed query is the query's own fault: kept data would hide it.
@@ -123,6 +123,7 @@ function answerFailure<T>(
     type: "answered",
     operation: spec.operation,
     status: "degraded",
+    reason,
     fromCache: "stale",
     ageSeconds: ((deps.now ?? Date.now)() - kept.fetchedAt) / 1000,
   });
