@@ -6,68 +6,28 @@ import pg from "pg";
 import { UNHANDLED_ERROR_LINE } from "../harness/app-process";
 import { QUESTDB_VERSION, findFreePorts, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
 import { seedDemoData } from "../demo/seed";
-import { cleanupNow, installCleanup, trackTempDir } from "./lib/cleanup";
+import { cleanupNow, installExitCleanup, trackTempDir } from "../harness/exit-cleanup";
+import { FIGURES, SCENARIOS } from "./catalogue";
 import { closeAgent } from "./lib/http";
 import { ROOT, buildApp, startApp, startBaselineServer, type Build, type ServerProcess } from "./lib/processes";
-import { FIGURE_KEYS, buildReport, writeReadmeFigures, writeReport, type FigureKey, type Machine } from "./lib/report";
-import type { BenchContext, Figures, Scenario } from "./lib/types";
-import { fleetScenario } from "./scenarios/fleet";
-import { overheadFigures } from "./scenarios/overhead";
-import { hangFigure, killFigures } from "./scenarios/outage";
-import { throughputRps } from "./scenarios/throughput";
-import { sseViewersScenario } from "./scenarios/sse-viewers";
-import { dbQueriesPerViewerPoll } from "./scenarios/viewers";
+import { buildReport, writeReadmeFigures, writeReport, type Machine } from "./lib/report";
+import type { BenchContext, Figures } from "./lib/types";
 
 /**
  * `npm run bench`: builds the app, starts its own QuestDB (seeded), the app (`next start`) and the
  * plain-pg baseline server, runs every scenario, and writes bench/results/latest.json and
- * latest.md, and the figures table into README.md between its bench:figures markers. Every child process and temporary directory is removed at the end, however it ends.
+ * latest.md, and the figures table into README.md between its bench:figures markers. Every child
+ * process and temporary directory is removed at the end, however it ends.
  *
  * BENCH_SKIP_BUILD=1 uses the repository's existing `.next`; BENCH_QUICK=1 makes fewer, shorter
  * runs and writes bench/results/quick.*.tmp instead (for working on the benchmark itself);
- * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze, fleet, sseViewers) runs only those, also to
- * the .tmp files. Neither touches README.md.
+ * BENCH_ONLY=viewers,kill (of overhead, throughput, viewers, kill, freeze, fleet, sseViewers) runs only
+ * those, also to the .tmp files. Neither touches README.md. The scenarios and their figures are listed in
+ * bench/catalogue.ts.
  *
  * The phases, in order: build → QuestDB (seeded) → app and baseline → scenarios → report → stop.
  * The fleet scenario starts (and stops) its own further app instances, Redis and nginx.
  */
-
-/** Every scenario, in the order they run. */
-const SCENARIOS: Scenario[] = [
-  {
-    name: "overhead",
-    keys: ["addedLatencyP50Us", "overheadRatio"],
-    title: "addedLatencyP50Us and overheadRatio (in-process, layers interleaved)",
-    run: overheadFigures,
-  },
-  {
-    name: "throughput",
-    keys: ["throughputRps"],
-    title: "throughputRps (autocannon, 64 connections)",
-    run: async (ctx) => ({ throughputRps: await throughputRps(ctx) }),
-  },
-  {
-    name: "viewers",
-    keys: ["dbQueriesPerViewerPoll"],
-    title: "dbQueriesPerViewerPoll (200 viewers every 2 s)",
-    run: async (ctx) => ({ dbQueriesPerViewerPoll: await dbQueriesPerViewerPoll(ctx) }),
-  },
-  {
-    name: "kill",
-    keys: ["killToDegradedMs", "breakerOpenP99Ms", "recoveryMs"],
-    title: "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)",
-    run: killFigures,
-  },
-  {
-    name: "freeze",
-    keys: ["hangToDegradedMs"],
-    title: "freeze episodes (hangToDegradedMs)",
-    run: async (ctx) => ({ hangToDegradedMs: await hangFigure(ctx) }),
-  },
-  fleetScenario,
-  // Last: 2,000 polling viewers saturate the app, which should not weigh on the figures above.
-  sseViewersScenario,
-];
 
 const startedAt = performance.now();
 /** BENCH_ONLY=viewers,kill runs only those scenarios (and, like BENCH_QUICK, writes the .tmp files). */
@@ -150,7 +110,8 @@ async function startEverything(work: string, running: Running): Promise<Started>
   const seeded = await seedDemoData({ pgUrl: questdb.pgUrl, httpUrl: questdb.httpUrl });
   const questdbBuildInfo = await questdbBuild(questdb.pgUrl);
   progress(
-    `QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ${seeded.sessionEvents} session events`,
+    `QuestDB ${QUESTDB_VERSION} on pg ${questdb.pgPort}: ${seeded.trades} trades, ` +
+      `${seeded.sessionEvents} session events`,
   );
 
   const [appPort, baselinePort] = await findFreePorts(2);
@@ -172,12 +133,13 @@ async function restore(questdb: QuestdbProcess): Promise<void> {
 /** Runs the selected scenarios one after the other; a failed one is recorded and the next one still runs. */
 async function runScenarios(
   ctx: BenchContext,
-): Promise<{ results: Figures; errors: Partial<Record<FigureKey, string>>; failed: boolean }> {
+): Promise<{ results: Figures; errors: Record<string, string>; failed: boolean }> {
   const results: Figures = {};
-  const errors: Partial<Record<FigureKey, string>> = {};
+  const errors: Record<string, string> = {};
   let failed = false;
-  for (const { name, keys, title, run } of SCENARIOS) {
+  for (const { name, figures: specs, title, run } of SCENARIOS) {
     if (only.length && !only.includes(name)) continue;
+    const keys = specs.map((spec) => spec.key);
     progress(`${title} …`);
     const t = performance.now();
     try {
@@ -191,7 +153,8 @@ async function runScenarios(
         await restore(ctx.questdb).catch((e: unknown) => progress(`could not restore QuestDB: ${String(e)}`));
       }
       progress(
-        `${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s${failedKeys.length ? ` (failed: ${failedKeys.join(", ")})` : ""}`,
+        `${title}: done in ${((performance.now() - t) / 1000).toFixed(0)} s` +
+          (failedKeys.length ? ` (failed: ${failedKeys.join(", ")})` : ""),
       );
     } catch (error) {
       failed = true;
@@ -230,7 +193,7 @@ function writeResults(
 ): boolean {
   const { build, seeded, app } = started;
   const appLog = app.log();
-  const { report, all } = buildReport(scenarios.results, scenarios.errors, {
+  const { report, all } = buildReport(FIGURES, scenarios.results, scenarios.errors, {
     date: new Date(),
     quick: partial, // a partial run never overwrites latest.*
     durationSeconds: (performance.now() - startedAt) / 1000,
@@ -242,8 +205,11 @@ function writeResults(
       app: "next start, default QUESTDB_* settings, LOG_LEVEL=warn",
       baseline: "bench/baseline-server.ts: node:http + pg.Pool with defaults, no timeout, no retry",
       fleet:
-        "further next start instances of the same build and settings (own DASHBOARD_DATA_DIR each), redis-server and nginx round-robin (harness/), started and stopped by the fleet scenario",
-      questdb: `QuestDB ${QUESTDB_VERSION}, fresh temporary data directory, demo data (${seeded.trades} trades, ${seeded.sessionEvents} session events)`,
+        "further next start instances of the same build and settings (own DASHBOARD_DATA_DIR each), " +
+        "redis-server and nginx round-robin (harness/), started and stopped by the fleet scenario",
+      questdb:
+        `QuestDB ${QUESTDB_VERSION}, fresh temporary data directory, demo data ` +
+        `(${seeded.trades} trades, ${seeded.sessionEvents} session events)`,
       appStillRunning: app.isRunning(),
       appCrashOrUnhandledLines: appLog
         .split("\n")
@@ -252,7 +218,7 @@ function writeResults(
       appLogLines: appLog.split("\n").filter((l) => l.trim() !== "").length,
     },
   });
-  const written = writeReport(path.join(ROOT, "bench", "results"), report, all);
+  const written = writeReport(path.join(ROOT, "bench", "results"), report, all, FIGURES);
   progress(`wrote ${path.relative(ROOT, written.json)} and ${path.relative(ROOT, written.md)}`);
   if (!partial) {
     const wroteReadme = writeReadmeFigures(path.join(ROOT, "README.md"), report, all);
@@ -264,7 +230,7 @@ function writeResults(
   }
   console.log("");
   console.log(readFileSync(written.md, "utf8"));
-  return FIGURE_KEYS.every((key) => report.figures[key] !== null);
+  return FIGURES.every(({ key }) => report.figures[key] !== null);
 }
 
 async function stopEverything(running: Running): Promise<void> {
@@ -278,7 +244,7 @@ async function stopEverything(running: Running): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  installCleanup();
+  installExitCleanup({ command: "bench", doing: "stopping every child process and removing temporary files" });
   const loadAverageAtStart = loadAverage();
   progress(`${quick ? "QUICK run, " : ""}${os.cpus().length} CPUs, load average ${loadAverageAtStart.join(" ")}`);
   const work = mkdtempSync(path.join(os.tmpdir(), "bench-run-"));

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { setMaxListeners } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DISTINCT_INPUTS_NOTED } from "./settings";
 import { startApp, type AppProcess } from "../harness/app-process";
-import { killLiveChildren, killWithThisProcess } from "../harness/child-cleanup";
+import { installExitCleanup, trackTempDir } from "../harness/exit-cleanup";
+import { nextBuild } from "../harness/next-build";
 import { Rng } from "../harness/prng";
 import { rssKb } from "../harness/proc";
 import { findFreePort, startTestQuestdb, type QuestdbProcess } from "../harness/questdb-process";
@@ -43,10 +43,10 @@ import { summaryText } from "./summary";
 const running: {
   app: AppProcess | null;
   questdb: QuestdbProcess | null;
-  build: ChildProcess | null;
   tempDir: string | null;
+  removeTempDir: (() => void) | null;
   stopSamplers: (() => void) | null;
-} = { app: null, questdb: null, build: null, tempDir: null, stopSamplers: null };
+} = { app: null, questdb: null, tempDir: null, removeTempDir: null, stopSamplers: null };
 let stopping = false;
 const abort = new AbortController();
 // Every sleeping client listens for Ctrl-C on the same signal.
@@ -66,38 +66,35 @@ function sleep(ms: number): Promise<void> {
   });
 }
 
+/** Stops the app and QuestDB politely and removes the temporary directory (once, however often called). */
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     stopping = true;
     running.stopSamplers?.();
-    running.build?.kill("SIGKILL");
     await running.app?.stop().catch(() => undefined);
     if (running.questdb) {
       running.questdb.thaw();
       await running.questdb.stop().catch(() => undefined);
     }
-    if (running.tempDir) fs.rmSync(running.tempDir, { recursive: true, force: true });
-    running.tempDir = null;
+    running.removeTempDir?.();
+    running.removeTempDir = null;
   })();
   return cleaning;
 }
 
+/**
+ * Ctrl-C or SIGTERM: the clients and any build stop at once, then cleanup(); a second signal exits
+ * at once. Last resort, on 'exit': the children are killed and the temporary directory removed.
+ */
 function installSignalHandlers(): void {
-  let signalled = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (signalled) process.exit(130); // a second Ctrl-C: the 'exit' handler still kills what is left
-      signalled = true;
-      console.error(`\nchaos: ${signal}, stopping the app and QuestDB…`);
+  installExitCleanup({
+    command: "chaos",
+    doing: "stopping the app and QuestDB…",
+    exitCode: 130,
+    stopPolitely: () => {
       abort.abort();
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-  // Last resort, synchronous: the launchers kill QuestDB, the app and the build with this process
-  // (harness/child-cleanup.ts); the temporary directory goes once those kills are sent.
-  process.on("exit", () => {
-    void killLiveChildren();
-    if (running.tempDir) fs.rmSync(running.tempDir, { recursive: true, force: true });
+      return cleanup();
+    },
   });
 }
 
@@ -106,20 +103,9 @@ function installSignalHandlers(): void {
 
 async function ensureBuild(force: boolean): Promise<"reused" | "built"> {
   if (!force && fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) return "reused";
-  console.log(force ? "chaos: building the app (--build)…" : "chaos: no production build (.next/BUILD_ID), building…");
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["build"], {
-      cwd: ROOT,
-      stdio: "inherit",
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-    running.build = child;
-    killWithThisProcess(child);
-    child.once("error", () => resolve(-1));
-    child.once("exit", (exitCode) => resolve(exitCode));
-  });
-  running.build = null;
-  if (code !== 0) throw new Error(`next build failed (exit code ${String(code)})`);
+  const why = force ? "building the app (--build)…" : "no production build (.next/BUILD_ID), building…";
+  console.log(`chaos: ${why}`);
+  await nextBuild({ dir: ROOT, signal: abort.signal });
   return "built";
 }
 
@@ -127,6 +113,7 @@ async function startSeededQuestdb(
   build: "reused" | "built",
 ): Promise<{ questdb: QuestdbProcess; seeded: SoakRun["seeded"] }> {
   running.tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "chaos-"));
+  running.removeTempDir = trackTempDir(running.tempDir);
   console.log(`chaos: starting QuestDB and seeding it (build ${build})…`);
   const questdb = await startTestQuestdb({ dataDir: path.join(running.tempDir, "questdb") });
   running.questdb = questdb;
@@ -150,7 +137,8 @@ async function startSoakApp(questdb: QuestdbProcess, options: Options, poolMax: 
   });
   running.app = app;
   console.log(
-    `chaos: app pid ${app.pid} on ${app.url}, QuestDB pg ${questdb.pgPort}; ${options.clients} clients for ${options.durationS} s, seed ${options.seed}`,
+    `chaos: app pid ${app.pid} on ${app.url}, QuestDB pg ${questdb.pgPort}; ` +
+      `${options.clients} clients for ${options.durationS} s, seed ${options.seed}`,
   );
   return app;
 }

@@ -3,19 +3,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_SESSIONS_INPUT } from "../contract/market";
-import { startApp, type AppProcess } from "../harness/app-process";
-import { startLoadBalancer, type LoadBalancer } from "../harness/nginx-process";
+import { createFleet, type AppFleet, type FleetInstance } from "../harness/app-fleet";
+import type { LoadBalancer } from "../harness/nginx-process";
 import { Rng } from "../harness/prng";
-import { findFreePorts, type QuestdbProcess } from "../harness/questdb-process";
-import { startRedis, type RedisProcess } from "../harness/redis-process";
+import type { QuestdbProcess } from "../harness/questdb-process";
+import type { RedisProcess } from "../harness/redis-process";
 import { APP_ENV, createSeededQuestdb, pageFailingOnErrors } from "./fixtures";
 
 /**
  * A fleet for one test: a seeded QuestDB (a copy of the run's template), one Redis, several
  * production app instances sharing it (each with its own DASHBOARD_DATA_DIR) and nginx
- * round-robin in front of them. Everything is stopped after the test, also when it fails; the
- * logs of every process are attached to a failed test, and a test fails if an instance died or
- * logged an unhandled error.
+ * round-robin in front of them, through the fleet launcher in harness/app-fleet.ts. Everything is
+ * stopped after the test, also when it fails; the logs of every process are attached to a failed
+ * test, and a test fails if an instance died or logged an unhandled error.
  */
 
 export const FLEET_APP_ENV = {
@@ -26,19 +26,7 @@ export const FLEET_APP_ENV = {
   AUTH_MODE: "none",
 };
 
-/** One app instance: stop() and start() keep its port, data directory, log and Redis. */
-export interface FleetInstance {
-  name: string;
-  port: number;
-  /** The instance itself, not through the balancer. */
-  url: string;
-  /** Its DASHBOARD_DATA_DIR: the embedded store of last-known-good answers. */
-  dataDir: string;
-  logFile: string;
-  app: AppProcess;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
+export type { FleetInstance };
 
 export interface Fleet {
   questdb: QuestdbProcess;
@@ -46,7 +34,10 @@ export interface Fleet {
   redis: RedisProcess | null;
   balancer: LoadBalancer;
   instances: FleetInstance[];
-  /** Starts another client's traffic through the balancer (see backgroundTraffic); stopped after the test at the latest. */
+  /**
+   * Starts another client's traffic through the balancer (see backgroundTraffic);
+   * stopped after the test at the latest.
+   */
   backgroundTraffic(): BackgroundTraffic;
 }
 
@@ -57,29 +48,20 @@ interface FleetOptions {
   withRedis: boolean;
 }
 
-function fleetInstance(name: string, port: number, testDir: string, env: Record<string, string>): FleetInstance {
-  const dataDir = path.join(testDir, name, "data");
-  const logFile = path.join(testDir, `${name}.log`);
-  const instance = {
-    name,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    dataDir,
-    logFile,
-    app: undefined as unknown as AppProcess,
-    async stop() {
-      await instance.app?.stop();
-    },
-    async start() {
-      instance.app = await startApp({ port, logFile, env: { ...env, DASHBOARD_DATA_DIR: dataDir } });
-    },
-  };
-  return instance;
-}
-
 function attachIfExists(file: string, name: string) {
   if (!existsSync(file)) return Promise.resolve();
   return test.info().attach(name, { path: file, contentType: "text/plain" });
+}
+
+/** Every process's log, attached to a failed test. */
+async function attachLogs(testDir: string, apps: AppFleet | undefined): Promise<void> {
+  for (const instance of apps?.instances ?? []) await attachIfExists(instance.logFile, `${instance.name}.log`);
+  await attachIfExists(path.join(testDir, "questdb.log"), "questdb.log");
+  if (apps?.redis) await attachIfExists(apps.redis.logFile, "redis.log");
+  if (apps?.balancer) {
+    await attachIfExists(path.join(apps.balancer.dir, "access.log"), "nginx-access.log");
+    await attachIfExists(path.join(apps.balancer.dir, "error.log"), "nginx-error.log");
+  }
 }
 
 export const test = base.extend<FleetOptions & { fleet: Fleet }>({
@@ -89,32 +71,21 @@ export const test = base.extend<FleetOptions & { fleet: Fleet }>({
   fleet: async ({ instanceCount, withRedis }, use, testInfo) => {
     const testDir = mkdtempSync(path.join(os.tmpdir(), "e2e-fleet-"));
     let questdb: QuestdbProcess | undefined;
-    let redis: RedisProcess | null = null;
-    let balancer: LoadBalancer | undefined;
-    const instances: FleetInstance[] = [];
+    let apps: AppFleet | undefined;
     const traffic: BackgroundTraffic[] = [];
     try {
       // Started at once (running: true), so its process is there.
       questdb = (await createSeededQuestdb(testDir, true)).process!;
-      if (withRedis) redis = await startRedis();
-      const env: Record<string, string> = {
-        ...FLEET_APP_ENV,
-        QUESTDB_URL: questdb.pgUrl,
-        QUESTDB_HTTP_URL: questdb.httpUrl,
-        ...(redis ? { REDIS_URL: redis.url } : {}),
-      };
-      const ports = await findFreePorts(instanceCount);
-      for (const [i, port] of ports.entries()) instances.push(fleetInstance(`app-${i + 1}`, port, testDir, env));
-      // One at a time: on a 2-core machine parallel `next start`s only slow each other down.
-      for (const instance of instances) await instance.start();
-      balancer = await startLoadBalancer({ upstreamPorts: ports });
-
-      const url = balancer.url;
+      const env = { ...FLEET_APP_ENV, QUESTDB_URL: questdb.pgUrl, QUESTDB_HTTP_URL: questdb.httpUrl };
+      // One instance at a time (the launcher's default): parallel `next start`s slow each other on 2 cores.
+      apps = createFleet({ size: instanceCount, withRedis, dir: testDir, env, namePrefix: "app" });
+      await apps.start();
+      const url = apps.balancer!.url;
       await use({
         questdb,
-        redis,
-        balancer,
-        instances,
+        redis: apps.redis,
+        balancer: apps.balancer!,
+        instances: apps.instances,
         backgroundTraffic() {
           const started = backgroundTraffic(url);
           traffic.push(started);
@@ -122,24 +93,14 @@ export const test = base.extend<FleetOptions & { fleet: Fleet }>({
         },
       });
 
-      for (const instance of instances) {
+      for (const instance of apps.instances) {
         expect(instance.app.isRunning(), `${instance.name} must survive the test`).toBe(true);
         expect(instance.app.unhandledErrors(), `${instance.name} must log no unhandled error`).toEqual([]);
       }
     } finally {
-      if (testInfo.status !== testInfo.expectedStatus) {
-        for (const instance of instances) await attachIfExists(instance.logFile, `${instance.name}.log`);
-        await attachIfExists(path.join(testDir, "questdb.log"), "questdb.log");
-        if (redis) await attachIfExists(redis.logFile, "redis.log");
-        if (balancer) {
-          await attachIfExists(path.join(balancer.dir, "access.log"), "nginx-access.log");
-          await attachIfExists(path.join(balancer.dir, "error.log"), "nginx-error.log");
-        }
-      }
+      if (testInfo.status !== testInfo.expectedStatus) await attachLogs(testDir, apps);
       await Promise.all(traffic.map((t) => t.stop()));
-      await balancer?.stop().catch(() => undefined);
-      await Promise.all(instances.map((instance) => instance.stop().catch(() => undefined)));
-      await redis?.stop().catch(() => undefined);
+      await apps?.stop();
       questdb?.thaw();
       await questdb?.stop().catch(() => undefined);
       rmSync(testDir, { recursive: true, force: true });
@@ -150,14 +111,18 @@ export const test = base.extend<FleetOptions & { fleet: Fleet }>({
 export { expect };
 
 /** The page's own sessions input, as the browser sends it. */
-export const PAGE_SESSIONS_URL = `/api/trpc/sessions.active?input=${encodeURIComponent(JSON.stringify(DEFAULT_SESSIONS_INPUT))}`;
+const PAGE_SESSIONS_INPUT = encodeURIComponent(JSON.stringify(DEFAULT_SESSIONS_INPUT));
+export const PAGE_SESSIONS_URL = `/api/trpc/sessions.active?input=${PAGE_SESSIONS_INPUT}`;
 
 export type SessionsAnswer =
   | { status: "ok"; data: unknown[]; fetchedAt: string }
   | { status: "degraded"; data: unknown[]; cachedAt: string; reason: string; cause: string }
   | { status: "error"; data: null; reason: string; cause: string };
 
-/** One sessions.active answer for the page's input from `baseUrl` (an instance or the balancer); the HTTP status must be 200. */
+/**
+ * One sessions.active answer for the page's input from `baseUrl` (an instance or the balancer);
+ * the HTTP status must be 200.
+ */
 export async function askSessions(request: APIRequestContext, baseUrl: string): Promise<SessionsAnswer> {
   const res = await request.get(`${baseUrl}${PAGE_SESSIONS_URL}`);
   expect(res.status(), `sessions.active from ${baseUrl}: ${await res.text()}`).toBe(200);

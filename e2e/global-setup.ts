@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { nextBuild } from "../harness/next-build";
 import { startTestQuestdb } from "../harness/questdb-process";
 import { seedDemoData } from "../demo/seed";
 
@@ -11,13 +11,7 @@ import { seedDemoData } from "../demo/seed";
  */
 export default async function globalSetup() {
   const root = path.resolve(__dirname, "..");
-  if (process.env.E2E_SKIP_BUILD !== "1") {
-    execFileSync(path.join(root, "node_modules/.bin/next"), ["build"], {
-      cwd: root,
-      stdio: "inherit",
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-  }
+  if (process.env.E2E_SKIP_BUILD !== "1") await nextBuild({ dir: root });
   const template = mkdtempSync(path.join(os.tmpdir(), "e2e-questdb-template-"));
   const questdb = await startTestQuestdb({ dataDir: template });
   try {

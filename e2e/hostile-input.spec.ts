@@ -148,6 +148,20 @@ const SESSIONS = "sessions.active";
 const CANDLES = "market.candles";
 const candles = (extra: Record<string, unknown>) => ({ symbol: "BTC-USD", interval: "1m", ...extra });
 
+/** A whole input of the wrong kind (not an object): a 400 whose message says what was received. */
+function wrongInputCase(path: string, name: string, input: unknown, says: string): Case {
+  return { name, path, input, status: 400, message: new RegExp(`^Invalid input: input: .*${says}`) };
+}
+
+/** Input that is not JSON at all. */
+const notJsonCase = (path: string, rawInput = "abc"): Case => ({
+  name: "input is not JSON",
+  path,
+  rawInput,
+  status: 400,
+  message: /is not valid JSON/,
+});
+
 test("sessions.active: wrong types, bad numbers, big strings, extra fields and non-JSON input are 400s naming the field", async ({
   request,
   stack,
@@ -221,35 +235,11 @@ test("sessions.active: wrong types, bad numbers, big strings, extra fields and n
       status: 400,
       message: /Unrecognized key: "__proto__"/,
     },
-    {
-      name: "input is an array",
-      path: SESSIONS,
-      input: [1],
-      status: 400,
-      message: /^Invalid input: input: .*expected object, received array/,
-    },
-    {
-      name: "input is a number",
-      path: SESSIONS,
-      input: 5,
-      status: 400,
-      message: /^Invalid input: input: .*expected object, received number/,
-    },
-    {
-      name: "input is a string",
-      path: SESSIONS,
-      input: "limit=5",
-      status: 400,
-      message: /^Invalid input: input: .*expected object, received string/,
-    },
-    {
-      name: "input is null",
-      path: SESSIONS,
-      input: null,
-      status: 400,
-      message: /^Invalid input: input: .*received null/,
-    },
-    { name: "input is not JSON", path: SESSIONS, rawInput: "abc", status: 400, message: /is not valid JSON/ },
+    wrongInputCase(SESSIONS, "input is an array", [1], "expected object, received array"),
+    wrongInputCase(SESSIONS, "input is a number", 5, "expected object, received number"),
+    wrongInputCase(SESSIONS, "input is a string", "limit=5", "expected object, received string"),
+    wrongInputCase(SESSIONS, "input is null", null, "received null"),
+    notJsonCase(SESSIONS),
     {
       name: "input is truncated JSON",
       path: SESSIONS,
@@ -456,7 +446,7 @@ test("market.candles: wrong types, unicode and control characters, bad intervals
       status: 400,
       message: /symbol: .*; interval: .*; limit: /,
     },
-    { name: "input is not JSON", path: CANDLES, rawInput: "symbol=BTC-USD", status: 400, message: /is not valid JSON/ },
+    notJsonCase(CANDLES, "symbol=BTC-USD"),
   ];
   await runCases(request, stack, cases);
 
@@ -484,28 +474,10 @@ test("health.status: takes no input; a field, a number or non-JSON is a 400 nami
       status: 400,
       message: /^Invalid input: input: Unrecognized key: "verbose"/,
     },
-    {
-      name: "input is a number",
-      path: HEALTH,
-      input: 5,
-      status: 400,
-      message: /^Invalid input: input: .*expected object, received number/,
-    },
-    {
-      name: "input is an array",
-      path: HEALTH,
-      input: [],
-      status: 400,
-      message: /^Invalid input: input: .*expected object, received array/,
-    },
-    {
-      name: "input is a 10 KB string",
-      path: HEALTH,
-      input: KB10,
-      status: 400,
-      message: /^Invalid input: input: .*received string/,
-    },
-    { name: "input is not JSON", path: HEALTH, rawInput: "abc", status: 400, message: /is not valid JSON/ },
+    wrongInputCase(HEALTH, "input is a number", 5, "expected object, received number"),
+    wrongInputCase(HEALTH, "input is an array", [], "expected object, received array"),
+    wrongInputCase(HEALTH, "input is a 10 KB string", KB10, "received string"),
+    notJsonCase(HEALTH),
   ]);
   for (const input of [undefined, {}]) {
     const answer = await send(request, urlOf(stack, { path: HEALTH, input }));

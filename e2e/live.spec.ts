@@ -48,6 +48,13 @@ async function loadLive(page: Page, url: string): Promise<void> {
   await expect(page.getByTestId("page-status")).toHaveText("Live");
 }
 
+/** Loads the page, checks it streams over SSE, and returns the rows it shows. */
+async function loadStreaming(page: Page, url: string): Promise<string[]> {
+  await loadLive(page, url);
+  await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
+  return sessionRows(page);
+}
+
 test("the panels are pushed changes over SSE: Live, no polling while streaming, a new session arrives", async ({
   page,
   stack,
@@ -73,9 +80,7 @@ test("QuestDB killed with the tab streaming: the degraded banner is pushed, rows
   page,
   stack,
 }) => {
-  await loadLive(page, stack.app.url);
-  await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
-  const before = await sessionRows(page);
+  const before = await loadStreaming(page, stack.app.url);
   const polls = countRequests(page, POLL);
   await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
 
@@ -94,9 +99,7 @@ test("the app dies mid-stream: App unreachable with the data's time, rows kept; 
   page,
   stack,
 }) => {
-  await loadLive(page, stack.app.url);
-  await expect(page.getByTestId("page-status")).toHaveAttribute("data-transport", "sse");
-  const before = await sessionRows(page);
+  const before = await loadStreaming(page, stack.app.url);
   await recordChip(page);
   const resumed: string[] = [];
   page.on("request", (request) => {

@@ -1,4 +1,7 @@
-/** Polls `check` until it returns a value that is not undefined/false, or fails with the last error after `timeoutMs`. */
+/**
+ * Polls `check` until it returns a value that is not undefined/false, or fails with the last error
+ * after `timeoutMs`.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   {

@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFleet, type AppLauncher, type FleetInstance } from "./app-fleet";
 import { startLoadBalancer, type LoadBalancer } from "./nginx-process";
 import { eventually } from "./eventually";
 import { isPidAlive, isPidStopped, processTree } from "./proc";
@@ -9,7 +12,8 @@ import { startRedis, type RedisProcess } from "./redis-process";
 
 /**
  * The fleet-mode launchers for real: a Redis that can be killed, frozen and restarted on its port,
- * and an nginx that spreads requests round-robin over two tiny HTTP servers. Every assertion
+ * an nginx that spreads requests round-robin over two tiny HTTP servers, and the fleet launcher
+ * that puts them together (with tiny servers standing in for `next start`). Every assertion
  * would fail if the launcher did nothing; no timing is asserted except a 500 ms PING timeout.
  */
 
@@ -218,5 +222,143 @@ describe("startLoadBalancer", () => {
     expect(pids.filter(isPidAlive)).toEqual([]);
     expect(fs.existsSync(balancer.dir)).toBe(false);
     await expect(get(`${balancer.url}/`)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+});
+
+describe("startFleet", () => {
+  /** What a fake instance was started with, as it answers every request. */
+  interface Started {
+    port: number;
+    redisUrl: string | null;
+    dataDir: string;
+    setting: string | undefined;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-launcher-test-"));
+  let launching = 0;
+  let mostLaunchingAtOnce = 0;
+
+  /** Instead of `next start`: a tiny in-process server answering the settings it was launched with. */
+  function fakeLauncher(failPort?: () => number | undefined): AppLauncher {
+    return async ({ port, logFile, env }) => {
+      launching++;
+      mostLaunchingAtOnce = Math.max(mostLaunchingAtOnce, launching);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (port === failPort?.()) throw new Error(`instance on ${port} failed to start`);
+        const started: Started = {
+          port,
+          redisUrl: env.REDIS_URL ?? null,
+          dataDir: env.DASHBOARD_DATA_DIR!,
+          setting: env.FLEET_TEST_SETTING,
+        };
+        const server = http.createServer((_req, res) => res.end(JSON.stringify(started)));
+        await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+        const stop = () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          });
+        return {
+          name: "fake app",
+          url: `http://127.0.0.1:${port}`,
+          pid: process.pid,
+          logFile,
+          isRunning: () => server.listening,
+          exit: () => null,
+          log: () => "",
+          unhandledErrors: () => [],
+          stop,
+        };
+      } finally {
+        launching--;
+      }
+    };
+  }
+
+  async function answerThroughBalancer(url: string): Promise<Started> {
+    const res = await fetch(url, { headers: { connection: "close" } });
+    return (await res.json()) as Started;
+  }
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("starts Redis, instances sharing it side by side and nginx over them; stop() ends every part", async () => {
+    mostLaunchingAtOnce = 0;
+    const fleet = await startFleet({
+      size: 2,
+      withRedis: true,
+      dir,
+      env: { FLEET_TEST_SETTING: "given" },
+      namePrefix: "app",
+      launch: fakeLauncher(),
+      startTogether: true,
+    });
+    const redis = fleet.redis!;
+    try {
+      expect(mostLaunchingAtOnce).toBe(2);
+      expect(fleet.instances.map((i) => i.name)).toEqual(["app-1", "app-2"]);
+      expect(new Set(fleet.instances.map((i) => i.dataDir)).size).toBe(2);
+      expect(await rawCommand(redis.port, "PING")).toEqual({ answer: "+PONG\r\n" });
+      const answers = [
+        await answerThroughBalancer(fleet.balancer.url),
+        await answerThroughBalancer(fleet.balancer.url),
+      ];
+      expect(new Set(answers.map((a) => a.port))).toEqual(new Set(fleet.instances.map((i) => i.port)));
+      for (const instance of fleet.instances) {
+        const answer = await answerThroughBalancer(instance.url);
+        expect(answer).toEqual({
+          port: instance.port,
+          redisUrl: redis.url,
+          dataDir: instance.dataDir,
+          setting: "given",
+        });
+      }
+    } finally {
+      await fleet.stop();
+    }
+    expect(fleet.balancer.isRunning()).toBe(false);
+    expect(redis.isRunning()).toBe(false);
+    expect(fleet.instances.map((i) => i.app.isRunning())).toEqual([false, false]);
+  });
+
+  it("without Redis, starts one instance at a time; restart on another data directory uses it", async () => {
+    mostLaunchingAtOnce = 0;
+    const fleet = await startFleet({
+      size: 2,
+      withRedis: false,
+      dir,
+      env: {},
+      namePrefix: "solo",
+      launch: fakeLauncher(),
+    });
+    try {
+      expect(fleet.redis).toBeNull();
+      expect(mostLaunchingAtOnce).toBe(1);
+      const [first] = fleet.instances as [FleetInstance];
+      expect((await answerThroughBalancer(first.url)).redisUrl).toBeNull();
+      await first.stop();
+      first.dataDir = path.join(dir, "moved");
+      await first.start();
+      expect(await answerThroughBalancer(first.url)).toMatchObject({ port: first.port, dataDir: first.dataDir });
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it("when an instance fails to start, stops what it started (Redis included) and throws", async () => {
+    const launched: number[] = [];
+    let redisPort: number | undefined;
+    const launch = fakeLauncher(() => launched[1]);
+    const recording: AppLauncher = (opts) => {
+      launched.push(opts.port);
+      redisPort = Number(opts.env.REDIS_URL?.split(":").pop());
+      return launch(opts);
+    };
+    await expect(
+      startFleet({ size: 2, withRedis: true, dir, env: {}, namePrefix: "failing", launch: recording }),
+    ).rejects.toThrow(/instance on \d+ failed to start/);
+    expect(launched).toHaveLength(2);
+    expect(await rawCommand(redisPort!, "PING")).toEqual({ failure: "ECONNREFUSED" });
+    await expect(fetch(`http://127.0.0.1:${launched[0]}/`)).rejects.toThrow();
   });
 });

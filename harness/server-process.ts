@@ -97,7 +97,8 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(
-        `${opts.name} did not answer ${opts.readyPath} within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${log().slice(-3000)}`,
+        `${opts.name} did not answer ${opts.readyPath} within ${(opts.readyTimeoutMs ?? 60_000) / 1000} s:\n` +
+          log().slice(-3000),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,12 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startApp as launchApp } from "../../harness/app-process";
+import { startApp as launchApp, type AppProcess } from "../../harness/app-process";
+import { trackTempDir } from "../../harness/exit-cleanup";
+import { nextBuild } from "../../harness/next-build";
 import { startServerProcess, type ServerProcess } from "../../harness/server-process";
-import { killWithThisProcess } from "../../harness/child-cleanup";
-import { logSize, readLog } from "../../harness/log-file";
-import { trackTempDir } from "./cleanup";
 
 export type { ServerProcess };
 
@@ -27,11 +26,6 @@ const NOT_COPIED = new Set([
   "playwright-report",
   "blob-report",
 ]);
-
-/** The end of a log, for an error message. */
-function tail(file: string, bytes = 3_000): string {
-  return readLog(file, logSize(file) - bytes) || "(no log)";
-}
 
 export interface Build {
   /** The directory `next start` runs in. */
@@ -75,19 +69,7 @@ export async function buildApp(logFile: string): Promise<Build> {
       verbatimSymlinks: true,
     });
   }
-  const out = openSync(logFile, "a");
-  const child = spawn(path.join(dir, "node_modules", ".bin", "next"), ["build"], {
-    cwd: dir,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
-    stdio: ["ignore", out, out],
-  });
-  closeSync(out);
-  killWithThisProcess(child);
-  const code = await new Promise<number | null>((resolve) => {
-    child.once("exit", (exitCode) => resolve(exitCode));
-    child.once("error", () => resolve(-1));
-  });
-  if (code !== 0) throw new Error(`next build failed (exit ${String(code)}):\n${tail(logFile)}`);
+  await nextBuild({ dir, logFile, env: { NODE_ENV: "production" } });
   return { dir, seconds: (performance.now() - started) / 1000, isolated: true };
 }
 
@@ -107,7 +89,7 @@ export async function startApp(
   port: number,
   env: Record<string, string>,
   logFile: string,
-): Promise<ServerProcess> {
+): Promise<AppProcess> {
   return launchApp({
     root: build.dir,
     port,

@@ -83,7 +83,10 @@ export interface SseViewer {
   readonly messages: number;
   readonly pings: number;
   readonly lastEventId: string | null;
-  /** Why the stream failed or ended (connection error, HTTP status, serialized-error, end by the server), once it has. */
+  /**
+   * Why the stream failed or ended (connection error, HTTP status, serialized-error, end by the
+   * server), once it has.
+   */
   readonly failure: string | null;
   /** Resolves at the first data message or at the failure, whichever comes first. */
   readonly ready: Promise<void>;

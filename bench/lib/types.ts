@@ -1,9 +1,8 @@
 import type { QuestdbProcess } from "../../harness/questdb-process";
-import type { FigureKey } from "./report";
 import type { Build, ServerProcess } from "./processes";
 import type { Spread } from "../../harness/stats";
 
-/** What every scenario receives, and what it hands back for the report. */
+/** What every scenario declares and receives, and what it hands back for the report. */
 
 export interface BenchContext {
   questdb: QuestdbProcess;
@@ -32,7 +31,6 @@ export interface BaselineFigure {
 export interface FigureResult {
   /** The figure: the median over `runs`, or a word for a figure that is a status ("degraded"). */
   value: number | string | null;
-  unit: string;
   runs: number[];
   spread: Spread | null;
   /** "5 kills", "5 × 2,000 calls each", … */
@@ -46,18 +44,45 @@ export interface FigureResult {
   details: Record<string, unknown>;
   /** One-line observations for the report's notes. */
   notes?: string[];
-  /** Details of a whole scenario, given once: each entry lands in latest.json at `details.<name>`, beside the figures' own. */
+  /**
+   * Details of a whole scenario, given once: each entry lands in latest.json at `details.<name>`,
+   * beside the figures' own.
+   */
   reportDetails?: Record<string, Record<string, unknown>>;
+  /** The viewer runs' query counts, app against QuestDB's log: latest.json's top-level `crossCheck`. */
+  crossCheck?: unknown;
+  /** A scenario's own lines in latest.md, after the goals (a cross-check, a table of every run). */
+  markdown?: string[];
   error?: string;
 }
 
-export type Figures = Partial<Record<FigureKey, FigureResult>>;
+export type Figures<K extends string = string> = Partial<Record<K, FigureResult>>;
 
-/** One entry of bench/run.ts's scenario table: BENCH_ONLY selects entries by name. */
-export interface Scenario {
+/** A number to stay at or under, or the one word a status figure must be. */
+export type Goal = { text: string } & ({ max: number } | { equals: string });
+
+/**
+ * How figures are measured, in the words latest.md gives under its table: one bullet per method,
+ * headed by the keys of every figure that shares it (figures measured together share one).
+ */
+export interface Method {
+  text: string;
+}
+
+/** What a scenario declares about each figure it measures, beside its code; the report renders it. */
+export interface FigureSpec<K extends string = string> {
+  key: K;
+  unit: string;
+  /** Null: reported without a goal. */
+  goal: Goal | null;
+  method: Method;
+}
+
+/** One entry of bench/catalogue.ts's scenario table: BENCH_ONLY selects entries by name. */
+export interface Scenario<K extends string = string> {
   name: string;
-  /** The figures it produces: each is marked failed when the scenario throws, or when it comes back with `error` set. */
-  keys: FigureKey[];
+  /** What it measures: each is marked failed when the scenario throws, or when it comes back with `error` set. */
+  figures: FigureSpec<K>[];
   title: string;
-  run(ctx: BenchContext): Promise<Figures>;
+  run(ctx: BenchContext): Promise<Figures<K>>;
 }

@@ -1,9 +1,9 @@
-import { failedFigure, type FigureKey } from "../lib/report";
+import { failedFigure } from "../lib/report";
 import { crashLines, startFleet, type Fleet } from "../lib/fleet-processes";
 import type { BenchContext, FigureResult, Scenario } from "../lib/types";
-import { fleetBreakerSpreadMs } from "./fleet-breaker";
-import { fleetQueryRatio } from "./fleet-queries";
-import { restartInOutageStatus } from "./restart-in-outage";
+import { FLEET_BREAKER_SPREAD, fleetBreakerSpreadMs } from "./fleet-breaker";
+import { FLEET_QUERY_RATIO, fleetQueryRatio } from "./fleet-queries";
+import { RESTART_IN_OUTAGE, restartInOutageStatus } from "./restart-in-outage";
 
 /**
  * The fleet figures: an instance restarted during an outage (embedded snapshot, and Redis), then a
@@ -24,7 +24,7 @@ export interface FleetFigures {
 /** The figure, or a failed entry naming why (the scenario goes on with the next one). */
 async function measured(
   ctx: BenchContext,
-  key: FigureKey,
+  key: keyof FleetFigures,
   measure: () => Promise<FigureResult>,
 ): Promise<FigureResult> {
   try {
@@ -62,10 +62,10 @@ export async function fleetFigures(ctx: BenchContext): Promise<FleetFigures> {
   }
 }
 
-/** The fleet's entry in bench/run.ts's scenario table (BENCH_ONLY=fleet). */
-export const fleetScenario: Scenario = {
+/** The fleet's entry in bench/catalogue.ts (BENCH_ONLY=fleet). */
+export const fleetScenario: Scenario<keyof FleetFigures> = {
   name: "fleet",
-  keys: ["restartInOutageStatus", "fleetQueryRatio", "fleetBreakerSpreadMs"],
+  figures: [RESTART_IN_OUTAGE, FLEET_QUERY_RATIO, FLEET_BREAKER_SPREAD],
   title: "fleet (restartInOutageStatus; fleetQueryRatio and fleetBreakerSpreadMs over 3 instances with Redis)",
   run: fleetFigures,
 };

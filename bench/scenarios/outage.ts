@@ -4,12 +4,12 @@ import { answersQuery } from "../../harness/questdb-process";
 import { parseEnv } from "../../server/env";
 import { createMetrics } from "../../server/observability/metrics";
 import { activeSessionsQuery } from "../../server/questdb/queries";
-import { FRESH_FOR_MS, createQuestdbService, type QuestdbService } from "../../server/questdb/service";
+import { FRESH_FOR_MS, createQuestdbService, type QuestdbService } from "../../server/compose";
 import { health, metricValue, metricsText, sessionsActive, type SessionsAnswer } from "../lib/app-client";
 import { get, type GetResult } from "../lib/http";
 import { eventually } from "../../harness/eventually";
 import { fmt, fmtMs, median, percentile, round, sleep, spread } from "../../harness/stats";
-import type { BenchContext, FigureResult } from "../lib/types";
+import type { BenchContext, FigureResult, FigureSpec, Scenario } from "../lib/types";
 
 /**
  * The outage figures, against the app (`next start`, default settings) over HTTP, with QuestDB
@@ -41,6 +41,56 @@ const HANG_CAP_MS = 30_000;
 /** The app runs with the defaults: the latency budget and retry settings the notes quote. */
 const DEFAULTS = parseEnv({});
 const RETRIES = DEFAULTS.QUESTDB_RETRY_DELAYS_MS.join(", ");
+
+/** killToDegradedMs and hangToDegradedMs are measured alike: one method for both. */
+const TO_DEGRADED_METHOD = {
+  text:
+    "the app (`next start`, default settings) and the plain-pg route are each asked once right after `SIGKILL` / " +
+    "`SIGSTOP` of QuestDB; time from the signal to the end of the answer. The last `ok` for the same input is more " +
+    "than 1 s old, so it is cached but not reused as is: the app answers `degraded` with it " +
+    `${fmt(DEFAULTS.QUESTDB_STALE_AFTER_MS)} ms after the first refused connection (QUESTDB_STALE_AFTER_MS), or ` +
+    `${fmt(DEFAULTS.QUESTDB_SOFT_DEADLINE_MS)} ms after the request when QuestDB refuses nothing because it is ` +
+    "frozen (QUESTDB_SOFT_DEADLINE_MS), while its retries go on in the background; a caller with nothing cached would wait " +
+    `up to ${fmt(DEFAULTS.QUESTDB_DEADLINE_MS)} ms (QUESTDB_DEADLINE_MS). The frozen baseline has no timeout: ` +
+    "abandoned at 30 s.",
+};
+
+export const KILL_TO_DEGRADED: FigureSpec<"killToDegradedMs"> = {
+  key: "killToDegradedMs",
+  unit: "ms",
+  goal: { max: 500, text: "≤ 500 ms" },
+  method: TO_DEGRADED_METHOD,
+};
+
+export const HANG_TO_DEGRADED: FigureSpec<"hangToDegradedMs"> = {
+  key: "hangToDegradedMs",
+  unit: "ms",
+  goal: { max: 1_500, text: "≤ 1,500 ms" },
+  method: TO_DEGRADED_METHOD,
+};
+
+export const BREAKER_OPEN_P99: FigureSpec<"breakerOpenP99Ms"> = {
+  key: "breakerOpenP99Ms",
+  unit: "ms",
+  goal: { max: 10, text: "≤ 10 ms" },
+  method: {
+    text:
+      "≥ 1,000 sequential requests while the breaker is open, timed by the client over loopback " +
+      "(an upper bound of server time); every answer checked `degraded` with `breaker: open`.",
+  },
+};
+
+export const RECOVERY: FigureSpec<"recoveryMs"> = {
+  key: "recoveryMs",
+  unit: "ms",
+  goal: { max: 5_000, text: "≤ 5,000 ms" },
+  method: {
+    text:
+      "from the first `SELECT 1` QuestDB answers after its restart to the app's first `ok` (client polling every " +
+      "50 ms), default 30 s breaker recovery. Beside it, the seed design (same layer, no health-check release) " +
+      "polled the same way.",
+  },
+};
 const RECOVERY_CAP_MS = 45_000;
 
 type SeedDesign = QuestdbService;
@@ -297,7 +347,6 @@ function killFigure(samples: KillSample[]): FigureResult {
   const killBaseValue = median(killBase);
   return {
     value: killValue,
-    unit: "ms",
     runs: kill,
     spread: spread(kill),
     runsLabel: `${episodes} kills`,
@@ -337,7 +386,6 @@ function breakerFigure(samples: KillSample[], breakerCalls: number): FigureResul
   const under5 = samples.reduce((n, s) => n + s.serverUnder5ms, 0);
   return {
     value: p99Value,
-    unit: "ms",
     runs: p99s,
     spread: spread(p99s),
     runsLabel: `${episodes} × ${fmt(breakerCalls)} calls`,
@@ -371,7 +419,6 @@ function recoveryFigure(samples: KillSample[]): FigureResult {
   const seedValue = seedFinite.length ? median(seedFinite) : null;
   return {
     value: recoveryValue,
-    unit: "ms",
     runs: recovered,
     spread: recovered.length ? spread(recovered) : null,
     runsLabel: `${episodes} restarts`,
@@ -434,7 +481,6 @@ export async function hangFigure(ctx: BenchContext): Promise<FigureResult> {
   const infinite = baseMedian === null;
   return {
     value,
-    unit: "ms",
     runs,
     spread: spread(runs),
     runsLabel: `${episodes} freezes`,
@@ -465,3 +511,19 @@ export async function hangFigure(ctx: BenchContext): Promise<FigureResult> {
     },
   };
 }
+
+/** The kill episodes' entry in bench/catalogue.ts (BENCH_ONLY=kill). */
+export const killScenario: Scenario<"killToDegradedMs" | "breakerOpenP99Ms" | "recoveryMs"> = {
+  name: "kill",
+  figures: [KILL_TO_DEGRADED, BREAKER_OPEN_P99, RECOVERY],
+  title: "kill episodes (killToDegradedMs, breakerOpenP99Ms, recoveryMs)",
+  run: killFigures,
+};
+
+/** The freeze episodes' entry in bench/catalogue.ts (BENCH_ONLY=freeze). */
+export const freezeScenario: Scenario<"hangToDegradedMs"> = {
+  name: "freeze",
+  figures: [HANG_TO_DEGRADED],
+  title: "freeze episodes (hangToDegradedMs)",
+  run: async (ctx) => ({ hangToDegradedMs: await hangFigure(ctx) }),
+};

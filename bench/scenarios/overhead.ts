@@ -4,11 +4,11 @@ import { Registry } from "prom-client";
 import { parseEnv } from "../../server/env";
 import { createMetrics } from "../../server/observability/metrics";
 import { activeSessionsQuery } from "../../server/questdb/queries";
-import { composeQuestdb } from "../../server/questdb/service";
+import { composeQuestdb } from "../../server/compose";
 import { createCaller } from "../../server/root";
 import { createContextInner } from "../../server/trpc";
 import { fmt, fmtMs, median, percentile, round, spread } from "../../harness/stats";
-import type { BenchContext, FigureResult } from "../lib/types";
+import type { BenchContext, FigureResult, FigureSpec, Scenario } from "../lib/types";
 
 /**
  * The cost of the resilient layer on a healthy call, in-process, one call at a time, every layer
@@ -30,6 +30,34 @@ import type { BenchContext, FigureResult } from "../lib/types";
 
 const silent = pino({ level: "silent" });
 const LIMIT = 100;
+
+export const ADDED_LATENCY: FigureSpec<"addedLatencyP50Us"> = {
+  key: "addedLatencyP50Us",
+  unit: "µs",
+  goal: { max: 50, text: "≤ 50 µs" },
+  method: {
+    text:
+      "in-process, one call at a time, every layer interleaved call by call (plain `pg.Pool`, " +
+      "`QuestdbPool.query`, + policy, + resilient query, + tRPC caller): p50 of the resilient query (pool, " +
+      "policies, cache, single-flight; the 1 s reuse of a success set to 0, so every call reaches QuestDB — the " +
+      "app's counter confirms one query per call) minus p50 of the same SQL on a plain `pg.Pool`, in µs, per run; " +
+      "the figure is the median over the runs. tRPC's own cost (p50 tRPC caller − p50 resilient query) is reported " +
+      "beside it, not in it.",
+  },
+};
+
+export const OVERHEAD_RATIO: FigureSpec<"overheadRatio"> = {
+  key: "overheadRatio",
+  unit: "ratio",
+  // Kept for continuity; addedLatencyP50Us carries the goal.
+  goal: null,
+  method: {
+    text:
+      "kept for continuity, from the same interleaved calls: p50 of the tRPC server-side caller over the " +
+      "resilient layer ÷ p50 of the plain `pg.Pool`, per run. QuestDB answers this query in a fraction of a " +
+      "millisecond, so the ratio magnifies microseconds; `addedLatencyP50Us` carries the goal.",
+  },
+};
 
 /** The layers one call can travel, in the order a call travels (each includes the ones above it). */
 const LAYERS = ["plain", "pool", "policy", "resilient", "trpc"] as const;
@@ -216,7 +244,6 @@ function ratioFigure(m: Measurements): FigureResult {
   const plainMs = median(measured.p50Ms.plain);
   return {
     value,
-    unit: "ratio",
     runs: ratios,
     spread: spread(ratios),
     runsLabel: `${runs} × ${fmt(calls)} calls each`,
@@ -262,7 +289,6 @@ function addedLatencyFigure(m: Measurements): FigureResult {
   const plainValue = median(plainUs);
   return {
     value,
-    unit: "µs",
     runs: added,
     spread: spread(added),
     runsLabel: `${runs} × ${fmt(calls)} calls per layer`,
@@ -293,3 +319,11 @@ function addedLatencyFigure(m: Measurements): FigureResult {
     },
   };
 }
+
+/** The scenario's entry in bench/catalogue.ts (BENCH_ONLY=overhead). */
+export const overheadScenario: Scenario<"addedLatencyP50Us" | "overheadRatio"> = {
+  name: "overhead",
+  figures: [ADDED_LATENCY, OVERHEAD_RATIO],
+  title: "addedLatencyP50Us and overheadRatio (in-process, layers interleaved)",
+  run: overheadFigures,
+};

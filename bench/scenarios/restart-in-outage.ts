@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { eventually } from "../../harness/eventually";
 import { fmtMs, round } from "../../harness/stats";
-import { SNAPSHOT_FILE } from "../../server/store/snapshot-store";
+import { SNAPSHOT_FILE } from "../../server/last-known-good/snapshot-store";
 import { sessionsActive } from "../lib/app-client";
 import { crashLines, restartInstance, startBenchRedis, startInstance, type Instance } from "../lib/fleet-processes";
-import type { BenchContext, FigureResult } from "../lib/types";
+import type { BenchContext, FigureResult, FigureSpec } from "../lib/types";
 
 /**
  * restartInOutageStatus: does an app restarted while QuestDB is down still answer `degraded` with
@@ -18,6 +18,22 @@ import type { BenchContext, FigureResult } from "../lib/types";
  */
 
 const LIMIT = 100;
+
+export const RESTART_IN_OUTAGE: FigureSpec<"restartInOutageStatus"> = {
+  key: "restartInOutageStatus",
+  unit: "status",
+  goal: { equals: "degraded", text: "degraded" },
+  method: {
+    text:
+      "two more app instances (`next start`, the same settings): one without `REDIS_URL`, with its own " +
+      "`DASHBOARD_DATA_DIR`, and one with `REDIS_URL` (a Redis started for it). Each answers `ok` for the viewers' " +
+      "input (`sessions.active`, limit 100); once that answer is in the embedded one's snapshot on disk, QuestDB is " +
+      "killed (SIGKILL), both apps are stopped (SIGTERM) and started again — the embedded one on its data " +
+      "directory, the Redis one on a fresh, empty one, so only Redis can supply the answer — and each is asked " +
+      "once. The figure is the status of those first answers (`degraded` when both are); each is checked to carry " +
+      "the `cachedAt` of the `ok` before the outage.",
+  },
+};
 
 interface RestartSample {
   mode: "embedded" | "redis";
@@ -72,7 +88,7 @@ async function restartAndAsk(
 ): Promise<RestartSample> {
   const fresh = mode === "redis" ? path.join(ctx.workDir, `data-${instance.name}-fresh`) : instance.dataDir;
   const t = performance.now();
-  await restartInstance(ctx, instance, fresh);
+  await restartInstance(instance, fresh);
   const restartMs = performance.now() - t;
   const answer = await sessionsActive(instance.app.url, LIMIT, 30_000);
   return {
@@ -130,7 +146,6 @@ export async function restartInOutageStatus(ctx: BenchContext): Promise<FigureRe
   const kept = samples.every((s) => s.sameCachedAt);
   return {
     value,
-    unit: "status",
     runs: [],
     spread: null,
     runsLabel: "1 restart embedded + 1 with Redis",

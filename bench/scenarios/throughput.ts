@@ -1,7 +1,7 @@
 import autocannon from "autocannon";
 import { metricValue, metricsText, sessionsUrl } from "../lib/app-client";
 import { fmt, median, round, sleep, spread } from "../../harness/stats";
-import type { BenchContext, FigureResult } from "../lib/types";
+import type { BenchContext, FigureResult, FigureSpec, Scenario } from "../lib/types";
 
 /**
  * throughputRps: answers per second for `sessions.active` at 64 concurrent connections, QuestDB
@@ -9,6 +9,17 @@ import type { BenchContext, FigureResult } from "../lib/types";
  * against the plain-pg baseline route. Answers = 2xx responses ÷ the run's duration. For the app,
  * its own counters tell how many of those answers were `ok` and how many queries reached QuestDB.
  */
+
+export const THROUGHPUT: FigureSpec<"throughputRps"> = {
+  key: "throughputRps",
+  unit: "answers/s",
+  goal: null,
+  method: {
+    text:
+      "autocannon, 64 connections, healthy QuestDB; 2xx answers per second, p50/p99 latency; " +
+      "runs alternate app / plain-pg route.",
+  },
+};
 
 interface Run {
   rps: number;
@@ -84,7 +95,6 @@ export async function throughputRps(ctx: BenchContext): Promise<FigureResult> {
   const bp99 = median(plain.map((r) => r.p99));
   return {
     value,
-    unit: "answers/s",
     runs: rps,
     spread: spread(rps),
     runsLabel: `${runs} × ${durationS} s at ${connections} connections`,
@@ -123,3 +133,11 @@ export async function throughputRps(ctx: BenchContext): Promise<FigureResult> {
     },
   };
 }
+
+/** The scenario's entry in bench/catalogue.ts (BENCH_ONLY=throughput). */
+export const throughputScenario: Scenario<"throughputRps"> = {
+  name: "throughput",
+  figures: [THROUGHPUT],
+  title: "throughputRps (autocannon, 64 connections)",
+  run: async (ctx) => ({ throughputRps: await throughputRps(ctx) }),
+};
