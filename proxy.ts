@@ -1,22 +1,26 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { publicOrigin } from "./server/auth/public-origin";
+import { isPublicHost, publicOrigin, wrongHostAnswer } from "./server/auth/public-origin";
 import { HSTS_VALUE, contentSecurityPolicy, newNonce } from "./server/auth/security-headers";
 import { viewerOf } from "./server/auth/viewer";
 import { env } from "./server/env";
 
 /**
- * In front of every page (not the API routes, which answer 401 themselves, nor static files):
- * a fresh CSP nonce for Next.js's scripts, HSTS over https, and with AUTH_MODE=oidc the door —
- * no session goes to sign-in, a user outside OIDC_ALLOWED_GROUPS goes to /not-allowed.
+ * In front of every request but static files: with PUBLIC_URL set, a request for another Host is
+ * refused (421) before anything answers it, API included. Then, for pages only (the API routes
+ * answer 401 themselves): a fresh CSP nonce for Next.js's scripts, HSTS over https, and with
+ * AUTH_MODE=oidc the door — no session goes to sign-in, a user outside OIDC_ALLOWED_GROUPS goes to
+ * /not-allowed.
  */
 
 /** Pages anyone may see: where sign-in failures and sign-out end. */
 const OPEN_PAGES = new Set(["/auth/error", "/signed-out"]);
 
-export async function proxy(request: NextRequest): Promise<NextResponse> {
+export async function proxy(request: NextRequest): Promise<NextResponse | Response> {
   const config = env();
-  const { origin, https } = publicOrigin(request.headers, request.url);
+  if (!isPublicHost(request.headers, config)) return wrongHostAnswer(config);
   const { pathname, search } = request.nextUrl;
+  if (pathname.startsWith("/api/")) return NextResponse.next();
+  const { origin, https } = publicOrigin(request.headers, config, request.url);
 
   if (config.AUTH_MODE === "oidc" && !OPEN_PAGES.has(pathname)) {
     const viewer = await viewerOf(request.headers, config);
@@ -46,5 +50,5 @@ function withHeaders(res: NextResponse, https: boolean): NextResponse {
 }
 
 export const config = {
-  matcher: [{ source: "/((?!api/|_next/static|_next/image|icon.svg|favicon.ico).*)" }],
+  matcher: [{ source: "/((?!_next/static|_next/image|icon.svg|favicon.ico).*)" }],
 };

@@ -1,5 +1,5 @@
 import type { APIRequestContext, APIResponse } from "@playwright/test";
-import { sealSession } from "../server/auth/session-cookie";
+import { sealSession, type SessionUser } from "../server/auth/session-cookie";
 import { expect, metricsHeaders, test, type Stack } from "./fixtures";
 
 /**
@@ -15,6 +15,16 @@ const PROCEDURES = [
   "health.timeline",
   `sessions.active,health.status?batch=1&input=${encodeURIComponent("{}")}`,
 ];
+
+/** A session cookie as this stack's app seals it (its key, issuer and client), or as told otherwise. */
+function sealFor(
+  stack: Stack,
+  user: SessionUser,
+  opts: { nowMs?: number; secret?: string; clientId?: string } = {},
+): Promise<string> {
+  const audience = { issuer: stack.auth!.provider.issuer, clientId: opts.clientId ?? stack.auth!.provider.client.id };
+  return sealSession(user, audience, [opts.secret ?? stack.auth!.secret], opts.nowMs);
+}
 
 async function json(res: APIResponse): Promise<unknown> {
   return JSON.parse(await res.text());
@@ -125,12 +135,14 @@ test.describe("signed out", () => {
     stack,
   }) => {
     const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
-    const valid = await sealSession(user, stack.auth!.secret);
+    const valid = await sealFor(stack, user);
     const cookies = {
       valid,
       tampered: `${valid.slice(0, -6)}${valid.slice(-6) === "AAAAAA" ? "BBBBBB" : "AAAAAA"}`,
-      expired: await sealSession(user, stack.auth!.secret, Date.now() - 9 * 3600_000),
-      "foreign key": await sealSession(user, "another-deployment-secret-of-48-characters-long!!"),
+      expired: await sealFor(stack, user, { nowMs: Date.now() - 9 * 3600_000 }),
+      "foreign key": await sealFor(stack, user, { secret: "another-deployment-secret-of-48-characters-long!!" }),
+      // The same key and provider, another client (a staging deployment sharing the secret).
+      "another client": await sealFor(stack, user, { clientId: "staging-dashboard" }),
     };
     for (const [kind, cookie] of Object.entries(cookies)) {
       const context = await playwright.request.newContext({ extraHTTPHeaders: { cookie: `qdb_session=${cookie}` } });
@@ -157,7 +169,17 @@ test.describe("signed out", () => {
   test("the return-to address after sign-in is a path on this site only", async ({ page, stack }) => {
     const { signInAtProvider } = await import("../harness/oidc-provider-process");
     let first = true;
-    for (const returnTo of ["https://evil.example/steal", "//evil.example/steal", "/\\evil.example/steal"]) {
+    const returnTos = [
+      "https://evil.example/steal",
+      "//evil.example/steal",
+      "/\\evil.example/steal",
+      // Dot-segments that normalise into "//evil.example" (the browser was sent there before).
+      "/.//evil.example/steal",
+      "/..//evil.example/steal",
+      "/%2e//evil.example/steal",
+      "/x/..//evil.example/steal",
+    ];
+    for (const returnTo of returnTos) {
       await page.goto(`${stack.app.url}/api/auth/signin?returnTo=${encodeURIComponent(returnTo)}`);
       // The provider remembers its own session: the form only comes the first time.
       if (first) await signInAtProvider(page, stack.auth!.provider.users.operator);
@@ -177,7 +199,7 @@ test.describe("a session ending", () => {
   }) => {
     const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
     // A session with 8 seconds left.
-    const ending = await sealSession(user, stack.auth!.secret, Date.now() - (8 * 3600 - 8) * 1000);
+    const ending = await sealFor(stack, user, { nowMs: Date.now() - (8 * 3600 - 8) * 1000 });
     await page
       .context()
       .addCookies([{ name: "qdb_session", value: ending, url: stack.app.url, httpOnly: true, sameSite: "Lax" }]);
@@ -209,6 +231,18 @@ test.describe("a user outside OIDC_ALLOWED_GROUPS", () => {
     expect(Object.keys((await json(await request.get(`${stack.app.url}/api/health`))) as object)).toEqual(["status"]);
     await page.getByTestId("sign-out").click();
     await expect(page.getByTestId("signed-out")).toBeVisible();
+  });
+});
+
+test.describe("a groups claim in Keycloak's full-path form", () => {
+  test.use({ signedInAs: "fullPath" });
+
+  test("an operator whose claim says /operators is in the group operators", async ({ page, request, stack }) => {
+    expect(stack.auth!.provider.users.fullPath.groups).toEqual(["/operators"]);
+    await page.goto(stack.app.url);
+    await expect(page).toHaveURL(`${stack.app.url}/`);
+    await expect(page.getByTestId("sessions-row").first()).toBeVisible();
+    expect((await request.get(`${stack.app.url}/api/trpc/sessions.active`)).status()).toBe(200);
   });
 });
 
@@ -278,6 +312,7 @@ test.describe("signed in", () => {
     request,
     stack,
     browser,
+    playwright,
   }) => {
     for (const path of ["/", "/not-allowed", "/signed-out", "/auth/error?reason=sign_in_failed"]) {
       const res = await request.get(`${stack.app.url}${path}`, { maxRedirects: 0 });
@@ -323,12 +358,43 @@ test.describe("signed in", () => {
 
     const api = await request.get(`${stack.app.url}/api/health`);
     expect(api.headers()["x-content-type-options"]).toBe("nosniff");
-    const overHttps = await request.get(`${stack.app.url}/`, {
-      headers: { "x-forwarded-proto": "https" },
-      maxRedirects: 0,
+    // Over https the session is the __Host- cookie (the same sealed value, as a browser would keep it there).
+    const session = stack.auth!.cookies.find((c) => c.name === "qdb_session")!.value;
+    const https = await playwright.request.newContext({
+      extraHTTPHeaders: { "x-forwarded-proto": "https", cookie: `__Host-qdb_session=${session}` },
     });
+    const overHttps = await https.get(`${stack.app.url}/`, { maxRedirects: 0 });
+    expect(overHttps.status()).toBe(200);
     expect(overHttps.headers()["strict-transport-security"]).toMatch(/^max-age=\d+/);
     expect(overHttps.headers()["content-security-policy"]).toContain("upgrade-insecure-requests");
+    await https.dispose();
+  });
+
+  test("over https only the __Host- cookie is read: the unprefixed one (plantable by a sibling or over http) is nobody's", async ({
+    playwright,
+    stack,
+  }) => {
+    const session = stack.auth!.cookies.find((c) => c.name === "qdb_session")!.value;
+    const planted = await playwright.request.newContext({
+      extraHTTPHeaders: { "x-forwarded-proto": "https", cookie: `qdb_session=${session}` },
+    });
+    const page = await planted.get(`${stack.app.url}/`, { maxRedirects: 0 });
+    expect(page.status()).toBe(303);
+    expect(page.headers().location).toMatch(/\/api\/auth\/signin\?returnTo=%2F$/);
+    const trpc = await planted.get(`${stack.app.url}/api/trpc/sessions.active`);
+    expect(trpc.status()).toBe(401);
+    expect(await trpc.text()).toMatch(/Not signed in \(no session\)/);
+    await planted.dispose();
+
+    // Sign-in over https sets its state in a __Host- cookie (path /, Secure).
+    const anon = await playwright.request.newContext({ extraHTTPHeaders: { "x-forwarded-proto": "https" } });
+    const start = await anon.get(`${stack.app.url}/api/auth/signin?returnTo=%2F`, { maxRedirects: 0 });
+    expect(start.status()).toBe(303);
+    const setCookie = start.headers()["set-cookie"] ?? "";
+    expect(setCookie).toMatch(/^__Host-qdb_signin=[^;]+;/);
+    expect(setCookie).toMatch(/Path=\/(;|$)/m);
+    expect(setCookie).toMatch(/Secure/i);
+    await anon.dispose();
   });
 });
 

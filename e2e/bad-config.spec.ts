@@ -27,7 +27,10 @@ const CONTRACT_VARIABLES = [
   "OIDC_CLIENT_SECRET",
   "OIDC_ALLOWED_GROUPS",
   "AUTH_SECRET",
+  "AUTH_SECRET_PREVIOUS",
   "METRICS_TOKEN",
+  "TRUST_PROXY_HOPS",
+  "PUBLIC_URL",
 ] as const;
 type Variable = (typeof CONTRACT_VARIABLES)[number];
 
@@ -116,6 +119,10 @@ const BAD_VALUES: BadValue[] = [
   { name: "QUESTDB_POOL_MAX", value: "0", expected: /an integer from 1 to 1000/ },
   { name: "QUESTDB_POOL_MAX", value: "ten", expected: /an integer from 1 to 1000/ },
   { name: "QUESTDB_POOL_MAX", value: "1001", expected: /an integer from 1 to 1000/ },
+  { name: "TRUST_PROXY_HOPS", value: "-1", expected: /an integer from 0 to 10/ },
+  { name: "TRUST_PROXY_HOPS", value: "all", expected: /an integer from 0 to 10/ },
+  { name: "PUBLIC_URL", value: "dashboard.example.com", expected: /scheme and host only/ },
+  { name: "PUBLIC_URL", value: "https://dashboard.example.com/app", expected: /scheme and host only/ },
 ];
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -196,6 +203,7 @@ test.describe("production never starts open by accident", () => {
       OIDC_ISSUER: "https://sso.example.com/realms/ops",
       OIDC_CLIENT_ID: "dashboard",
       OIDC_CLIENT_SECRET: "client-secret-never-printed",
+      OIDC_ALLOWED_GROUPS: "trading-ops",
       AUTH_SECRET: "short-secret-never-printed",
     };
     const result = await nextStart(env, [], { npmStart: true });
@@ -209,6 +217,67 @@ test.describe("production never starts open by accident", () => {
     ]);
     expect(result.output).not.toContain("never-printed");
   });
+});
+
+test.describe("sign-in settings that would let too many in stop `npm start` with one line", () => {
+  const OIDC = {
+    QUESTDB_URL: "postgresql://admin:quest@127.0.0.1:1/qdb",
+    AUTH_MODE: "oidc",
+    OIDC_ISSUER: "https://sso.example.com/realms/ops",
+    OIDC_CLIENT_ID: "dashboard",
+    OIDC_CLIENT_SECRET: "client-secret-never-printed",
+    OIDC_ALLOWED_GROUPS: "trading-ops",
+    AUTH_SECRET: "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
+  };
+  const cases: Array<{ title: string; env: Record<string, string>; line: RegExp; neverPrinted?: string }> = [
+    {
+      title: "AUTH_MODE=oidc without OIDC_ALLOWED_GROUPS (every account of the provider would be let in)",
+      env: { ...OIDC, OIDC_ALLOWED_GROUPS: "" },
+      line: /^Invalid environment variable OIDC_ALLOWED_GROUPS="": expected .*groups allowed in .*, or \* to admit every account/,
+    },
+    {
+      title: "AUTH_SECRET of one character repeated",
+      env: { ...OIDC, AUTH_SECRET: "a".repeat(40) },
+      line: /^Invalid environment variable AUTH_SECRET=<hidden, 40 characters>: expected a random key .*one character repeated/,
+      neverPrinted: "a".repeat(40),
+    },
+    {
+      title: "AUTH_SECRET of a short pattern repeated",
+      env: { ...OIDC, AUTH_SECRET: "Xy7!".repeat(10) },
+      line: /^Invalid environment variable AUTH_SECRET=<hidden, 40 characters>: expected a random key .*a short pattern repeated/,
+      neverPrinted: "Xy7!Xy7!",
+    },
+    {
+      title: "AUTH_SECRET of dictionary words",
+      env: { ...OIDC, AUTH_SECRET: "supersecretpasswordchangemeplease" },
+      line: /^Invalid environment variable AUTH_SECRET=<hidden, 33 characters>: expected a random key .*made of common words/,
+      neverPrinted: "supersecret",
+    },
+    {
+      title: "AUTH_SECRET_PREVIOUS of one character repeated",
+      env: { ...OIDC, AUTH_SECRET_PREVIOUS: "b".repeat(48) },
+      line: /^Invalid environment variable AUTH_SECRET_PREVIOUS=<hidden, 48 characters>: expected unset, or a random key/,
+      neverPrinted: "b".repeat(48),
+    },
+    {
+      title: "METRICS_TOKEN shorter than 24 characters",
+      env: { QUESTDB_URL: OIDC.QUESTDB_URL, AUTH_MODE: "none", METRICS_TOKEN: "tok-never-printed" },
+      line: /^Invalid environment variable METRICS_TOKEN=<hidden, 17 characters>: expected unset, or a random token of at least 24 characters/,
+      neverPrinted: "tok-never-printed",
+    },
+  ];
+  for (const bad of cases) {
+    test(bad.title, async () => {
+      const result = await nextStart(bad.env, [], { npmStart: true });
+      const report = `exit ${String(result.code)}, kept running: ${result.kept}:\n${result.output}`;
+      expect(result.kept, report).toBe(false);
+      expect(result.code, report).not.toBe(0);
+      const lines = result.output.split("\n").filter((line) => line.trim() !== "");
+      expect(lines, report).toEqual([expect.stringMatching(bad.line)]);
+      expect(result.output).not.toContain("never-printed");
+      if (bad.neverPrinted) expect(result.output).not.toContain(bad.neverPrinted);
+    });
+  }
 });
 
 test.describe("QuestDB missing at start is not a configuration error", () => {

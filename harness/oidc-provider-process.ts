@@ -27,8 +27,11 @@ export interface TestUser {
   groups: string[];
 }
 
-/** The provider's two accounts; their passwords are fixed, a wrong one is refused. */
-export const TEST_USERS: { operator: TestUser; visitor: TestUser } = {
+/**
+ * The provider's accounts; their passwords are fixed, a wrong one is refused. `fullPath` is an
+ * operator whose groups claim comes in Keycloak's "full group path" form ("/operators").
+ */
+export const TEST_USERS: { operator: TestUser; visitor: TestUser; fullPath: TestUser } = {
   operator: {
     login: "alice",
     password: "alice-password",
@@ -42,6 +45,13 @@ export const TEST_USERS: { operator: TestUser; visitor: TestUser } = {
     name: "Bob Visitor",
     email: "bob@example.test",
     groups: ["visitors"],
+  },
+  fullPath: {
+    login: "carol",
+    password: "carol-password",
+    name: "Carol Operator",
+    email: "carol@example.test",
+    groups: ["/operators"],
   },
 };
 

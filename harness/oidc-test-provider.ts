@@ -7,7 +7,7 @@ import { TEST_USERS, type TestUser } from "./oidc-provider-process";
  * The OpenID Connect provider of the end-to-end tests, a program of its own so that a test can
  * SIGKILL it and start it again (harness/oidc-provider-process.ts launches it as
  * `node --import tsx harness/oidc-test-provider.ts`, one process): a real
- * `oidc-provider` with one confidential client, PKCE required (its default), two users with fixed passwords and
+ * `oidc-provider` with one confidential client, PKCE required (its default), three users with fixed passwords and
  * a login form that refuses a wrong one, no consent screen, and the `groups` claim in the ID token.
  * Plain http on 127.0.0.1, sessions in memory. Configured by the launcher's environment:
  *   OIDC_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET,

@@ -21,12 +21,15 @@ describe("parseEnv", () => {
       REDIS_URL: "",
       LIVE_INTERVAL_MS: 1000,
       PORT: 3000,
+      TRUST_PROXY_HOPS: 0,
+      PUBLIC_URL: "",
       AUTH_MODE: undefined,
       OIDC_ISSUER: "",
       OIDC_CLIENT_ID: "",
       OIDC_CLIENT_SECRET: "",
       OIDC_ALLOWED_GROUPS: [],
       AUTH_SECRET: "",
+      AUTH_SECRET_PREVIOUS: "",
       METRICS_TOKEN: "",
     });
   });
@@ -60,6 +63,11 @@ describe("parseEnv", () => {
     ["LIVE_INTERVAL_MS", "0"],
     ["OIDC_ISSUER", "not a url"],
     ["OIDC_ISSUER", "http://sso.example.com/realms/ops"],
+    ["TRUST_PROXY_HOPS", "-1"],
+    ["TRUST_PROXY_HOPS", "all"],
+    ["PUBLIC_URL", "dashboard.example.com"],
+    ["PUBLIC_URL", "https://dashboard.example.com/app"],
+    ["OIDC_ALLOWED_GROUPS", "sre,*"],
   ])("rejects %s=%s with one line naming the variable, the value and what is allowed", (name, value) => {
     let error: unknown;
     try {
@@ -91,7 +99,8 @@ describe("access control settings", () => {
     OIDC_ISSUER: "https://sso.example.com/realms/ops",
     OIDC_CLIENT_ID: "dashboard",
     OIDC_CLIENT_SECRET: "client-secret-value",
-    AUTH_SECRET: "s".repeat(40),
+    OIDC_ALLOWED_GROUPS: "trading-ops",
+    AUTH_SECRET: "Zx8kQ2vLp9Wm4Rt7Yb1Nc6Hd3Jf5Gs0Ae8Uq2Io4Pl7Mk9",
   };
   const rejection = (source: Record<string, string>) => {
     try {
@@ -110,7 +119,7 @@ describe("access control settings", () => {
     expect(parseEnv({ AUTH_MODE: "none" }).AUTH_MODE).toBe("none");
   });
 
-  it.each(["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "AUTH_SECRET"])(
+  it.each(["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ALLOWED_GROUPS", "AUTH_SECRET"])(
     "AUTH_MODE=oidc without %s names it",
     (name) => {
       const message = rejection({ ...OIDC, [name]: "" });
@@ -124,6 +133,67 @@ describe("access control settings", () => {
       "Invalid environment variable AUTH_SECRET=<hidden, 15 characters>: expected a random key of at least 32 characters (e.g. openssl rand -base64 48) (required when AUTH_MODE=oidc)",
     );
     expect(message).not.toContain("tooshort-secret");
+  });
+
+  it("OIDC_ALLOWED_GROUPS is a choice: the groups, or `*` alone to admit every account", () => {
+    expect(rejection({ ...OIDC, OIDC_ALLOWED_GROUPS: "" })).toBe(
+      'Invalid environment variable OIDC_ALLOWED_GROUPS="": expected the comma-separated groups allowed in ' +
+        "(e.g. trading-ops,sre), or * to admit every account of the provider on purpose (required when AUTH_MODE=oidc)",
+    );
+    expect(parseEnv({ ...OIDC, OIDC_ALLOWED_GROUPS: " * " }).OIDC_ALLOWED_GROUPS).toEqual(["*"]);
+    expect(rejection({ ...OIDC, OIDC_ALLOWED_GROUPS: "trading-ops, *" })).toMatch(/or \* alone/);
+    expect(parseEnv({ AUTH_MODE: "none" }).OIDC_ALLOWED_GROUPS).toEqual([]);
+  });
+
+  it.each([
+    ["a repeated character", "a".repeat(32), /one character repeated/],
+    ["two characters", "ab".repeat(8) + "ba".repeat(8), /too few different characters/],
+    ["a short repeated pattern", "k3Y!p9".repeat(6), /a short pattern repeated/],
+    ["a word repeated", "password".repeat(4), /a short pattern repeated/],
+    ["dictionary words", "supersecretpasswordchangemeplease", /made of common words/],
+    ["words, separators and a year", "my-super-secret-dashboard-key-2024", /made of common words/],
+  ])("a low-entropy AUTH_SECRET (%s) is refused without showing it", (_kind, secret, reason) => {
+    const message = rejection({ ...OIDC, AUTH_SECRET: secret });
+    expect(message).toMatch(
+      new RegExp(
+        `^Invalid environment variable AUTH_SECRET=<hidden, ${secret.length} characters>: expected a random key`,
+      ),
+    );
+    expect(message).toMatch(reason);
+    expect(message).not.toContain(secret);
+  });
+
+  it.each([
+    ["openssl rand -base64 48", "4sFv0Xb9yq1Zl7T+2mQ8hJc3rKdW6nE5pA0uGiYoLxVzN1sB7eR2tC9wM4jH8kU3"],
+    ["openssl rand -hex 16", "9f86d081884c7d659a2feaa0c55ad015"],
+    ["openssl rand -hex 32", "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"],
+  ])("a random AUTH_SECRET (%s) is accepted", (_kind, secret) => {
+    expect(parseEnv({ ...OIDC, AUTH_SECRET: secret }).AUTH_SECRET).toBe(secret);
+  });
+
+  it("AUTH_SECRET_PREVIOUS, when set, is held to the same rules and never shown", () => {
+    const previous = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    expect(parseEnv({ ...OIDC, AUTH_SECRET_PREVIOUS: previous }).AUTH_SECRET_PREVIOUS).toBe(previous);
+    const message = rejection({ ...OIDC, AUTH_SECRET_PREVIOUS: "b".repeat(40) });
+    expect(message).toMatch(
+      /^Invalid environment variable AUTH_SECRET_PREVIOUS=<hidden, 40 characters>: expected unset, or/,
+    );
+  });
+
+  it("METRICS_TOKEN: unset, or at least 24 characters; never shown", () => {
+    expect(parseEnv({ METRICS_TOKEN: "0123456789abcdef01234567" }).METRICS_TOKEN).toHaveLength(24);
+    expect(rejection({ METRICS_TOKEN: "x" })).toBe(
+      "Invalid environment variable METRICS_TOKEN=<hidden, 1 characters>: expected unset, or a random token of at " +
+        "least 24 characters (e.g. openssl rand -hex 24)",
+    );
+    expect(rejection({ METRICS_TOKEN: "scrape-token-123" })).not.toContain("scrape-token-123");
+  });
+
+  it("TRUST_PROXY_HOPS and PUBLIC_URL", () => {
+    expect(parseEnv({ TRUST_PROXY_HOPS: "2" }).TRUST_PROXY_HOPS).toBe(2);
+    expect(parseEnv({ PUBLIC_URL: "https://Dashboard.example.com/" }).PUBLIC_URL).toBe("https://dashboard.example.com");
+    expect(parseEnv({ PUBLIC_URL: "http://127.0.0.1:3000" }).PUBLIC_URL).toBe("http://127.0.0.1:3000");
+    expect(rejection({ PUBLIC_URL: "https://dashboard.example.com/app" })).toMatch(/scheme and host only/);
   });
 
   it("http issuers only on this machine", () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { redactSecrets } from "./lib/redact";
+import { weakSecretReason } from "./lib/weak-secret";
 
 /**
  * The one zod-validated configuration. Every default here is the one the README's
@@ -24,6 +25,9 @@ const DEFAULTS = {
   REDIS_URL: "",
   LIVE_INTERVAL_MS: "1000",
   PORT: "3000",
+  // Who the client is and which address it opened (README "Sign-in").
+  TRUST_PROXY_HOPS: "0",
+  PUBLIC_URL: "",
   // Access control (README "Sign-in"). AUTH_MODE has no default: production start-up refuses
   // until an operator chooses (requireAuthModeChosen).
   AUTH_MODE: "",
@@ -32,14 +36,24 @@ const DEFAULTS = {
   OIDC_CLIENT_SECRET: "",
   OIDC_ALLOWED_GROUPS: "",
   AUTH_SECRET: "",
+  AUTH_SECRET_PREVIOUS: "",
   METRICS_TOKEN: "",
 } as const;
 
 /** Values never printed, not even in the one line that rejects them. */
-const SECRET_NAMES: ReadonlySet<string> = new Set(["OIDC_CLIENT_SECRET", "AUTH_SECRET", "METRICS_TOKEN"]);
+const SECRET_NAMES: ReadonlySet<string> = new Set([
+  "OIDC_CLIENT_SECRET",
+  "AUTH_SECRET",
+  "AUTH_SECRET_PREVIOUS",
+  "METRICS_TOKEN",
+]);
 
 /** The shortest AUTH_SECRET accepted: the session cookie's key is derived from it. */
 export const AUTH_SECRET_MIN_LENGTH = 32;
+/** The shortest METRICS_TOKEN accepted: it is compared on every scrape, and a short one is guessed. */
+export const METRICS_TOKEN_MIN_LENGTH = 24;
+/** OIDC_ALLOWED_GROUPS that admits every account of the provider, chosen on purpose. */
+export const EVERY_ACCOUNT = "*";
 
 type EnvName = keyof typeof DEFAULTS;
 
@@ -93,12 +107,39 @@ const authMode = z.enum(["", "oidc", "none"], {
   error:
     "oidc (sign-in through your OpenID provider) or none (no sign-in: anyone who reaches the port sees everything)",
 });
-const groupList = z.string().transform((value) =>
-  value
-    .split(",")
-    .map((group) => group.trim())
-    .filter((group) => group !== ""),
-);
+const groupList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((group) => group.trim())
+      .filter((group) => group !== ""),
+  )
+  .refine(
+    (groups) => !groups.includes(EVERY_ACCOUNT) || groups.length === 1,
+    `comma-separated group names, or ${EVERY_ACCOUNT} alone to admit every account of the provider`,
+  );
+
+/** The address operators open: scheme and host (and port), nothing after them; unset (empty) is any host. */
+const publicUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    if (value === "") return true;
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    const originOnly = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+    return ["http:", "https:"].includes(url.protocol) && url.hostname !== "" && originOnly;
+  }, "unset, or the address operators open, scheme and host only, e.g. https://dashboard.example.com")
+  .transform((value) => (value === "" ? "" : new URL(value).origin));
+
+const metricsToken = z
+  .string()
+  .trim()
+  .refine(
+    (value) => value === "" || value.length >= METRICS_TOKEN_MIN_LENGTH,
+    `unset, or a random token of at least ${METRICS_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 24)`,
+  );
 
 const fields = z.object({
   QUESTDB_URL: postgresUrl,
@@ -118,32 +159,58 @@ const fields = z.object({
   REDIS_URL: redisUrl,
   LIVE_INTERVAL_MS: integer(50, 3_600_000),
   PORT: integer(1, 65_535),
+  TRUST_PROXY_HOPS: integer(0, 10),
+  PUBLIC_URL: publicUrl,
   AUTH_MODE: authMode,
   OIDC_ISSUER: z.union([z.literal(""), issuerUrl]),
   OIDC_CLIENT_ID: z.string().trim(),
   OIDC_CLIENT_SECRET: z.string(),
   OIDC_ALLOWED_GROUPS: groupList,
   AUTH_SECRET: z.string(),
-  METRICS_TOKEN: z.string().trim(),
+  AUTH_SECRET_PREVIOUS: z.string(),
+  METRICS_TOKEN: metricsToken,
 });
 
 /** What AUTH_MODE=oidc needs besides itself; each missing one is named in the rejecting line. */
+const RANDOM_KEY = `a random key of at least ${AUTH_SECRET_MIN_LENGTH} characters (e.g. openssl rand -base64 48)`;
 const OIDC_REQUIRED = {
   OIDC_ISSUER: "the issuer URL of your OpenID provider, e.g. https://sso.example.com/realms/ops",
   OIDC_CLIENT_ID: "the client id registered at the provider",
   OIDC_CLIENT_SECRET: "the client secret registered at the provider",
-  AUTH_SECRET: `a random key of at least ${AUTH_SECRET_MIN_LENGTH} characters (e.g. openssl rand -base64 48)`,
+  OIDC_ALLOWED_GROUPS:
+    `the comma-separated groups allowed in (e.g. trading-ops,sre), or ${EVERY_ACCOUNT} ` +
+    "to admit every account of the provider on purpose",
+  AUTH_SECRET: RANDOM_KEY,
 } as const;
+
+type Fields = z.output<typeof fields>;
+type Issue = { path: [keyof Fields]; message: string };
+
+/** What is wrong with a session key (AUTH_SECRET or AUTH_SECRET_PREVIOUS), or null. */
+function sessionKeyProblem(secret: string): string | null {
+  if (secret.length < AUTH_SECRET_MIN_LENGTH) return RANDOM_KEY;
+  const weak = weakSecretReason(secret);
+  return weak ? `${RANDOM_KEY}; this one is easy to guess: ${weak}` : null;
+}
+
+/** What AUTH_MODE=oidc asks of the other settings, in the order the lines are read. */
+function oidcIssues(value: Fields): Issue[] {
+  const issues: Issue[] = [];
+  for (const [name, what] of Object.entries(OIDC_REQUIRED) as Array<[keyof typeof OIDC_REQUIRED, string]>) {
+    const field = value[name];
+    if (field.length === 0) issues.push({ path: [name], message: `${what} (required when AUTH_MODE=oidc)` });
+  }
+  const current = value.AUTH_SECRET && sessionKeyProblem(value.AUTH_SECRET);
+  if (current) issues.push({ path: ["AUTH_SECRET"], message: `${current} (required when AUTH_MODE=oidc)` });
+  const previous = value.AUTH_SECRET_PREVIOUS && sessionKeyProblem(value.AUTH_SECRET_PREVIOUS);
+  if (previous) issues.push({ path: ["AUTH_SECRET_PREVIOUS"], message: `unset, or ${previous}` });
+  return issues;
+}
 
 const schema = fields
   .superRefine((value, ctx) => {
     if (value.AUTH_MODE !== "oidc") return;
-    for (const [name, what] of Object.entries(OIDC_REQUIRED)) {
-      const set = value[name as keyof typeof OIDC_REQUIRED] !== "";
-      const tooShort = name === "AUTH_SECRET" && value.AUTH_SECRET.length < AUTH_SECRET_MIN_LENGTH;
-      if (!set || tooShort)
-        ctx.addIssue({ code: "custom", path: [name], message: `${what} (required when AUTH_MODE=oidc)` });
-    }
+    for (const issue of oidcIssues(value)) ctx.addIssue({ code: "custom", ...issue });
   })
   .transform(({ AUTH_MODE, ...rest }) => ({ ...rest, AUTH_MODE: AUTH_MODE === "" ? undefined : AUTH_MODE }));
 

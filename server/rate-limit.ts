@@ -1,54 +1,87 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { clientAddress } from "@/server/auth/client-address";
 
 /**
- * Per-client rate limiting of /api/trpc (rate-limiter-flexible, in memory), so one noisy client
- * cannot fill the queue or flood the cache for everyone. Each procedure in a batch costs one point.
- * Over the limit: HTTP 429 with Retry-After and a tRPC-shaped error naming the limit.
+ * Per-client rate limiting of the API (rate-limiter-flexible, in memory), so one noisy client
+ * cannot fill the queue or flood the cache for everyone. On /api/trpc each procedure in a batch
+ * costs one point; /api/health and /api/metrics cost one each, in a budget of their own. Over the
+ * limit: HTTP 429 with Retry-After and an error naming the limit (tRPC-shaped on /api/trpc).
  *
- * The client is the last address in X-Forwarded-For: the hop nearest the app. Behind a proxy that
- * appends to it (nginx `$proxy_add_x_forwarded_for`, HAProxy `option forwardfor`) that is the
- * client the proxy saw; exposed directly, Next.js fills the header from the socket when the
- * client sent none.
+ * The client is who server/auth/client-address.ts says (the socket, or TRUST_PROXY_HOPS into
+ * X-Forwarded-For). A tRPC path that cannot be read (a broken % escape) spends its point first and is
+ * a 400 after that: never an unthrottled 500.
  */
 
 export interface ClientRateLimiter {
-  /** A 429 response when `req`'s client is over its limit, else null (and the points are spent). */
+  /**
+   * A 429 when `req`'s client is over its limit, a 400 when its tRPC path cannot be read (the point
+   * is spent either way), else null (and the points are spent).
+   */
   refuse(req: Request): Promise<Response | null>;
 }
 
-export function clientOf(req: Request): string {
-  const forwarded = req.headers.get("x-forwarded-for");
-  const last = forwarded?.split(",").pop()?.trim();
-  return last || req.headers.get("x-real-ip") || "unknown";
+export interface RateLimitOptions {
+  perMinute: number;
+  trustProxyHops: number;
+  /** "trpc": points per procedure and tRPC-shaped errors; "json": one point and `{ error }`. */
+  answers: "trpc" | "json";
 }
 
-/** How many procedures a tRPC request calls: `/api/trpc/a,b,c` is three. */
-export function proceduresIn(req: Request): string[] {
+const NO_STORE = { "cache-control": "no-store" };
+
+/** The procedures a tRPC request calls (`/api/trpc/a,b,c` is three); null when its path cannot be decoded. */
+export function proceduresIn(req: Request): string[] | null {
   const path = new URL(req.url).pathname.replace(/^\/api\/trpc\/?/, "");
-  return path ? decodeURIComponent(path).split(",") : [];
+  try {
+    return path ? decodeURIComponent(path).split(",") : [];
+  } catch {
+    return null;
+  }
 }
 
-export function createClientRateLimiter(perMinute: number): ClientRateLimiter {
-  if (perMinute === 0) return { refuse: async () => null };
-  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+/** tRPC's JSON-RPC numbers for the two errors the limiter gives. */
+const JSON_RPC_CODES = { TOO_MANY_REQUESTS: -32029, BAD_REQUEST: -32600 } as const;
+
+/** A tRPC-shaped error for each procedure (one, unbatched), as tRPC itself answers. */
+function trpcErrors(
+  req: Request,
+  procedures: string[],
+  message: string,
+  code: keyof typeof JSON_RPC_CODES,
+  httpStatus: number,
+): unknown {
+  const error = (path: string) => ({
+    error: { message, code: JSON_RPC_CODES[code], data: { code, httpStatus, path } },
+  });
+  const batched = new URL(req.url).searchParams.get("batch") === "1";
+  return batched && procedures.length > 0 ? procedures.map(error) : error(procedures[0] ?? "");
+}
+
+function malformedPath(req: Request, answers: RateLimitOptions["answers"]): Response {
+  const message = "Bad request: the path is not valid URL encoding (a % not followed by two hex digits)";
+  const body = answers === "trpc" ? trpcErrors(req, [], message, "BAD_REQUEST", 400) : { error: message };
+  return Response.json(body, { status: 400, headers: NO_STORE });
+}
+
+export function createClientRateLimiter({ perMinute, trustProxyHops, answers }: RateLimitOptions): ClientRateLimiter {
+  const limiter = perMinute === 0 ? null : new RateLimiterMemory({ points: perMinute, duration: 60 });
   return {
     async refuse(req) {
-      const procedures = proceduresIn(req);
+      const procedures = answers === "trpc" ? proceduresIn(req) : [];
       try {
-        await limiter.consume(clientOf(req), Math.max(1, procedures.length));
-        return null;
+        await limiter?.consume(clientAddress(req.headers, trustProxyHops), Math.max(1, procedures?.length ?? 1));
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
         const retryAfter = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
         const message =
           `Too many requests from this client: at most ${perMinute} calls a minute; ` + `try again in ${retryAfter} s`;
-        const error = (path: string) => ({
-          error: { message, code: -32029, data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, path } },
-        });
-        const batched = new URL(req.url).searchParams.get("batch") === "1";
-        const body = batched ? procedures.map(error) : error(procedures[0] ?? "");
-        return Response.json(body, { status: 429, headers: { "Retry-After": String(retryAfter) } });
+        const body =
+          answers === "trpc"
+            ? trpcErrors(req, procedures ?? [], message, "TOO_MANY_REQUESTS", 429)
+            : { error: message };
+        return Response.json(body, { status: 429, headers: { ...NO_STORE, "Retry-After": String(retryAfter) } });
       }
+      return procedures === null ? malformedPath(req, answers) : null;
     },
   };
 }

@@ -17,6 +17,10 @@ export default async function NotAllowedPage() {
         You are signed in as <strong>{viewer.user.email ?? viewer.user.name}</strong>, but this dashboard is open only
         to members of {env().OIDC_ALLOWED_GROUPS.join(", ")}.
       </p>
+      <p data-testid="account-groups">
+        The provider says your account is in{" "}
+        {viewer.user.groups.length > 0 ? viewer.user.groups.join(", ") : "no group at all (no groups claim)"}.
+      </p>
       <p>Ask an administrator of your identity provider to add you to one of those groups, then sign in again.</p>
       <div className="actions">
         <SignOutButton />

@@ -26,13 +26,17 @@ describe("the app's cookies", () => {
     expect(cookie).toMatch(/; HttpOnly/i);
   });
 
-  it("the sign-in state lives 10 minutes, only under /api/auth", () => {
+  it("the sign-in state lives 10 minutes; over https a __Host- cookie (Secure, path /), plain over http", () => {
     const res = NextResponse.next();
     setSignInCookie(res, "state", true);
     const [cookie] = setCookies(res);
-    expect(cookie).toMatch(/^__Secure-qdb_signin=state;/);
-    expect(cookie).toMatch(/; Path=\/api\/auth/);
+    expect(cookie).toMatch(/^__Host-qdb_signin=state;/);
+    expect(cookie).toMatch(/; Path=\/;/);
+    expect(cookie).toMatch(/; Secure/i);
     expect(cookie).toMatch(/; Max-Age=600/);
+    const plain = NextResponse.next();
+    setSignInCookie(plain, "state", false);
+    expect(setCookies(plain)[0]).toMatch(/^qdb_signin=state;/);
   });
 
   it("sign-out clears the session cookie under both names over https", () => {

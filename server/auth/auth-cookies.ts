@@ -4,12 +4,13 @@ import { SESSION_COOKIE_NAMES, sessionCookieName } from "./viewer";
 
 /**
  * How the app's cookies are set: HttpOnly (no script reads them), SameSite=Lax (sent on the
- * provider's redirect back, not on cross-site posts), Secure with the __Host-/__Secure- prefixes
- * over https, and always with an expiry.
+ * provider's redirect back, not on cross-site posts), Secure with the __Host- prefix over https
+ * (this host only, path /: a sibling subdomain cannot plant or overwrite one), and always with an
+ * expiry.
  */
 
 export function signInCookieName(https: boolean): string {
-  return https ? "__Secure-qdb_signin" : "qdb_signin";
+  return https ? "__Host-qdb_signin" : "qdb_signin";
 }
 
 const base = (https: boolean) => ({ httpOnly: true, sameSite: "lax" as const, secure: https });
@@ -25,10 +26,11 @@ export function clearSessionCookies(res: NextResponse, https: boolean): void {
   }
 }
 
+/** Path / because __Host- demands it; the cookie lives 10 minutes and is cleared by the callback. */
 export function setSignInCookie(res: NextResponse, token: string, https: boolean): void {
-  res.cookies.set(signInCookieName(https), token, { ...base(https), path: "/api/auth", maxAge: SIGN_IN_TTL_SECONDS });
+  res.cookies.set(signInCookieName(https), token, { ...base(https), path: "/", maxAge: SIGN_IN_TTL_SECONDS });
 }
 
 export function clearSignInCookie(res: NextResponse, https: boolean): void {
-  res.cookies.set(signInCookieName(https), "", { ...base(https), path: "/api/auth", maxAge: 0 });
+  res.cookies.set(signInCookieName(https), "", { ...base(https), path: "/", maxAge: 0 });
 }

@@ -14,7 +14,12 @@ const PROVIDER_TIMEOUT_MS = 5_000;
 export const SIGN_IN_SCOPE = "openid profile email";
 
 /** Why a sign-in did not complete, as words the error page shows (never the provider's raw text). */
-export type SignInFailure = "provider_unreachable" | "provider_refused" | "sign_in_expired" | "sign_in_failed";
+export type SignInFailure =
+  | "provider_unreachable"
+  | "provider_misconfigured"
+  | "provider_refused"
+  | "sign_in_expired"
+  | "sign_in_failed";
 
 export class SignInError extends Error {
   override name = "SignInError";
@@ -50,6 +55,14 @@ export function providerConfiguration(env: Env): Promise<client.Configuration> {
     })
     .catch((error: unknown) => {
       discovered = null;
+      const providerIssuer = issuerNamedByProvider(error);
+      if (providerIssuer !== null) {
+        throw new SignInError(
+          "provider_misconfigured",
+          `OIDC_ISSUER is "${env.OIDC_ISSUER}" but the provider at that address names itself "${providerIssuer}": ` +
+            `set OIDC_ISSUER to exactly "${providerIssuer}"`,
+        );
+      }
       throw new SignInError(
         "provider_unreachable",
         `OpenID provider discovery at ${env.OIDC_ISSUER} failed: ${describe(error)}`,
@@ -142,6 +155,17 @@ export async function finishSignIn(
     email: text(claims.email),
     groups,
   };
+}
+
+/**
+ * The issuer the provider's discovery document names, when discovery failed only because it is not
+ * OIDC_ISSUER character for character (most often a trailing slash); null for any other failure.
+ */
+function issuerNamedByProvider(error: unknown): string | null {
+  if ((error as { code?: string })?.code !== "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") return null;
+  // openid-client's ClientError carries { expected, body, attribute } as its cause.
+  const detail = ((error as { cause?: unknown }).cause ?? {}) as { attribute?: string; body?: { issuer?: unknown } };
+  return detail.attribute === "issuer" && typeof detail.body?.issuer === "string" ? detail.body.issuer : null;
 }
 
 function stringArray(value: unknown): string[] | null {

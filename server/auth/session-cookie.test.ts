@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   SESSION_TTL_SECONDS,
+  cookieKeys,
   openSession,
   openSignInState,
   sealSession,
@@ -8,22 +9,24 @@ import {
   type SessionUser,
 } from "./session-cookie";
 
-const SECRET = `${"a".repeat(16) + "b".repeat(16)}-session-key`;
-const OTHER_SECRET = "c".repeat(40);
+const SECRET = "Qm9vdHN0cmFwLWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY3ODkw";
+const OTHER_SECRET = "b3RoZXItZGVwbG95bWVudC1rZXktb2YtNDgtY2hhcmFjdGVycw";
+const KEYS = [SECRET] as const;
 const ALICE: SessionUser = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
+const PROD = { issuer: "https://sso.example.com/realms/ops", clientId: "questdb-dashboard" };
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 
 describe("session cookie", () => {
   it("opens what it sealed, with the same key, before it expires", async () => {
-    const token = await sealSession(ALICE, SECRET, NOW);
-    expect(await openSession(token, SECRET, NOW + 60_000)).toEqual({
+    const token = await sealSession(ALICE, PROD, KEYS, NOW);
+    expect(await openSession(token, PROD, KEYS, NOW + 60_000)).toEqual({
       user: ALICE,
       expiresAt: NOW + SESSION_TTL_SECONDS * 1000,
     });
   });
 
   it("cannot be read without the key: the token holds no claim in clear", async () => {
-    const token = await sealSession(ALICE, SECRET, NOW);
+    const token = await sealSession(ALICE, PROD, KEYS, NOW);
     const decoded = token
       .split(".")
       .map((part) => Buffer.from(part, "base64url").toString("latin1"))
@@ -33,31 +36,58 @@ describe("session cookie", () => {
   });
 
   it("a cookie sealed with another key is invalid", async () => {
-    const token = await sealSession(ALICE, OTHER_SECRET, NOW);
-    expect(await openSession(token, SECRET, NOW)).toEqual({ failure: "invalid" });
+    const token = await sealSession(ALICE, PROD, [OTHER_SECRET], NOW);
+    expect(await openSession(token, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
   });
 
   it("a cookie changed anywhere is invalid", async () => {
-    const token = await sealSession(ALICE, SECRET, NOW);
+    const token = await sealSession(ALICE, PROD, KEYS, NOW);
     for (const index of [5, token.length / 2, token.length - 3].map(Math.floor)) {
       const flipped = token.slice(0, index) + (token[index] === "A" ? "B" : "A") + token.slice(index + 1);
-      expect(await openSession(flipped, SECRET, NOW)).toEqual({ failure: "invalid" });
+      expect(await openSession(flipped, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
     }
-    expect(await openSession("not-a-token", SECRET, NOW)).toEqual({ failure: "invalid" });
+    expect(await openSession("not-a-token", PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
   });
 
   it("expires after its lifetime", async () => {
-    const token = await sealSession(ALICE, SECRET, NOW);
-    expect(await openSession(token, SECRET, NOW + (SESSION_TTL_SECONDS - 1) * 1000)).toMatchObject({ user: ALICE });
-    expect(await openSession(token, SECRET, NOW + (SESSION_TTL_SECONDS + 1) * 1000)).toEqual({ failure: "expired" });
+    const token = await sealSession(ALICE, PROD, KEYS, NOW);
+    expect(await openSession(token, PROD, KEYS, NOW + (SESSION_TTL_SECONDS - 1) * 1000)).toMatchObject({
+      user: ALICE,
+    });
+    expect(await openSession(token, PROD, KEYS, NOW + (SESSION_TTL_SECONDS + 1) * 1000)).toEqual({
+      failure: "expired",
+    });
+  });
+
+  it("a session of another issuer or another client does not open, though the key is shared", async () => {
+    const staging = await sealSession(ALICE, { ...PROD, issuer: "https://sso.example.com/realms/staging" }, KEYS, NOW);
+    expect(await openSession(staging, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
+    const otherClient = await sealSession(ALICE, { ...PROD, clientId: "grafana" }, KEYS, NOW);
+    expect(await openSession(otherClient, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
+  });
+
+  it("during a rotation the previous key still opens sessions and sign-ins; only the new key seals", async () => {
+    const rotated = cookieKeys({ AUTH_SECRET: OTHER_SECRET, AUTH_SECRET_PREVIOUS: SECRET });
+    expect(rotated).toEqual([OTHER_SECRET, SECRET]);
+    const before = await sealSession(ALICE, PROD, KEYS, NOW);
+    expect(await openSession(before, PROD, rotated, NOW)).toMatchObject({ user: ALICE });
+    const signIn = await sealSignInState({ state: "s", nonce: "n", codeVerifier: "v", returnTo: "/" }, KEYS, NOW);
+    expect(await openSignInState(signIn, rotated, NOW)).toMatchObject({ state: "s" });
+    const after = await sealSession(ALICE, PROD, rotated, NOW);
+    expect(await openSession(after, PROD, [OTHER_SECRET], NOW)).toMatchObject({ user: ALICE });
+    expect(await openSession(after, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
+    // An expired session under the previous key is "expired", not "invalid".
+    const old = await sealSession(ALICE, PROD, KEYS, NOW - (SESSION_TTL_SECONDS + 5) * 1000);
+    expect(await openSession(old, PROD, rotated, NOW)).toEqual({ failure: "expired" });
+    expect(cookieKeys({ AUTH_SECRET: SECRET, AUTH_SECRET_PREVIOUS: "" })).toEqual([SECRET]);
   });
 
   it("a sign-in state is never accepted as a session, nor the other way round", async () => {
-    const state = await sealSignInState({ state: "s", nonce: "n", codeVerifier: "v", returnTo: "/" }, SECRET, NOW);
-    expect(await openSession(state, SECRET, NOW)).toEqual({ failure: "invalid" });
-    const session = await sealSession(ALICE, SECRET, NOW);
-    expect(await openSignInState(session, SECRET, NOW)).toBeNull();
-    expect(await openSignInState(state, SECRET, NOW)).toEqual({
+    const state = await sealSignInState({ state: "s", nonce: "n", codeVerifier: "v", returnTo: "/" }, KEYS, NOW);
+    expect(await openSession(state, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
+    const session = await sealSession(ALICE, PROD, KEYS, NOW);
+    expect(await openSignInState(session, KEYS, NOW)).toBeNull();
+    expect(await openSignInState(state, KEYS, NOW)).toEqual({
       state: "s",
       nonce: "n",
       codeVerifier: "v",

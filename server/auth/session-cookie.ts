@@ -5,7 +5,10 @@ import type { SessionUser, UnsealFailure } from "@/contract/viewer";
 /**
  * The app's own cookies, sealed (encrypted and authenticated: JWE, dir + A256GCM) with a key
  * derived from AUTH_SECRET. Nothing in them can be read or changed without the key; a cookie
- * sealed with another key, changed by one byte or past its expiry opens as nothing.
+ * sealed with another key, changed by one byte or past its expiry opens as nothing. During a key
+ * rotation the previous key (AUTH_SECRET_PREVIOUS) still opens them; only the current one seals.
+ * A session names the provider and the client it was signed in through, so a cookie of a staging
+ * deployment that shares the key does not open in production.
  */
 
 /** What a signed-in operator's cookie holds; the provider is never asked again until it expires. */
@@ -17,6 +20,25 @@ export interface SignInState {
   nonce: string;
   codeVerifier: string;
   returnTo: string;
+}
+
+/** The provider (issuer) and client a session was signed in through. */
+export interface SessionAudience {
+  issuer: string;
+  clientId: string;
+}
+
+/** The audience of this deployment's sessions. */
+export function sessionAudience(env: { OIDC_ISSUER: string; OIDC_CLIENT_ID: string }): SessionAudience {
+  return { issuer: env.OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID };
+}
+
+/** The key that seals first, then the keys that still open (the current one, then the previous one). */
+export type CookieKeys = readonly [current: string, ...previous: string[]];
+
+/** The cookie keys of a configuration: AUTH_SECRET, and AUTH_SECRET_PREVIOUS during a rotation. */
+export function cookieKeys(env: { AUTH_SECRET: string; AUTH_SECRET_PREVIOUS: string }): CookieKeys {
+  return env.AUTH_SECRET_PREVIOUS ? [env.AUTH_SECRET, env.AUTH_SECRET_PREVIOUS] : [env.AUTH_SECRET];
 }
 
 /** How long a session lasts before the operator signs in again. */
@@ -33,50 +55,64 @@ function keyFor(secret: string, purpose: Purpose): Uint8Array {
 
 async function seal(
   payload: Record<string, unknown>,
-  secret: string,
+  keys: CookieKeys,
   purpose: Purpose,
   ttlSeconds: number,
   nowMs: number,
+  audience?: SessionAudience,
 ): Promise<string> {
   const now = Math.floor(nowMs / 1000);
-  return new EncryptJWT(payload)
+  const jwt = new EncryptJWT(payload)
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: purpose })
     .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds)
-    .encrypt(keyFor(secret, purpose));
+    .setExpirationTime(now + ttlSeconds);
+  if (audience) jwt.setIssuer(audience.issuer).setAudience(audience.clientId);
+  return jwt.encrypt(keyFor(keys[0], purpose));
 }
 
-/** Why a cookie did not open; null when it did. */
+/** The payload, or why the cookie did not open: "expired" only when one of the keys opened it. */
 async function unseal(
   token: string,
-  secret: string,
+  keys: CookieKeys,
   purpose: Purpose,
   nowMs: number,
+  audience?: SessionAudience,
 ): Promise<{ payload: Record<string, unknown> } | { failure: UnsealFailure }> {
-  try {
-    const { payload, protectedHeader } = await jwtDecrypt(token, keyFor(secret, purpose), {
-      currentDate: new Date(nowMs),
-      keyManagementAlgorithms: ["dir"],
-      contentEncryptionAlgorithms: ["A256GCM"],
-    });
-    if (protectedHeader.typ !== purpose) return { failure: "invalid" };
-    return { payload };
-  } catch (error) {
-    return { failure: error instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
+  for (const key of keys) {
+    try {
+      const { payload, protectedHeader } = await jwtDecrypt(token, keyFor(key, purpose), {
+        currentDate: new Date(nowMs),
+        keyManagementAlgorithms: ["dir"],
+        contentEncryptionAlgorithms: ["A256GCM"],
+        ...(audience ? { issuer: audience.issuer, audience: audience.clientId } : {}),
+      });
+      if (protectedHeader.typ !== purpose) return { failure: "invalid" };
+      return { payload };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return { failure: "expired" };
+      if (error instanceof joseErrors.JWTClaimValidationFailed) return { failure: "invalid" };
+    }
   }
+  return { failure: "invalid" };
 }
 
-export function sealSession(user: SessionUser, secret: string, nowMs = Date.now()): Promise<string> {
-  return seal({ ...user }, secret, "session", SESSION_TTL_SECONDS, nowMs);
+export function sealSession(
+  user: SessionUser,
+  audience: SessionAudience,
+  keys: CookieKeys,
+  nowMs = Date.now(),
+): Promise<string> {
+  return seal({ ...user }, keys, "session", SESSION_TTL_SECONDS, nowMs, audience);
 }
 
-/** The user, and when the session ends (epoch ms). */
+/** The user, and when the session ends (epoch ms); only a session of this issuer and client opens. */
 export async function openSession(
   token: string,
-  secret: string,
+  audience: SessionAudience,
+  keys: CookieKeys,
   nowMs = Date.now(),
 ): Promise<{ user: SessionUser; expiresAt: number } | { failure: UnsealFailure }> {
-  const opened = await unseal(token, secret, "session", nowMs);
+  const opened = await unseal(token, keys, "session", nowMs, audience);
   if ("failure" in opened) return opened;
   const { sub, name, email, groups, exp } = opened.payload;
   if (typeof sub !== "string" || typeof name !== "string" || !Array.isArray(groups) || typeof exp !== "number")
@@ -92,12 +128,16 @@ export async function openSession(
   };
 }
 
-export function sealSignInState(state: SignInState, secret: string, nowMs = Date.now()): Promise<string> {
-  return seal({ ...state }, secret, "sign-in", SIGN_IN_TTL_SECONDS, nowMs);
+export function sealSignInState(state: SignInState, keys: CookieKeys, nowMs = Date.now()): Promise<string> {
+  return seal({ ...state }, keys, "sign-in", SIGN_IN_TTL_SECONDS, nowMs);
 }
 
-export async function openSignInState(token: string, secret: string, nowMs = Date.now()): Promise<SignInState | null> {
-  const opened = await unseal(token, secret, "sign-in", nowMs);
+export async function openSignInState(
+  token: string,
+  keys: CookieKeys,
+  nowMs = Date.now(),
+): Promise<SignInState | null> {
+  const opened = await unseal(token, keys, "sign-in", nowMs);
   if ("failure" in opened) return null;
   const { state, nonce, codeVerifier, returnTo } = opened.payload;
   if (

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
-import type { Env } from "../env";
-import type { SessionUser, UnsealFailure, Viewer } from "@/contract/viewer";
-import { openSession } from "./session-cookie";
+import { EVERY_ACCOUNT, type Env } from "../env";
+import type { SessionUser, Viewer } from "@/contract/viewer";
+import { publicOrigin } from "./public-origin";
+import { cookieKeys, openSession, sessionAudience } from "./session-cookie";
 
 /**
  * Who is asking, decided from the request alone (the session cookie, a bearer token): the identity
@@ -24,26 +25,35 @@ export function readCookie(headers: Headers, name: string): string | null {
   return null;
 }
 
-/** Whether a signed-in user's groups let them in: an empty OIDC_ALLOWED_GROUPS lets everyone in. */
-export function isAllowed(user: SessionUser, allowedGroups: readonly string[]): boolean {
-  return allowedGroups.length === 0 || user.groups.some((group) => allowedGroups.includes(group));
+/**
+ * A group as compared: Keycloak's "full group path" form of a top-level group ("/trading-ops") is
+ * the group "trading-ops"; a nested path ("/ops/trading-ops") stays whole, so only that exact path
+ * in OIDC_ALLOWED_GROUPS matches it, never a namesake elsewhere in the tree.
+ */
+export function groupName(group: string): string {
+  return /^\/[^/]+$/.test(group) ? group.slice(1) : group;
 }
 
+/** Whether a signed-in user's groups let them in: `*` admits every account, nothing else does by default. */
+export function isAllowed(user: SessionUser, allowedGroups: readonly string[]): boolean {
+  if (allowedGroups.includes(EVERY_ACCOUNT)) return true;
+  const allowed = new Set(allowedGroups.map(groupName));
+  return user.groups.some((group) => allowed.has(groupName(group)));
+}
+
+/**
+ * Only the cookie of the request's scheme is read: over https the `__Host-` one, which a
+ * sibling subdomain or a plain-http page cannot plant, so a planted unprefixed one is ignored.
+ */
 export async function viewerOf(headers: Headers, env: Env, nowMs = Date.now()): Promise<Viewer> {
   if (env.AUTH_MODE !== "oidc") return { kind: "auth-off" };
-  let failure: UnsealFailure | null = null;
-  for (const name of SESSION_COOKIE_NAMES) {
-    const token = readCookie(headers, name);
-    if (!token) continue;
-    const opened = await openSession(token, env.AUTH_SECRET, nowMs);
-    if ("user" in opened) {
-      return isAllowed(opened.user, env.OIDC_ALLOWED_GROUPS)
-        ? { kind: "operator", user: opened.user, expiresAt: opened.expiresAt }
-        : { kind: "not-allowed", user: opened.user };
-    }
-    failure = opened.failure;
-  }
-  return { kind: "anonymous", why: failure ? `${failure} session` : "no session" };
+  const token = readCookie(headers, sessionCookieName(publicOrigin(headers, env).https));
+  if (!token) return { kind: "anonymous", why: "no session" };
+  const opened = await openSession(token, sessionAudience(env), cookieKeys(env), nowMs);
+  if ("failure" in opened) return { kind: "anonymous", why: `${opened.failure} session` };
+  return isAllowed(opened.user, env.OIDC_ALLOWED_GROUPS)
+    ? { kind: "operator", user: opened.user, expiresAt: opened.expiresAt }
+    : { kind: "not-allowed", user: opened.user };
 }
 
 /** Whether the viewer may see trading data and the service's internals. */

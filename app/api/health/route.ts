@@ -1,9 +1,17 @@
 import { canSeeData, hasMetricsToken, viewerOf } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
+import { createClientRateLimiter } from "@/server/rate-limit";
 import { questdbService } from "@/server/compose";
 
 export const dynamic = "force-dynamic";
+
+/** Load balancers poll this: its own budget per client, apart from the page's tRPC calls. */
+const limiter = createClientRateLimiter({
+  perMinute: env().RATE_LIMIT_PER_MINUTE,
+  trustProxyHops: env().TRUST_PROXY_HOPS,
+  answers: "json",
+});
 
 /**
  * 200 while the app runs: "degraded" means cached data is being served, not a dead app. Never
@@ -11,6 +19,8 @@ export const dynamic = "force-dynamic";
  * error with QuestDB's address) are for a signed-in operator or a holder of METRICS_TOKEN.
  */
 export const GET = withRequestLog(async (req) => {
+  const refused = await limiter.refuse(req);
+  if (refused) return refused;
   const health = questdbService(env).health();
   const details = canSeeData(await viewerOf(req.headers, env())) || hasMetricsToken(req.headers, env());
   return Response.json(details ? health : { status: health.status }, { headers: { "cache-control": "no-store" } });

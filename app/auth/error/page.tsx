@@ -10,6 +10,13 @@ const REASONS: Record<string, { title: string; text: string }> = {
       "The identity provider could not be reached, so nobody can sign in right now. " +
       "Operators already signed in keep working. Try again in a moment.",
   },
+  provider_misconfigured: {
+    title: "The sign-in service is set up differently from this dashboard",
+    text:
+      "The identity provider answers, but under another issuer address than the dashboard's OIDC_ISSUER. " +
+      "Nobody can sign in until an administrator sets OIDC_ISSUER to the address the dashboard's log " +
+      "names (auth.sign_in_failed). Operators already signed in keep working.",
+  },
   provider_refused: {
     title: "The sign-in was refused",
     text:

@@ -2,7 +2,8 @@ import { NextResponse } from "next/server";
 import { clearSignInCookie, setSessionCookie, signInCookieName } from "@/server/auth/auth-cookies";
 import { SignInError, finishSignIn } from "@/server/auth/oidc-client";
 import { publicOrigin } from "@/server/auth/public-origin";
-import { openSignInState, sealSession } from "@/server/auth/session-cookie";
+import { returnToUrl } from "@/server/auth/return-to";
+import { cookieKeys, openSignInState, sealSession, sessionAudience } from "@/server/auth/session-cookie";
 import { isAllowed, readCookie } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
@@ -13,7 +14,7 @@ export const dynamic = "force-dynamic";
 /** GET /api/auth/callback — the provider sends the browser back here with a code. */
 export const GET = withRequestLog(async (req) => {
   const config = env();
-  const { origin, https } = publicOrigin(req.headers, req.url);
+  const { origin, https } = publicOrigin(req.headers, config, req.url);
   const fail = (failure: string, message: string) => {
     logEvent(logger, "warn", "auth.sign_in_failed", { phase: "callback", failure, error: message });
     const res = NextResponse.redirect(new URL(`/auth/error?reason=${failure}`, origin), 303);
@@ -23,7 +24,7 @@ export const GET = withRequestLog(async (req) => {
   if (config.AUTH_MODE !== "oidc") return NextResponse.redirect(new URL("/", origin), 303);
 
   const sealed = readCookie(req.headers, signInCookieName(https));
-  const started = sealed ? await openSignInState(sealed, config.AUTH_SECRET) : null;
+  const started = sealed ? await openSignInState(sealed, cookieKeys(config)) : null;
   if (!started)
     return fail("sign_in_expired", "no sign-in in progress (the sign-in cookie is missing, expired or not ours)");
 
@@ -33,8 +34,8 @@ export const GET = withRequestLog(async (req) => {
     const user = await finishSignIn(config, callbackUrl, started);
     const allowed = isAllowed(user, config.OIDC_ALLOWED_GROUPS);
     logEvent(logger, "info", "auth.signed_in", { sub: user.sub, groups: user.groups, allowed });
-    const res = NextResponse.redirect(new URL(allowed ? started.returnTo : "/not-allowed", origin), 303);
-    setSessionCookie(res, await sealSession(user, config.AUTH_SECRET), https);
+    const res = NextResponse.redirect(returnToUrl(allowed ? started.returnTo : "/not-allowed", origin), 303);
+    setSessionCookie(res, await sealSession(user, sessionAudience(config), cookieKeys(config)), https);
     clearSignInCookie(res, https);
     return res;
   } catch (error) {

@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { clearSessionCookies } from "@/server/auth/auth-cookies";
 import { publicOrigin } from "@/server/auth/public-origin";
+import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
 import { logEvent, logger } from "@/server/observability/logger";
 
@@ -12,7 +13,7 @@ export const dynamic = "force-dynamic";
  * cannot sign an operator out of their wall screen.
  */
 export const POST = withRequestLog(async (req) => {
-  const { origin, https } = publicOrigin(req.headers, req.url);
+  const { origin, https } = publicOrigin(req.headers, env(), req.url);
   const from = req.headers.get("origin");
   const site = req.headers.get("sec-fetch-site");
   const sameOrigin = from !== null ? from === origin : site === "same-origin";

@@ -1,0 +1,54 @@
+import http from "node:http";
+
+/**
+ * Who the client is, for the rate limit: the address of the TCP peer, or — behind proxies the
+ * operator trusts (TRUST_PROXY_HOPS) — the address the outermost trusted proxy saw. Next.js hands
+ * a route handler the client's own X-Forwarded-For untouched when the client sent one, so without
+ * this a client reaching the port directly would pick its own key with every request.
+ */
+
+/** The request header that carries the socket's address into Next.js's handlers; a client's own is replaced. */
+export const SOCKET_ADDRESS_HEADER = "x-dashboard-socket-address";
+
+/** "::ffff:10.0.0.1" (an IPv4 client on a dual-stack socket) is 10.0.0.1. */
+function plainAddress(address: string): string {
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+}
+
+let recording = false;
+
+/**
+ * Writes every request's socket address into SOCKET_ADDRESS_HEADER before Next.js sees the request.
+ * Called once at start-up (instrumentation.ts): `next start` owns the HTTP server, and its request
+ * objects reach route handlers without their socket.
+ */
+export function recordSocketAddresses(): void {
+  if (recording) return;
+  recording = true;
+  const emit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function emitWithSocketAddress(this: http.Server, event: string, ...args: unknown[]) {
+    if (event === "request") {
+      const req = args[0] as http.IncomingMessage;
+      const address = req.socket?.remoteAddress;
+      if (address) req.headers[SOCKET_ADDRESS_HEADER] = plainAddress(address);
+      else delete req.headers[SOCKET_ADDRESS_HEADER];
+    }
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as typeof emit;
+}
+
+/**
+ * The client's address. 0 trusted hops: the socket's. n hops: the n-th address from the right of
+ * X-Forwarded-For (each trusted proxy appends the address it saw), or its leftmost when the chain is
+ * shorter. "unknown" when neither is known: one shared bucket, never a key the client chose.
+ */
+export function clientAddress(headers: Headers, trustProxyHops: number): string {
+  const socket = headers.get(SOCKET_ADDRESS_HEADER)?.trim() || null;
+  if (trustProxyHops === 0) return socket ?? "unknown";
+  const chain = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((hop) => hop.trim())
+    .filter((hop) => hop !== "");
+  const hop = chain.length >= trustProxyHops ? chain[chain.length - trustProxyHops] : chain[0];
+  return hop ? plainAddress(hop) : (socket ?? "unknown");
+}
