@@ -15,6 +15,7 @@ type BreakerValueState = keyof typeof BREAKER_VALUE;
 export const SIGN_IN_OUTCOMES = [
   "signed_in",
   "provider_unreachable",
+  "provider_misconfigured",
   "provider_refused",
   "sign_in_expired",
   "sign_in_failed",

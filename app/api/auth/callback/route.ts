@@ -1,6 +1,6 @@
 import { NextResponse } from "next/server";
 import { clearSignInCookie, setSessionCookie, signInCookieName } from "@/server/auth/auth-cookies";
-import { SignInError, finishSignIn } from "@/server/auth/oidc-client";
+import { SignInError, finishSignIn, type SignInFailure } from "@/server/auth/oidc-client";
 import { publicOrigin } from "@/server/auth/public-origin";
 import { returnToUrl } from "@/server/auth/return-to";
 import { cookieKeys, openSignInState, sealSession, sessionAudience } from "@/server/auth/session-cookie";
@@ -8,6 +8,7 @@ import { isAllowed, readCookie } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
 import { logEvent, logger } from "@/server/observability/logger";
+import { processMetrics } from "@/server/observability/metrics";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +16,8 @@ export const dynamic = "force-dynamic";
 export const GET = withRequestLog(async (req) => {
   const config = env();
   const { origin, https } = publicOrigin(req.headers, config, req.url);
-  const fail = (failure: string, message: string) => {
+  const fail = (failure: SignInFailure, message: string) => {
+    processMetrics().countSignIn(failure);
     logEvent(logger, "warn", "auth.sign_in_failed", { phase: "callback", failure, error: message });
     const res = NextResponse.redirect(new URL(`/auth/error?reason=${failure}`, origin), 303);
     clearSignInCookie(res, https);
@@ -33,6 +35,7 @@ export const GET = withRequestLog(async (req) => {
   try {
     const user = await finishSignIn(config, callbackUrl, started);
     const allowed = isAllowed(user, config.OIDC_ALLOWED_GROUPS);
+    processMetrics().countSignIn("signed_in");
     logEvent(logger, "info", "auth.signed_in", { sub: user.sub, groups: user.groups, allowed });
     const res = NextResponse.redirect(returnToUrl(allowed ? started.returnTo : "/not-allowed", origin), 303);
     setSessionCookie(res, await sealSession(user, sessionAudience(config), cookieKeys(config)), https);

@@ -7,6 +7,7 @@ import { cookieKeys, sealSignInState } from "@/server/auth/session-cookie";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
 import { logEvent, logger } from "@/server/observability/logger";
+import { processMetrics } from "@/server/observability/metrics";
 
 export const dynamic = "force-dynamic";
 
@@ -24,6 +25,7 @@ export const GET = withRequestLog(async (req) => {
     return res;
   } catch (error) {
     const failure = error instanceof SignInError ? error.failure : "sign_in_failed";
+    processMetrics().countSignIn(failure);
     logEvent(logger, "error", "auth.sign_in_failed", {
       phase: "start",
       failure,
