@@ -109,7 +109,16 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
 
   const timeline = new HealthTimeline(deps.now);
   const link = fleet
-    ? linkBreaker(fleet.breaker, policy, { recoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS, now: deps.now })
+    ? linkBreaker(fleet.breaker, policy, {
+        recoveryMs: config.QUESTDB_BREAKER_RECOVERY_MS,
+        // A peer's "open" is checked through this instance's own link first (a busy check: a SELECT 1).
+        checkOwnLink: async () =>
+          (await pool.checkHealth()) ??
+          pool.query("SELECT 1").then(
+            () => true,
+            () => false,
+          ),
+      })
     : null;
   hub.subscribe(notePoolHealth(pool));
   hub.subscribe(questdbEventRecorder({ endpoint, log, metrics }));
@@ -247,7 +256,7 @@ function instanceId(): string {
 
 function fleetLog(log: Logger) {
   return (event: string, fields: Record<string, unknown>) =>
-    logEvent(log, event.endsWith("_failed") || event.endsWith("unavailable") ? "warn" : "info", event, fields);
+    logEvent(log, /(_failed|unavailable|_invalid)$/.test(event) ? "warn" : "info", event, fields);
 }
 
 /** What routers see: run, health, close — the parts stay inside. */

@@ -9,10 +9,14 @@ import { createFleetRedis, type FleetRedis } from "./redis-connection";
 /**
  * Live topics across instances through a real Redis: one loop per topic for the fleet, the others
  * relaying its events (same ids), a takeover when the loop's instance leaves, and every instance
- * running its own loop while Redis is down — rejoining one loop when it is back.
+ * running its own loop while Redis is down — rejoining one loop when it is back; relays that
+ * catch up with the stored latest, and a stored latest no loop confirms any more left unshown.
  */
 
 const INTERVAL_MS = 100;
+const PREFIX = `live-test-${process.pid}:`;
+/** Where the relay keeps a topic's latest event. */
+const latestKey = (topic: string) => `${PREFIX}live:latest:${topic}`;
 
 let redis: RedisProcess;
 beforeAll(async () => {
@@ -34,7 +38,7 @@ function instance(id: string): { conn: FleetRedis; live: LiveTopics } {
   const conn = createFleetRedis({ url: redis.url, instanceId: id, commandTimeoutMs: 150 });
   const live = createLiveTopics({
     intervalMs: INTERVAL_MS,
-    relay: createLiveRelay(conn, { prefix: `live-test-${process.pid}:` }),
+    relay: createLiveRelay(conn, { prefix: PREFIX }),
   });
   const made = { conn, live };
   opened.push(made);
@@ -104,5 +108,58 @@ describe("live topics over a real Redis", () => {
     value = 3;
     await eventually(() => readers.every((r) => dataOf(r.events).includes(3)), { timeoutMs: 15_000 });
     await Promise.all(readers.map((r) => r.stop()));
+  });
+});
+
+/** Two instances in the fleet; a reader at the first runs a new topic's loop and has its first event. */
+async function loopOnOneOfTwo() {
+  const [owner, follower] = [instance("owner"), instance("follower")];
+  await eventually(() => owner.conn.status() === "ok" && follower.conn.status() === "ok", { timeoutMs: 10_000 });
+  const topic = `t-${Date.now()}`;
+  const fromOwner = read(owner.live, topic, source(() => 1).fetch);
+  await eventually(() => fromOwner.events.length === 1, { timeoutMs: 10_000 });
+  return { owner, follower, topic, fromOwner };
+}
+
+describe("relays reconcile with the stored latest (issue 19, item 7)", () => {
+  it("a publish whose message was lost: the relaying instance catches up within a tick", async () => {
+    const { owner, follower, topic, fromOwner } = await loopOnOneOfTwo();
+    const relayed = read(follower.live, topic, source(() => 1).fetch);
+    await eventually(() => relayed.events.length === 1, { timeoutMs: 10_000 });
+
+    // Kept as the latest, but its message never reached anyone.
+    const [loop, seq] = fromOwner.events[0]!.id.split(".");
+    const missed = { id: `${loop}.${Number(seq) + 1}`, answer: { status: "ok", data: 2 } };
+    await owner.conn.run((redis) => redis.set(latestKey(topic), JSON.stringify(missed), "PX", 600_000));
+    await eventually(() => relayed.events.at(-1)?.id === missed.id, {
+      timeoutMs: INTERVAL_MS * 10,
+      what: "the relaying instance to catch up",
+    });
+    await Promise.all([fromOwner.stop(), relayed.stop()]);
+  });
+
+  it("a new topic never shows a stored latest no loop has confirmed for minutes; its own first answer instead", async () => {
+    const first = instance("first");
+    await eventually(() => first.conn.status() === "ok", { timeoutMs: 10_000 });
+    const topic = `t-${Date.now()}`;
+    // Left by a loop that ended nine minutes ago (the key keeps ten).
+    const leftOver = { id: "ended.3", answer: { status: "ok", data: 0, fetchedAt: new Date(0).toISOString() } };
+    await first.conn.run((redis) => redis.set(latestKey(topic), JSON.stringify(leftOver), "PX", 60_000));
+    const reader = read(first.live, topic, source(() => 1).fetch);
+    await eventually(() => reader.events.length >= 1, { timeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 3));
+    expect(dataOf(reader.events)).toEqual([1]);
+    await reader.stop();
+  });
+
+  it("a loop whose data does not change keeps its latest confirmed: a newcomer shows it at once, without querying", async () => {
+    const { follower: newcomer, topic, fromOwner } = await loopOnOneOfTwo();
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 10)); // past the claim's lifetime
+    const s2 = source(() => 1);
+    const relayed = read(newcomer.live, topic, s2.fetch);
+    await eventually(() => relayed.events.length === 1, { timeoutMs: INTERVAL_MS * 10 });
+    expect(relayed.events[0]!.id).toBe(fromOwner.events[0]!.id);
+    expect(s2.calls()).toBe(0);
+    await Promise.all([fromOwner.stop(), relayed.stop()]);
   });
 });

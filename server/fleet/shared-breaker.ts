@@ -3,16 +3,19 @@ import type { FleetRedis } from "./redis-connection";
 
 /**
  * The QuestDB endpoint breaker's state, shared by the fleet: an instance whose breaker opens or
- * closes announces it on a channel (the others follow at once instead of each paying for its own
- * failures) and leaves it in `<prefix>breaker` for instances that start later. Only one instance
- * sends the half-open probe. Without Redis, each instance keeps its own breaker.
+ * closes announces it on a channel and leaves it in `<prefix>breaker` for instances that start
+ * later. An announcement names its instance and expires (`ttlMs`, kept by Redis for the stored
+ * one, so no host's clock judges its age); what a hearer does with it is ./breaker-link.ts's.
+ * Only one instance sends the half-open probe. Without Redis, each instance keeps its own breaker.
  */
 
 const announcementSchema = z.object({
   state: z.enum(["open", "closed"]),
   from: z.string(),
-  /** When it was announced (epoch ms), to judge how old a stored state is. */
+  /** When it was announced (epoch ms, the announcer's clock: for people, not for judging its age). */
   at: z.number(),
+  /** How long a hearer may act on it, from when it hears it (for the stored one: Redis's expiry). */
+  ttlMs: z.number().int().positive().optional(),
   retryAt: z.number().optional(),
   cause: z.string().optional(),
 });
@@ -31,12 +34,12 @@ export interface SharedBreakerOptions {
 }
 
 export interface SharedBreaker {
-  announce(state: "open" | "closed", info?: { retryAt?: number; cause?: string }): Promise<void>;
+  announce(state: "open" | "closed", info?: { retryAt?: number; cause?: string; ttlMs?: number }): Promise<void>;
   /** Announcements from the other instances (never this one's own); returns the way to stop listening. */
   onAnnouncement(listener: (announcement: BreakerAnnouncement) => void): () => void;
   /** True: this instance sends the half-open probe (also when Redis is unavailable). */
   claimProbe(ttlMs: number): Promise<boolean>;
-  /** The last state announced by any instance, if still within its TTL. */
+  /** The last state announced by any instance, unless it expired (its own `ttlMs`, else `stateTtlMs`). */
   current(): Promise<BreakerAnnouncement | undefined>;
 }
 
@@ -53,8 +56,9 @@ export function createSharedBreaker(conn: FleetRedis, options: SharedBreakerOpti
     async announce(state, info = {}) {
       const message = JSON.stringify({ state, from: instanceId, at: now(), ...info } satisfies BreakerAnnouncement);
       // One round trip, both or neither: a MULTI keeps the stored state and the message in step.
+      const keepMs = info.ttlMs ?? stateTtlMs;
       await conn.run((redis) =>
-        redis.multi().set(stateKey, message, "PX", stateTtlMs).publish(options.channel, message).exec(),
+        redis.multi().set(stateKey, message, "PX", keepMs).publish(options.channel, message).exec(),
       );
     },
     onAnnouncement(listener) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "@/harness/eventually";
-import { createLiveTopics, type LiveRelay, type LiveTopics } from "./live-topics";
-import { countedAnswers as answers, readTopic as read } from "./testing/topic-reader";
+import { createLiveTopics, type LiveEvent, type LiveRelay, type LiveTopics } from "./live-topics";
+import { countedAnswers as answers, dataOf, readTopic as read } from "./testing/topic-reader";
 
 /** Real timers, short interval: assertions wait for states (eventually), never for a duration. */
 const INTERVAL_MS = 20;
@@ -102,27 +102,39 @@ describe("live topics", () => {
   });
 });
 
-/** A relay shared by hubs in one process, the way Redis is shared by instances; `down` makes it answer undefined. */
+/**
+ * A relay shared by hubs in one process, the way Redis is shared by instances; `down` makes it
+ * answer undefined; `loseNext` drops the next publish's message (the stored latest is still kept).
+ * The latest keeps when its loop last published or renewed its claim, as the Redis relay does.
+ */
 function memoryRelay() {
   const claims = new Map<string, { holder: number; until: number }>();
-  const latest = new Map<string, string>();
+  const latest = new Map<string, { event: string; at: number }>();
   const listeners = new Map<string, Set<(event: string) => void>>();
-  const state = { down: false };
+  const state = { down: false, loseNext: false };
   const relayFor = (holder: number): LiveRelay => ({
     async claim(topic, ttlMs) {
       if (state.down) return undefined;
       const current = claims.get(topic);
       if (current && current.holder !== holder && current.until > Date.now()) return false;
+      const stored = latest.get(topic);
+      if (current?.holder === holder && current.until > Date.now() && stored) stored.at = Date.now();
       claims.set(topic, { holder, until: Date.now() + ttlMs });
       return true;
     },
     async publish(topic, event) {
       if (state.down) return;
-      latest.set(topic, event);
+      latest.set(topic, { event, at: Date.now() });
+      if (state.loseNext) {
+        state.loseNext = false;
+        return;
+      }
       for (const listener of listeners.get(topic) ?? []) listener(event);
     },
-    async latest(topic) {
-      return state.down ? undefined : latest.get(topic);
+    async latest(topic, maxAgeMs) {
+      const stored = state.down ? undefined : latest.get(topic);
+      if (!stored || (maxAgeMs !== undefined && Date.now() - stored.at > maxAgeMs)) return undefined;
+      return stored.event;
     },
     listen(topic, onEvent) {
       const set = listeners.get(topic) ?? new Set();
@@ -131,7 +143,10 @@ function memoryRelay() {
       return () => set.delete(onEvent);
     },
   });
-  return { relayFor, state };
+  /** Keeps `event` as the topic's latest, `ageMs` old, without telling anyone (a publish whose message was lost). */
+  const store = (topic: string, event: LiveEvent, ageMs = 0) =>
+    latest.set(topic, { event: JSON.stringify(event), at: Date.now() - ageMs });
+  return { relayFor, state, store };
 }
 
 /**
@@ -187,5 +202,86 @@ describe("live topics in a fleet", () => {
     const { sources, readers } = await readFirstAnswerAndOneChange(instances);
     expect(sources.every((s) => s.calls() > 0)).toBe(true);
     await Promise.all(readers.map((r) => r.stop()));
+  });
+});
+
+/** A follower on instance 2 relaying instance 1's loop of topic "t", both past the first answer. */
+async function ownerAndFollower(relayFor: (holder: number) => LiveRelay, intervalMs = INTERVAL_MS) {
+  const first = createLiveTopics({ intervalMs, relay: relayFor(1) });
+  const second = createLiveTopics({ intervalMs, relay: relayFor(2) });
+  hubs.push(first, second);
+  const value = { current: 1 };
+  const ownerSource = answers(() => value.current);
+  const owner = read(first, "t", ownerSource.fetch);
+  await eventually(() => owner.events.length === 1);
+  const followerSource = answers(() => value.current);
+  const follower = read(second, "t", followerSource.fetch);
+  await eventually(() => follower.events.length === 1);
+  return { first, second, value, owner, follower, followerSource };
+}
+
+describe("relays reconcile with the topic's stored latest (issue 19, item 7)", () => {
+  it("one lost publish: the relaying instance catches up within a tick, not at the next change", async () => {
+    const { relayFor, state } = memoryRelay();
+    const { value, owner, follower } = await ownerAndFollower(relayFor);
+    state.loseNext = true;
+    value.current = 2;
+    await eventually(() => dataOf(owner.events).includes(2));
+    await eventually(() => dataOf(follower.events).includes(2), { timeoutMs: 2_000, what: "the follower to catch up" });
+    expect(follower.events.at(-1)!.id).toBe(owner.events.at(-1)!.id);
+    await Promise.all([owner.stop(), follower.stop()]);
+  });
+
+  it("a resuming client is compared with the topic's latest, not with what this instance last relayed", async () => {
+    const { relayFor, store } = memoryRelay();
+    // A long interval: no tick comes to the rescue, the resume itself must look.
+    const { second, owner, follower } = await ownerAndFollower(relayFor, 60_000);
+    const relayed = follower.events[0]!;
+    const [loop, seq] = relayed.id.split(".");
+    const newer: LiveEvent = { id: `${loop}.${Number(seq) + 1}`, answer: { status: "ok", data: 2 } };
+    store("t", newer); // published, but its message never reached this instance
+    const resumed = read(second, "t", answers(() => 2).fetch, relayed.id);
+    await eventually(() => resumed.events.length === 1, { timeoutMs: 2_000, what: "the newer latest" });
+    expect(resumed.events[0]!.id).toBe(newer.id);
+    await Promise.all([owner.stop(), follower.stop(), resumed.stop()]);
+  });
+
+  it("a resuming client that already holds the topic's latest gets nothing again from another instance", async () => {
+    const { relayFor } = memoryRelay();
+    const first = hub(relayFor(1));
+    const owner = read(first, "t", answers(() => 1).fetch);
+    await eventually(() => owner.events.length === 1);
+    const second = hub(relayFor(2));
+    const resumed = read(second, "t", answers(() => 1).fetch, owner.events[0]!.id);
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 5));
+    expect(resumed.events).toEqual([]);
+    await Promise.all([owner.stop(), resumed.stop()]);
+  });
+
+  it("a new topic never shows a stored latest its loop stopped confirming ten minutes ago; it takes the loop over", async () => {
+    const { relayFor, store } = memoryRelay();
+    store("t", { id: "old.7", answer: { status: "ok", data: 0 } }, 10 * 60_000);
+    const live = hub(relayFor(1));
+    const reader = read(live, "t", answers(() => 1).fetch);
+    await eventually(() => reader.events.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 3));
+    expect(dataOf(reader.events)).toEqual([1]);
+    expect(live.stats().loops).toBe(1);
+    await reader.stop();
+  });
+
+  it("a loop whose data has not changed keeps its stored latest current: a newcomer shows it at once, without querying", async () => {
+    const { relayFor } = memoryRelay();
+    const first = hub(relayFor(1));
+    const owner = read(first, "t", answers(() => 1).fetch);
+    await eventually(() => owner.events.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 10)); // longer than the claim's lifetime
+    const second = hub(relayFor(2));
+    const source = answers(() => 1);
+    const follower = read(second, "t", source.fetch);
+    await eventually(() => follower.events.length === 1);
+    expect(follower.events[0]!.id).toBe(owner.events[0]!.id);
+    expect(source.calls()).toBe(0);
+    await Promise.all([owner.stop(), follower.stop()]);
   });
 });

@@ -7,6 +7,11 @@ import { fingerprintOf, isSameOrOlder, newLoopId, parseRelayedEvent } from "./ch
  * (`start`, `takeLoop`, `leaveLoop`, `stop`), so what a topic may do in each state reads in one
  * place: only a `looping` topic fetches, only a `relaying` one shows what the fleet publishes, and a
  * `stopped` one does neither again.
+ * A relaying topic does not trust pub/sub alone: each tick, and when a client resumes, it compares
+ * its latest with the topic's stored latest and catches up (a lost message costs a tick, not the
+ * wait for the next change). A stored latest its loop has not confirmed within the claim's
+ * lifetime is left from a loop that ended (up to ten minutes old): it is not shown as current —
+ * this instance takes the free claim and shows its own first answer instead.
  */
 
 /** How a fleet shares topics (server/fleet/live-relay.ts); every call answers `undefined` without Redis. */
@@ -15,7 +20,11 @@ export interface LiveRelay {
   claim(topic: string, ttlMs: number): Promise<boolean | undefined>;
   /** Sends a change to every instance and keeps it as the topic's latest, for instances that join later. */
   publish(topic: string, event: string): Promise<void>;
-  latest(topic: string): Promise<string | undefined>;
+  /**
+   * The topic's latest event, unless its loop has neither published nor renewed its claim within
+   * `maxAgeMs` (a loop that ended long ago left it).
+   */
+  latest(topic: string, maxAgeMs?: number): Promise<string | undefined>;
   listen(topic: string, onEvent: (event: string) => void): () => void;
 }
 
@@ -48,8 +57,13 @@ type TopicState =
 /** One subscriber holds the latest event it has not taken yet, never a queue: a topic is a state, not a log. */
 interface Subscriber {
   pending: LiveEvent | null;
+  /** The id of the last event it has (taken, or named on resuming): the same or an older one is not sent. */
+  seen: string | null;
   wake: (() => void) | null;
 }
+
+/** A loop's claim lasts this many ticks, renewed every tick; its stored latest is confirmed as often. */
+const CLAIM_TICKS = 3;
 
 export class Topic {
   readonly subscribers = new Set<Subscriber>();
@@ -78,9 +92,7 @@ export class Topic {
     if (relay) {
       this.state = { state: "relaying", running };
       running.unlisten = relay.listen(this.key, (message) => this.showRelayed(message));
-      void relay.latest(this.key).then((message) => {
-        if (message && !this.latest) this.showRelayed(message);
-      });
+      void this.reconcile(relay);
     } else {
       this.state = { state: "looping", running, loopId: newLoopId(), seq: 0 };
     }
@@ -120,9 +132,11 @@ export class Topic {
     signal: AbortSignal,
     closed: () => boolean,
   ): AsyncGenerator<LiveEvent<T>> {
-    const subscriber: Subscriber = { pending: null, wake: null };
+    const subscriber: Subscriber = { pending: null, seen: lastEventId ?? null, wake: null };
     if (this.latest && !isSameOrOlder(this.latest.event.id, lastEventId)) subscriber.pending = this.latest.event;
     this.subscribers.add(subscriber);
+    // Resuming: compared with the topic's latest, which this instance may have missed.
+    if (lastEventId && this.settings.relay) void this.reconcile(this.settings.relay);
     const onAbort = () => subscriber.wake?.();
     signal.addEventListener("abort", onAbort);
     try {
@@ -130,6 +144,7 @@ export class Topic {
         const event = subscriber.pending;
         if (event) {
           subscriber.pending = null;
+          subscriber.seen = event.id;
           yield event as LiveEvent<T>;
           continue;
         }
@@ -154,8 +169,9 @@ export class Topic {
     running.ticking = true;
     try {
       if (this.settings.relay) await this.claimLoop(this.settings.relay);
-      // Relaying: the owner's changes arrive through listen().
+      // Relaying: the owner's changes arrive through listen(), and any it missed from the stored latest.
       if (this.state.state === "looping") await this.fetchAndFanOut();
+      else if (this.settings.relay) await this.reconcile(this.settings.relay);
     } finally {
       running.ticking = false;
     }
@@ -163,7 +179,7 @@ export class Topic {
 
   /** Takes or renews the fleet's loop; Redis unavailable: runs it here rather than show nothing. */
   private async claimLoop(relay: LiveRelay): Promise<void> {
-    const claimed = await relay.claim(this.key, this.settings.intervalMs * 3);
+    const claimed = await relay.claim(this.key, this.settings.intervalMs * CLAIM_TICKS);
     if (claimed === false) this.leaveLoop();
     else this.takeLoop(claimed === undefined ? "unavailable" : "ok");
   }
@@ -190,6 +206,13 @@ export class Topic {
     if (this.settings.relay) await this.settings.relay.publish(this.key, JSON.stringify(event));
   }
 
+  /** Catches up with the topic's stored latest, if its loop still confirms it and this instance missed it. */
+  private async reconcile(relay: LiveRelay): Promise<void> {
+    if (this.state.state !== "relaying") return;
+    const message = await relay.latest(this.key, this.settings.intervalMs * CLAIM_TICKS);
+    if (message) this.showRelayed(message);
+  }
+
   /** Shows what the fleet's loop published, unless this instance runs the loop itself. */
   private showRelayed(message: string): void {
     const event = parseRelayedEvent(message);
@@ -200,6 +223,7 @@ export class Topic {
     if (this.latest && isSameOrOlder(event.id, this.latest.event.id)) return;
     this.latest = { event, fingerprint };
     for (const subscriber of this.subscribers) {
+      if (isSameOrOlder(event.id, subscriber.seen)) continue;
       subscriber.pending = event;
       subscriber.wake?.();
     }

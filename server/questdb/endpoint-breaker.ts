@@ -22,7 +22,9 @@ import type { EmitQuestdbEvent } from "./events";
 /**
  * The breaker of one QuestDB endpoint: it counts connection failures only (5 in a row → open 30 s
  * → one probe); a successful health check may end its wait early (`release`); another instance of
- * the fleet may hold it open (`isolate`). Its state and open time are cockatiel's, read, not copied.
+ * the fleet may hold it open (`isolate`), and this instance's own successful health check ends that
+ * hold at once (`release` again): a peer's word never outweighs this instance's own link. Its state
+ * and open time are cockatiel's, read, not copied.
  */
 
 export interface EndpointBreakerOptions {
@@ -41,6 +43,10 @@ export interface EndpointBreaker {
   retryAt(): Date | null;
   /** The failure to throw while it is open: classified here, where it is raised. */
   openFailure(): ClassifiedError;
+  /**
+   * This instance's health check saw QuestDB answer. Open: the next call probes now (true). Held by
+   * the fleet: the hold ends, closed at once (false: nothing left to probe).
+   */
   release(): boolean;
   isolate(fleet: { cause: string; retryAt?: number; maxMs: number }): () => void;
 }
@@ -88,7 +94,7 @@ export function createEndpointBreaker(options: EndpointBreakerOptions): Endpoint
     },
   );
   // Another instance's word while it holds this breaker open; null while this instance decides.
-  let fleet: { cause: string; retryAt?: number } | null = null;
+  let fleet: FleetHold | null = null;
   breaker.onStateChange((circuit) => {
     const state = toBreakerState(circuit);
     if (circuit === CircuitState.Isolated)
@@ -113,6 +119,11 @@ export function createEndpointBreaker(options: EndpointBreakerOptions): Endpoint
         endpoint: options.endpoint,
       }),
     release() {
+      if (fleet) {
+        fleet.end();
+        emit({ type: "breaker_released", reason: "own health check succeeded" });
+        return false;
+      }
       if (breaker.state !== CircuitState.Open || !halfOpenDelay.current) return false;
       if (halfOpenDelay.current.duration === 0) return false;
       halfOpenDelay.current.release();
@@ -121,10 +132,21 @@ export function createEndpointBreaker(options: EndpointBreakerOptions): Endpoint
     },
     isolate(told) {
       if (fleet || breaker.state !== CircuitState.Closed) return () => undefined;
-      fleet = { cause: told.cause, retryAt: told.retryAt };
-      return isolateFor(breaker, told.maxMs, () => (fleet = null));
+      const hold: FleetHold = { cause: told.cause, retryAt: told.retryAt, end: () => undefined };
+      fleet = hold;
+      hold.end = isolateFor(breaker, told.maxMs, () => {
+        if (fleet === hold) fleet = null;
+      });
+      return hold.end;
     },
   };
+}
+
+/** The fleet's hold on this breaker: whose word, and the way to end it (once; later calls do nothing). */
+interface FleetHold {
+  cause: string;
+  retryAt?: number;
+  end: () => void;
 }
 
 /** Holds `breaker` open until the returned release is called, or for `maxMs` at most. */

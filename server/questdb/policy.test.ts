@@ -334,6 +334,20 @@ describe("the fleet's breaker", () => {
     expect(await settle(p.execute(OP, fn))).toEqual({ ok: true, value: "rows" });
   });
 
+  it("this instance's own successful health check ends the fleet's hold at once (issue 19, item 3)", async () => {
+    const { p, events } = policy();
+    const release = p.isolate({ cause: "connection refused (10.0.0.9:8812)", maxMs: 60_000 });
+    expect(p.breakerState()).toBe("open");
+    // Closed again, nothing to probe: the health check's own SELECT 1 was the proof.
+    expect(p.releaseBreaker()).toBe(false);
+    expect(p.breakerState()).toBe("closed");
+    expect(events).toContainEqual({ type: "breaker_released", reason: "own health check succeeded" });
+    expect(await settle(p.execute(OP, async () => "rows"))).toEqual({ ok: true, value: "rows" });
+    // The announcer's release, when it comes later, is a no-op.
+    release();
+    expect(p.breakerState()).toBe("closed");
+  });
+
   it("an isolation nobody releases ends by itself after maxMs (the announcer may have died)", async () => {
     const { p } = policy();
     p.isolate({ cause: "connection refused", maxMs: 5_000 });

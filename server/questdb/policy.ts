@@ -41,7 +41,10 @@ export interface QuestdbPolicy {
   operationState(operation: string): BreakerState;
   /** When the next probe may go through: the endpoint breaker's, else the operation's, while open. */
   retryAt(operation?: string): Date | null;
-  /** Health check saw QuestDB answer: let the next call probe now instead of after the full wait. */
+  /**
+   * Health check saw QuestDB answer: let the next call probe now instead of after the full wait
+   * (true), or, held open by the fleet, close at once (false: nothing to probe).
+   */
   releaseBreaker(): boolean;
   /**
    * Another instance of the fleet opened its breaker: fail fast here too until `release` is called
