@@ -60,4 +60,38 @@ describe("the browser never loses data it has", () => {
     const stale = degraded(["new"], T2);
     expect(keptAnswer(stale as never, ok(["old"], T1))).toBe(stale);
   });
+
+  describe("ordered by the server's version when both answers carry one", () => {
+    const v = <A extends Resilient<string[]>>(answer: A, version: number) => ({ ...answer, version }) as A;
+
+    it("an older version never replaces a newer one, though its time is later (a host whose clock runs ahead)", () => {
+      const shown = v(ok(["newer"], T1), 8);
+      expect(keptAnswer(shown as never, v(ok(["older"], T2), 7))).toBe(shown);
+      expect(keptAnswer(shown as never, v(degraded(["older"], T2), 7))).toMatchObject({
+        status: "degraded",
+        data: ["newer"],
+        cachedAt: T1,
+        version: 8,
+      });
+    });
+
+    it("a newer version replaces what is shown, though its time is earlier (a host whose clock runs behind)", () => {
+      const next = v(ok(["newer"], T1), 9);
+      expect(keptAnswer(v(ok(["older"], T2), 8) as never, next)).toBe(next);
+      const sameFetchNowStale = v(degraded(["same"], T1), 9);
+      expect(keptAnswer(next as never, sameFetchNowStale)).toBe(sameFetchNowStale);
+    });
+
+    it("the SSR answer and a topic's first event of the same fetch agree: nothing changes, no banner", () => {
+      const ssr = v(ok(["rows"], T2), 5);
+      const firstEvent = v(ok(["rows"], T2), 5);
+      expect(keptAnswer(ssr as never, firstEvent)).toBe(firstEvent);
+      expect(keptAnswer(ssr as never, v(ok(["rows"], T1), 4))).toBe(ssr);
+    });
+
+    it("falls back to the time when one of the two has no version (an older server)", () => {
+      expect(keptAnswer(v(ok(["new"], T2), 3) as never, ok(["old"], T1))).toMatchObject({ data: ["new"] });
+      expect(keptAnswer(ok(["old"], T1) as never, v(ok(["new"], T2), 1))).toMatchObject({ data: ["new"] });
+    });
+  });
 });

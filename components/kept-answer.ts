@@ -6,8 +6,9 @@ import type { PanelQuery } from "./ResilientPanel";
 
 /**
  * The browser never loses data it has. Behind a load balancer the next answer may come from an
- * instance with nothing cached (an `error`) or an older cache (an older `cachedAt`): neither may
- * replace rows already on screen. The panel keeps showing them, as cached data "as of" their time.
+ * instance with nothing cached (an `error`) or an older cache: neither may replace rows already on
+ * screen. The panel keeps showing them, as cached data "as of" their time. Which answer is older
+ * is decided by the server's `version` when both carry one (hosts' clocks may disagree), else by time.
  */
 
 type Shown<T> = Extract<Resilient<T>, { status: "ok" | "degraded" }>;
@@ -17,10 +18,16 @@ export function dataTime(answer: Shown<unknown>): number {
   return Date.parse(answer.status === "ok" ? answer.fetchedAt : answer.cachedAt);
 }
 
+/** Whether `next` holds older data than `kept`: by version when both have one, by time otherwise. */
+export function isOlder(next: Shown<unknown>, kept: Shown<unknown>): boolean {
+  if (next.version !== undefined && kept.version !== undefined) return next.version < kept.version;
+  return dataTime(next) < dataTime(kept);
+}
+
 /** What to show, given what is shown (`kept`) and what just arrived (`next`). */
 export function keptAnswer<T>(kept: Shown<T> | undefined, next: Resilient<T> | undefined): Resilient<T> | undefined {
   if (!next || !kept) return next;
-  if (next.status !== "error" && dataTime(next) >= dataTime(kept)) return next;
+  if (next.status !== "error" && !isOlder(next, kept)) return next;
   // An older success says nothing is wrong, only that it is late (a topic's first event, another
   // instance's answer): what is shown stays as it is, status included.
   if (next.status === "ok") return kept;
@@ -29,6 +36,7 @@ export function keptAnswer<T>(kept: Shown<T> | undefined, next: Resilient<T> | u
     status: "degraded",
     data: kept.data,
     cachedAt: new Date(dataTime(kept)).toISOString(),
+    ...(kept.version !== undefined ? { version: kept.version } : {}),
     reason: next.reason !== "query_failed" ? next.reason : "database_unavailable",
     message: next.message,
     cause: next.cause,

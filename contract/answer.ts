@@ -15,12 +15,18 @@ export type FailureReason = "database_unavailable" | "query_slow" | "busy" | "qu
 /** The reasons a cached answer may stand in for a fresh one. */
 export type DegradedReason = Exclude<FailureReason, "query_failed">;
 
+/**
+ * `version` (additive; absent from answers of older servers) orders answers for one procedure and
+ * input whatever the hosts' clocks say: the highest is the newest. The same fetch has the same
+ * version on every instance and in every event, so a browser compares versions, not times.
+ */
 export type Resilient<T> =
-  | { status: "ok"; data: T; fetchedAt: string }
+  | { status: "ok"; data: T; fetchedAt: string; version?: number }
   | {
       status: "degraded";
       data: T;
       cachedAt: string;
+      version?: number;
       reason: DegradedReason;
       message: string;
       /** The failure in words without the operation, e.g. "connection refused (127.0.0.1:8812)". */

@@ -132,4 +132,20 @@ describe("the composition root (the QuestDB service)", () => {
     await Promise.all(streams.map((stream) => stream.return(undefined)));
     await service.close();
   });
+
+  it("a restarted instance with nothing on disk still versions its answers above the ones it gave before", async () => {
+    // A browser keeps the highest version it was shown and ignores lower ones: a restart that
+    // counted from 1 again would pin the page on old rows called fresh.
+    const first = setup();
+    const before = await first.service.run(sessions);
+    await first.service.close();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const second = setup();
+    const after = await second.service.run(sessions);
+    await second.service.close();
+    expect(before.status).toBe("ok");
+    expect(after.status).toBe("ok");
+    if (before.status !== "ok" || after.status !== "ok") return;
+    expect(after.version).toBeGreaterThan(before.version!);
+  });
 });

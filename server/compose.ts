@@ -192,6 +192,7 @@ function buildQuestdbLayer(
     shared: fleet?.answers,
     freshForMs,
     now: deps.now,
+    firstVersion: Date.now() * 1000,
     log: (event, fields) => logEvent(log, event === "store.write_recovered" ? "info" : "warn", event, fields),
   });
   const run = createResilientQuery({

@@ -1,6 +1,7 @@
 import { env, exitOnInvalidEnv, requireAuthModeChosen } from "./env";
 import { logEvent, logger } from "./observability/logger";
 import { questdbService } from "./compose";
+import { DataDirLockedError } from "./last-known-good/data-dir-lock";
 
 /**
  * Server start-up (Node.js runtime only): validate the configuration — a bad value or an unchosen
@@ -15,5 +16,12 @@ export function startServer(): void {
       error: reason instanceof Error ? reason.message || reason.name : String(reason) || "unknown reason",
     });
   });
-  questdbService(env);
+  try {
+    questdbService(env);
+  } catch (error) {
+    // Another process holds DASHBOARD_DATA_DIR: one line naming the directory and the holder, then stop.
+    if (!(error instanceof DataDirLockedError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }

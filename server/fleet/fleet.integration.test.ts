@@ -5,6 +5,7 @@ import { findFreePort } from "@/harness/questdb-process";
 import { startRedis, type RedisProcess } from "@/harness/redis-process";
 import { createFleet, type Fleet } from "./fleet";
 import { createFleetRedis, type FleetRedis } from "./redis-connection";
+import { createLastKnownGood, type LastKnownGood } from "@/server/last-known-good/last-known-good";
 import { createSharedAnswers, type SharedAnswers } from "@/server/last-known-good/shared-answers";
 import { createSharedBreaker, type BreakerAnnouncement, type SharedBreaker } from "./shared-breaker";
 
@@ -103,41 +104,165 @@ describe("shared answers", () => {
     await a.conn.run((r) => r.flushall());
   });
 
-  it("keeps the newest answer: an older or equal fetchedAt never overwrites it", async () => {
-    await a.answers.put("sessions:{}", { rows: ["newer"] }, 200);
-    await b.answers.put("sessions:{}", { rows: ["older"] }, 100);
-    expect(await b.answers.get("sessions:{}")).toEqual({ value: { rows: ["newer"] }, fetchedAt: 200 });
+  it("keeps the highest version: a lower or equal one never overwrites it, whatever its time", async () => {
+    await a.answers.put("sessions:{}", { rows: ["newer"] }, 2, Date.now());
+    expect(await b.answers.put("sessions:{}", { rows: ["older"] }, 1, Date.now())).toBe(false);
+    expect(await b.answers.get("sessions:{}")).toMatchObject({ value: { rows: ["newer"] }, version: 2 });
 
-    await b.answers.put("sessions:{}", { rows: ["same time, other instance"] }, 200);
-    expect(await a.answers.get("sessions:{}")).toEqual({ value: { rows: ["newer"] }, fetchedAt: 200 });
+    expect(await b.answers.put("sessions:{}", { rows: ["same version, other instance"] }, 2, Date.now())).toBe(false);
+    expect(await a.answers.get("sessions:{}")).toMatchObject({ value: { rows: ["newer"] }, version: 2 });
 
-    await b.answers.put("sessions:{}", { rows: ["newest"] }, 300);
-    expect(await a.answers.get("sessions:{}")).toEqual({ value: { rows: ["newest"] }, fetchedAt: 300 });
+    expect(await b.answers.put("sessions:{}", { rows: ["newest"] }, 3, Date.now())).toBe(true);
+    expect(await a.answers.get("sessions:{}")).toMatchObject({ value: { rows: ["newest"] }, version: 3 });
   });
 
-  it("stores answers with the TTL, and knows nothing of keys never put", async () => {
-    await a.answers.put("candles:{}", [1, 2, 3], 1_000);
+  it("gives an answer's age by Redis's clock, stores it with the TTL, and knows nothing of keys never put", async () => {
+    await a.answers.put("candles:{}", [1, 2, 3], 1, Date.now());
+    await sleep(200);
+    const read = await b.answers.get("candles:{}");
+    expect(read?.ageMs).toBeGreaterThanOrEqual(190);
+    expect(read?.ageMs).toBeLessThan(1_000);
     const pttl = await a.conn.run((r) => r.pttl("test:answer:candles:{}"));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(60_000);
     expect(await b.answers.get("never-put")).toBeUndefined();
   });
 
-  it("lets one instance at a time claim a key, until it releases or the lock expires", async () => {
-    expect(await a.answers.claim("k", 10_000)).toBe(true);
-    expect(await b.answers.claim("k", 10_000)).toBe(false);
-    await a.answers.release("k");
-    expect(await b.answers.claim("k", 10_000)).toBe(true);
+  it("lets one instance at a time claim a key, each claim with a higher version, until released or expired", async () => {
+    const first = await a.answers.claim("k", 10_000, 0);
+    expect(first).toEqual({ state: "granted", version: 1 });
+    expect(await b.answers.claim("k", 10_000, 0)).toEqual({ state: "held" });
+    await a.answers.release("k", 1);
+    // Above the caller's floor (the highest version it has seen).
+    expect(await b.answers.claim("k", 10_000, 41)).toEqual({ state: "granted", version: 42 });
 
-    // A's release of B's lock does nothing.
-    await a.answers.release("k");
-    expect(await a.conn.run((r) => r.get("test:lock:k"))).toBe("b");
-    expect(await a.answers.claim("k", 10_000)).toBe(false);
+    // A's release of B's claim does nothing.
+    await a.answers.release("k", 1);
+    expect(await a.conn.run((r) => r.get("test:lock:k"))).toBe("b:42");
+    expect(await a.answers.claim("k", 10_000, 0)).toEqual({ state: "held" });
 
-    expect(await a.answers.claim("short", 200)).toBe(true);
-    expect(await b.answers.claim("short", 200)).toBe(false);
+    expect((await a.answers.claim("short", 200, 0)).state).toBe("granted");
+    expect((await b.answers.claim("short", 200, 0)).state).toBe("held");
     await sleep(300);
-    expect(await b.answers.claim("short", 200)).toBe(true);
+    expect(await b.answers.claim("short", 200, 0)).toEqual({ state: "granted", version: 2 });
+  });
+
+  it("a claim renewed by its holder outlives its TTL; renewed by another, it does not", async () => {
+    const claim = await a.answers.claim("r", 200, 0);
+    expect(claim).toEqual({ state: "granted", version: 1 });
+    for (let i = 0; i < 4; i++) {
+      await sleep(100);
+      expect(await a.answers.renew("r", 1, 200)).toBe(true);
+      expect(await b.answers.renew("r", 1, 200)).toBe(false);
+    }
+    expect((await b.answers.claim("r", 200, 0)).state).toBe("held");
+  });
+
+  it("a publish stored over an answer of another format replaces it", async () => {
+    await a.conn.run((r) => r.hset("test:answer:old", "fetchedAt", "1700000000000", "value", '"old"'));
+    expect(await a.answers.put("old", "new", 1, Date.now())).toBe(true);
+    expect(await a.answers.get("old")).toMatchObject({ value: "new", version: 1 });
+    expect(await a.conn.run((r) => r.hget("test:answer:old", "fetchedAt"))).not.toBe("1700000000000");
+  });
+});
+
+describe("last-known-good across instances: one authority orders, each ages by Redis's clock", () => {
+  const redis = redisForBlock();
+  /** An instance's last-known-good over the real Redis, with a clock of its own and a count of its own queries. */
+  function lkgInstance(id: string, skewMs = 0): { kept: LastKnownGood; now: () => number; logged: string[] } {
+    const logged: string[] = [];
+    const conn = createFleetRedis({ url: redis().url, instanceId: id, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+    opened.push(conn);
+    const now = () => Date.now() + skewMs;
+    const shared = createSharedAnswers(conn, { ttlMs: 60_000, prefix: "test:", log: (event) => logged.push(event) });
+    return {
+      kept: createLastKnownGood({ maxBytes: 1_000_000, dataDir: null, shared, freshForMs: 1_000, now }),
+      now,
+      logged,
+    };
+  }
+  const answer =
+    (value: string, now: () => number, delayMs = 0, count?: string[]) =>
+    async () => {
+      count?.push(value);
+      await sleep(delayMs);
+      return { value, fetchedAt: now() };
+    };
+
+  beforeEach(async () => {
+    const admin = instance(redis().url, "admin");
+    await ready(admin);
+    await admin.conn.run((r) => r.flushall());
+  });
+
+  it("a slow query keeps its claim: another instance waits for its answer instead of querying too", async () => {
+    const [a, b] = [lkgInstance("a"), lkgInstance("b")];
+    const queries: string[] = [];
+    const slow = a.kept.fetch("k", answer("from a", a.now, 1_800, queries));
+    await sleep(100);
+    const fromB = await b.kept.fetch("k", answer("from b", b.now, 0, queries));
+    await slow;
+    expect(queries).toEqual(["from a"]);
+    expect(fromB.value).toBe("from a");
+  });
+
+  it("a slow query whose claim lapsed never overwrites the newer claimant's answer, though it finishes last", async () => {
+    const [a, b, reader] = [lkgInstance("a"), lkgInstance("b"), lkgInstance("reader")];
+    const slow = a.kept.fetch("k", answer("older rows", a.now, 600));
+    await sleep(100);
+    await instance(redis().url, "admin").conn.run((r) => r.del("test:lock:k")); // A's process stalled: its claim lapsed
+    await b.kept.fetch("k", answer("newer rows", b.now));
+    await slow;
+    expect((await reader.kept.read("k", 1_000))?.value).toBe("newer rows");
+    expect(a.kept.peek("k")?.value).toBe("newer rows");
+  });
+
+  it("an instance 60 s ahead: its answer is reused for the reuse window by Redis's clock, not for 60 s", async () => {
+    const [ahead, b] = [lkgInstance("ahead", 60_000), lkgInstance("b")];
+    const queries: string[] = [];
+    await ahead.kept.fetch("k", answer("from ahead", ahead.now));
+    expect((await b.kept.fetch("k", answer("from b", b.now, 0, queries))).value).toBe("from ahead");
+    expect(queries).toEqual([]);
+    await sleep(1_100);
+    expect((await b.kept.fetch("k", answer("from b", b.now, 0, queries))).value).toBe("from b");
+    expect(queries).toEqual(["from b"]);
+  });
+
+  it("an instance 60 s behind reads the fleet's answer as of its age, never stamped in its future", async () => {
+    const [a, behind] = [lkgInstance("a"), lkgInstance("behind", -60_000)];
+    await a.kept.fetch("k", answer("from a", a.now));
+    await sleep(300);
+    const read = await behind.kept.read<string>("k", 1_000);
+    expect(read?.value).toBe("from a");
+    expect(read!.fetchedAt).toBeLessThanOrEqual(behind.now() - 250);
+    expect(read!.fetchedAt).toBeGreaterThan(behind.now() - 1_000);
+  });
+
+  it("a live loop's shorter window holds through the fleet: an answer older than the call's window is not reused", async () => {
+    const [a, b] = [lkgInstance("a"), lkgInstance("b")];
+    const queries: string[] = [];
+    await a.kept.fetch("k", answer("from a", a.now));
+    await sleep(700);
+    const options = { viaFleet: true, freshForMs: 500 };
+    expect((await b.kept.fetch("k", answer("from b", b.now, 0, queries), options)).value).toBe("from b");
+    expect(queries).toEqual(["from b"]);
+  });
+
+  it("an entry in another format is skipped and logged once per key, never thrown", async () => {
+    const admin = instance(redis().url, "admin");
+    await ready(admin);
+    await admin.conn.run((r) => r.hset("test:answer:bad", "fetchedAt", "not a number", "value", '"x"'));
+    await admin.conn.run((r) => r.hset("test:answer:bad2", "version", "abc", "publishedAt", "1", "value", '"x"'));
+    await admin.conn.run((r) =>
+      r.hset("test:answer:bad3", "version", "3", "publishedAt", "1", "value", '"x"', "fetchedAt", "soon"),
+    );
+    const b = lkgInstance("b");
+    for (let i = 0; i < 3; i++) {
+      expect(await b.kept.read("bad", 1_000)).toBeUndefined();
+      expect(await b.kept.read("bad2", 1_000)).toBeUndefined();
+      expect(await b.kept.read("bad3", 1_000)).toBeUndefined();
+    }
+    expect(b.logged.filter((event) => event === "fleet.answer_invalid")).toHaveLength(3);
   });
 });
 
@@ -203,9 +328,10 @@ describe("when Redis fails", () => {
   async function everyCall(i: Instance) {
     return {
       get: await timed(() => i.answers.get("k")),
-      put: await timed(() => i.answers.put("k", { rows: [] }, Date.now())),
-      claim: await timed(() => i.answers.claim("k", 5_000)),
-      release: await timed(() => i.answers.release("k")),
+      put: await timed(() => i.answers.put("k", { rows: [] }, 1, Date.now())),
+      claim: await timed(() => i.answers.claim("k", 5_000, 0)),
+      renew: await timed(() => i.answers.renew("k", 1, 5_000)),
+      release: await timed(() => i.answers.release("k", 1)),
       announce: await timed(() => i.breaker.announce("open", { cause: "test" })),
       claimProbe: await timed(() => i.breaker.claimProbe(5_000)),
       current: await timed(() => i.breaker.current()),
@@ -214,7 +340,7 @@ describe("when Redis fails", () => {
 
   function expectLocalAnswers(calls: Awaited<ReturnType<typeof everyCall>>) {
     expect(calls.get.result).toBeUndefined();
-    expect(calls.claim.result).toBe(true);
+    expect(calls.claim.result).toEqual({ state: "unavailable" });
     expect(calls.claimProbe.result).toBe(true);
     expect(calls.current.result).toBeUndefined();
     const slowest = Math.max(...Object.values(calls).map((c) => c.ms));
@@ -300,8 +426,8 @@ describe("createFleet", () => {
     try {
       fleet = createFleet({ url: redis.url, instanceId: "a" });
       await eventually(() => fleet?.status() === "ok", { timeoutMs: 10_000, intervalMs: 20, what: "status ok" });
-      await fleet!.answers.put("k", "v", 1);
-      expect(await fleet!.answers.get("k")).toEqual({ value: "v", fetchedAt: 1 });
+      await fleet!.answers.put("k", "v", 1, Date.now());
+      expect(await fleet!.answers.get("k")).toMatchObject({ value: "v", version: 1 });
       await fleet!.breaker.announce("open");
       expect(await fleet!.breaker.current()).toMatchObject({ state: "open", from: "a" });
     } finally {

@@ -43,7 +43,11 @@ export function createFleet(options: FleetOptions): Fleet | null {
   const prefix = options.prefix ?? FLEET_DEFAULTS.prefix;
   const conn = createFleetRedis({ ...options.redis, url, instanceId: options.instanceId, log: options.log });
   return {
-    answers: createSharedAnswers(conn, { prefix, ttlMs: options.answerTtlMs ?? FLEET_DEFAULTS.answerTtlMs }),
+    answers: createSharedAnswers(conn, {
+      prefix,
+      ttlMs: options.answerTtlMs ?? FLEET_DEFAULTS.answerTtlMs,
+      log: options.log,
+    }),
     breaker: createSharedBreaker(conn, { prefix, channel: `${prefix}breaker:announcements` }),
     live: createLiveRelay(conn, { prefix }),
     status: conn.status,

@@ -1,6 +1,7 @@
 /**
  * Last-known-good answers, keyed by procedure and input, each with the time it was fetched
- * (`degraded` answers carry it as `cachedAt`), bounded in bytes.
+ * (`degraded` answers carry it as `cachedAt`) and its version (which of two answers is newer),
+ * bounded in bytes.
  *
  * Why two segments (a segmented LRU): the answers worth keeping are the ones viewers ask for
  * again and again — the dashboard's own panels poll every few seconds. An entry starts on
@@ -11,7 +12,10 @@
 
 export interface CachedValue<T> {
   value: T;
+  /** Epoch ms on this instance's clock: the age of the answer, and its "as of" time. */
   fetchedAt: number;
+  /** Orders answers for one key, whatever the clocks say: the highest is the newest. */
+  version: number;
 }
 
 interface Entry extends CachedValue<unknown> {
@@ -25,16 +29,19 @@ export interface CacheOptions {
   protectedShare?: number;
 }
 
+/** Per-entry bookkeeping, so even empty answers count. */
+const ENTRY_OVERHEAD_BYTES = 64;
+
 /**
- * About how many bytes a value holds in memory: a sample row's JSON size times the row count,
- * times two (UTF-16 strings, object overhead). Cheap enough for every fetch: one row is measured.
+ * The answer's serialized size (UTF-8 bytes of its JSON), measured whole: rows differ in size, so
+ * one sample row can be hundreds of times off. The disk store is bounded by the same measure.
  */
-export function estimateBytes(value: unknown): number {
-  if (Array.isArray(value)) {
-    if (value.length === 0) return 64;
-    return 64 + value.length * 2 * (JSON.stringify(value[0])?.length ?? 16);
+export function measureBytes(value: unknown): number {
+  try {
+    return ENTRY_OVERHEAD_BYTES + Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
+  } catch {
+    return ENTRY_OVERHEAD_BYTES; // what JSON cannot hold (BigInt, cycles) is never written or shared either
   }
-  return 64 + 2 * (JSON.stringify(value)?.length ?? 16);
 }
 
 export class LastKnownGoodCache {
@@ -59,24 +66,25 @@ export class LastKnownGoodCache {
     if (!entry) return undefined;
     this.remove(key, entry);
     this.insert(key, { ...entry, segment: "protected" });
-    return { value: entry.value as T, fetchedAt: entry.fetchedAt };
+    return { value: entry.value as T, fetchedAt: entry.fetchedAt, version: entry.version };
   }
 
   /** Reads without counting a use (the layer's own second look within one call). */
   peek<T>(key: string): CachedValue<T> | undefined {
     const entry = this.protectedEntries.get(key) ?? this.probation.get(key);
-    return entry ? { value: entry.value as T, fetchedAt: entry.fetchedAt } : undefined;
+    return entry ? { value: entry.value as T, fetchedAt: entry.fetchedAt, version: entry.version } : undefined;
   }
 
-  /** Keeps the answer unless a newer one is kept already or it is too large; true when kept. */
-  set<T>(key: string, value: T, fetchedAt: number, bytes = estimateBytes(value)): boolean {
+  /** Keeps the answer unless a higher version is kept already or it is too large; true when kept. */
+  set<T>(key: string, answer: CachedValue<T>, bytes = measureBytes(answer.value)): boolean {
     const current = this.protectedEntries.get(key) ?? this.probation.get(key);
     // A slow attempt that finishes after a newer one must not overwrite fresher data.
-    if (current && current.fetchedAt > fetchedAt) return false;
+    if (current && current.version > answer.version) return false;
     if (current) this.remove(key, current);
     // One answer larger than what probation may hold would evict everything else: not kept.
     if (bytes > this.maxBytes - this.maxProtectedBytes && !current) return false;
-    this.insert(key, { value, fetchedAt, bytes, segment: current?.segment ?? "probation" });
+    const { value, fetchedAt, version } = answer;
+    this.insert(key, { value, fetchedAt, version, bytes, segment: current?.segment ?? "probation" });
     return true;
   }
 

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SNAPSHOT_FILE, SnapshotStore, type SnapshotStoreOptions } from "./snapshot-store";
+import { LEGACY_SNAPSHOT_FILE, SNAPSHOT_FILE, SnapshotStore, type SnapshotStoreOptions } from "./snapshot-store";
 
 // Captured before any test fakes the timers: real waits let real file I/O finish.
 const realSetTimeout = globalThis.setTimeout;
@@ -32,6 +32,7 @@ function storeIn(options: Partial<SnapshotStoreOptions> = {}): SnapshotStore {
 }
 
 const snapshotFile = () => path.join(dir, SNAPSHOT_FILE);
+const legacyFile = () => path.join(dir, LEGACY_SNAPSHOT_FILE);
 const filesInDir = () => readdirSync(dir).sort();
 const eventsNamed = (name: string) => events.filter((e) => e.event === name);
 
@@ -67,25 +68,29 @@ describe("round trip", () => {
       key: 'sessions.active:{"limit":50}',
       value: sessions,
       fetchedAt: 1_700_000_000_123,
+      version: 0,
     });
     expect(loaded).toContainEqual({
       key: "market.candles:x",
       value: { nested: [1, "two", null] },
       fetchedAt: 1_700_000_000_456,
+      version: 0,
     });
     expect(events).toEqual([]);
   });
 
-  it("writes the documented format", async () => {
+  it("writes the documented format: a header, then one line per entry", async () => {
     const store = storeIn();
     store.record("k", { a: 1 }, 42);
+    store.record("v", "x", 43, 7);
     await store.flush();
-    const saved = JSON.parse(readFileSync(snapshotFile(), "utf8"));
-    expect(saved).toEqual({
-      version: 1,
-      savedAt: expect.any(Number),
-      entries: [{ key: "k", fetchedAt: 42, value: { a: 1 } }],
-    });
+    const lines = readFileSync(snapshotFile(), "utf8").split("\n");
+    expect(lines.map((line) => (line ? JSON.parse(line) : line))).toEqual([
+      { format: "last-known-good-log", version: 2 },
+      { op: "put", key: "k", fetchedAt: 42, version: 0, value: { a: 1 } },
+      { op: "put", key: "v", fetchedAt: 43, version: 7, value: "x" },
+      "",
+    ]);
   });
 
   it("keeps what it loaded when it writes again, so an answer not asked for since the restart survives", async () => {
@@ -119,7 +124,7 @@ describe("write-behind", () => {
     await vi.advanceTimersByTimeAsync(1);
     await store.flush(); // waits for the write the timer started
     expect(store.writes).toBe(1);
-    expect(storeIn().load()).toEqual([{ key: "k", value: 1, fetchedAt: 1 }]);
+    expect(storeIn().load()).toEqual([{ key: "k", value: 1, fetchedAt: 1, version: 0 }]);
   });
 
   it("coalesces many records within the delay into one write", async () => {
@@ -133,7 +138,7 @@ describe("write-behind", () => {
     expect(store.writes).toBe(1);
     const loaded = storeIn().load();
     expect(loaded).toHaveLength(10);
-    expect(loaded).toContainEqual({ key: "k3", value: 93, fetchedAt: 93 });
+    expect(loaded).toContainEqual({ key: "k3", value: 93, fetchedAt: 93, version: 0 });
   });
 
   it("still writes every delay under steady traffic (the timer is not pushed back by each record)", async () => {
@@ -174,7 +179,7 @@ describe("newer wins", () => {
     store.record("k", "newer", 200);
     store.record("k", "older", 100);
     await store.flush();
-    expect(storeIn().load()).toEqual([{ key: "k", value: "newer", fetchedAt: 200 }]);
+    expect(storeIn().load()).toEqual([{ key: "k", value: "newer", fetchedAt: 200, version: 0 }]);
   });
 
   it("ignores an answer older than the one loaded from disk", async () => {
@@ -184,7 +189,7 @@ describe("newer wins", () => {
     second.record("k", "late-and-older", 100);
     second.record("other", "x", 300);
     await second.close();
-    expect(storeIn().load()).toContainEqual({ key: "k", value: "saved", fetchedAt: 200 });
+    expect(storeIn().load()).toContainEqual({ key: "k", value: "saved", fetchedAt: 200, version: 0 });
   });
 });
 
@@ -211,7 +216,7 @@ describe("bounded by maxBytes", () => {
     store.record("small-old", "a", 1);
     store.record("huge-new", "y".repeat(1000), 2);
     await store.flush();
-    expect(storeIn({ maxBytes: 400 }).load()).toEqual([{ key: "small-old", value: "a", fetchedAt: 1 }]);
+    expect(storeIn({ maxBytes: 400 }).load()).toEqual([{ key: "small-old", value: "a", fetchedAt: 1, version: 0 }]);
   });
 
   it("counts bytes, not characters, for non-ASCII text", async () => {
@@ -238,65 +243,66 @@ describe("atomic writes", () => {
   it("ignores a half-written temporary file left by a crash before its rename", async () => {
     await savedSnapshot();
     writeFileSync(path.join(dir, `${SNAPSHOT_FILE}.tmp-99999`), '{"version":1,"savedAt":5,"entries":[{"key":"k","fetc');
-    expect(storeIn().load()).toEqual([{ key: "k", value: "good", fetchedAt: 1 }]);
+    expect(storeIn().load()).toEqual([{ key: "k", value: "good", fetchedAt: 1, version: 0 }]);
     expect(events).toEqual([]);
   });
 
-  it("keeps the previous snapshot valid when a write fails before its rename", async () => {
+  it("names its temporary files uniquely: another process's (by pid, as pid 1 in every container) is no obstacle", async () => {
     const store = await savedSnapshot();
-    // A directory where the temporary file should go: opening it for writing fails.
+    // Today's code named its temporary file by pid: a directory there made every write fail.
     mkdirSync(`${snapshotFile()}.tmp-${process.pid}`);
-    store.record("k", "never-saved", 2);
-    await store.flush();
-    expect(eventsNamed("store.write_failed")).toHaveLength(1);
-    expect(storeIn().load()).toEqual([{ key: "k", value: "good", fetchedAt: 1 }]);
+    store.record("other", "saved", 2);
+    await store.close();
+    expect(eventsNamed("store.write_failed")).toEqual([]);
+    expect(storeIn().load()).toContainEqual({ key: "other", value: "saved", fetchedAt: 2, version: 0 });
   });
 });
 
 // Root reads a file whatever its mode: the permission case only means something for other users.
-// Root reads a file whatever its mode: the permission case only means something for other users.
 const asRoot = process.getuid?.() === 0;
 
 /** The file was reported once, moved aside (content kept for a post-mortem), and nothing loaded. */
-function expectSetAside(loaded: unknown, original: string | null) {
+function expectSetAside(loaded: unknown, original: string | null, file = legacyFile()) {
   expect(loaded).toEqual([]);
   const reports = eventsNamed("store.unreadable");
   expect(reports).toHaveLength(1);
-  expect(reports[0]?.fields.file).toBe(snapshotFile());
+  expect(reports[0]?.fields.file).toBe(file);
   expect(String(reports[0]?.fields.error).trim()).not.toBe("");
-  expect(existsSync(snapshotFile())).toBe(false);
-  const aside = filesInDir().filter((f) => f.startsWith(`${SNAPSHOT_FILE}.corrupt-`));
+  expect(existsSync(file)).toBe(false);
+  const aside = filesInDir().filter((f) => f.startsWith(`${path.basename(file)}.corrupt-`));
   expect(aside).toHaveLength(1);
   expect(reports[0]?.fields.movedTo).toBe(path.join(dir, aside[0] as string));
   if (original !== null) expect(readFileSync(path.join(dir, aside[0] as string), "utf8")).toBe(original);
 }
 
-describe("an unusable snapshot", () => {
+describe("an unusable single-file snapshot (the format of earlier versions)", () => {
   it.each([
     ["garbage", "\u0000\u0001not json at all"],
     ["truncated JSON", '{"version":1,"savedAt":1,"entries":[{"key":"k"'],
     ["an empty file", ""],
     ["JSON of the wrong shape", '{"hello":"world"}'],
     ["a JSON array", "[1,2,3]"],
-    ["another version", '{"version":2,"savedAt":1,"entries":[]}'],
     ["entries not a list", '{"version":1,"savedAt":1,"entries":{}}'],
-    ["an entry without fetchedAt", '{"version":1,"savedAt":1,"entries":[{"key":"k","value":1}]}'],
-    ["an entry without value", '{"version":1,"savedAt":1,"entries":[{"key":"k","fetchedAt":1}]}'],
   ])("%s: reported once, loaded as empty, moved aside", (_name, content) => {
-    writeFileSync(snapshotFile(), content);
+    writeFileSync(legacyFile(), content);
     const store = storeIn();
     expectSetAside(store.load(), content);
   });
 
   it("a directory in place of the file: reported once, loaded as empty, moved aside", () => {
-    mkdirSync(snapshotFile());
+    mkdirSync(legacyFile());
     expectSetAside(storeIn().load(), null);
     expect(eventsNamed("store.unreadable")[0]?.fields.error).toMatch(/EISDIR|directory/i);
   });
 
+  it("a directory in place of the log: reported once, loaded as empty, moved aside", () => {
+    mkdirSync(snapshotFile());
+    expectSetAside(storeIn().load(), null, snapshotFile());
+  });
+
   it.skipIf(asRoot)("a file it may not read: reported once, loaded as empty, moved aside", () => {
-    writeFileSync(snapshotFile(), '{"version":1,"savedAt":1,"entries":[]}');
-    chmodSync(snapshotFile(), 0o000);
+    writeFileSync(legacyFile(), '{"version":1,"savedAt":1,"entries":[]}');
+    chmodSync(legacyFile(), 0o000);
     expectSetAside(storeIn().load(), null);
     expect(eventsNamed("store.unreadable")[0]?.fields.error).toMatch(/EACCES|permission/i);
   });
@@ -304,14 +310,14 @@ describe("an unusable snapshot", () => {
 
 describe("after an unusable snapshot", () => {
   it("is not read again at the next start, and a new snapshot replaces it", async () => {
-    writeFileSync(snapshotFile(), "garbage");
+    writeFileSync(legacyFile(), "garbage");
     const store = storeIn();
     store.load();
     store.record("k", "fresh", 5);
     await store.close();
 
     events = [];
-    expect(storeIn().load()).toEqual([{ key: "k", value: "fresh", fetchedAt: 5 }]);
+    expect(storeIn().load()).toEqual([{ key: "k", value: "fresh", fetchedAt: 5, version: 0 }]);
     expect(events).toEqual([]);
   });
 
@@ -349,7 +355,7 @@ describe("a failing write", () => {
     mkdirSync(dir);
     await store.flush(); // still dirty from the failed write: tries again without a new record
     expect(eventsNamed("store.write_recovered")).toHaveLength(1);
-    expect(storeIn().load()).toEqual([{ key: "k", value: 3, fetchedAt: 3 }]);
+    expect(storeIn().load()).toEqual([{ key: "k", value: 3, fetchedAt: 3, version: 0 }]);
   });
 
   it("creates the data directory on the first write", async () => {
@@ -373,6 +379,169 @@ describe("a failing write", () => {
         fields: expect.objectContaining({ key: "bad", error: expect.any(String) }),
       },
     ]);
-    expect(storeIn().load()).toEqual([{ key: "good", value: "ok", fetchedAt: 1 }]);
+    expect(storeIn().load()).toEqual([{ key: "good", value: "ok", fetchedAt: 1, version: 0 }]);
+  });
+});
+
+describe("writes follow the change, not the size", () => {
+  const big = (i: number) => Array.from({ length: 200 }, (_, row) => ({ row, symbol: `S${i}`, price: 100 + row }));
+
+  async function storeOf100BigEntries(): Promise<{ store: SnapshotStore; size: number }> {
+    const store = storeIn({ maxBytes: 64 * 1024 * 1024 });
+    for (let i = 0; i < 100; i++) store.record(`k${i}`, big(i), 1_000 + i);
+    await store.flush();
+    return { store, size: statSync(snapshotFile()).size };
+  }
+
+  it("writes about one entry's bytes when one entry changes, not the whole store", async () => {
+    const { store, size } = await storeOf100BigEntries();
+    const changed = big(7);
+    changed[199] = { row: 199, symbol: "S7", price: 1 }; // a one-field change
+    store.record("k7", changed, 5_000);
+    await store.flush();
+    const written = statSync(snapshotFile()).size - size;
+    // Today's code rewrote the whole snapshot: `written` was 0 (same size), the file replaced whole.
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(size / 50);
+    expect(storeIn().load()).toContainEqual({ key: "k7", value: changed, fetchedAt: 5_000, version: 0 });
+  });
+
+  it("writes only the new stamp when an answer is fetched again unchanged", async () => {
+    const { store, size } = await storeOf100BigEntries();
+    store.record("k3", big(3), 9_000);
+    await store.flush();
+    expect(statSync(snapshotFile()).size - size).toBeLessThan(100);
+    expect(storeIn().load()).toContainEqual({ key: "k3", value: big(3), fetchedAt: 9_000, version: 0 });
+  });
+
+  it("compacts the log once it is a few times the live entries, keeping every entry's last answer", async () => {
+    const store = storeIn({ maxBytes: 64 * 1024 * 1024 });
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 10; i++) store.record(`k${i}`, big(round * 10 + i), round * 10 + i);
+      await store.flush();
+    }
+    const live = Buffer.byteLength(JSON.stringify(big(0))) * 10;
+    expect(statSync(snapshotFile()).size).toBeLessThan(Math.max(4 * live, 300 * 1024));
+    const loaded = storeIn().load();
+    expect(loaded).toHaveLength(10);
+    expect(loaded).toContainEqual({ key: "k9", value: big(399), fetchedAt: 399, version: 0 });
+  });
+});
+
+describe("versions", () => {
+  it("keeps the version beside fetchedAt, and orders by it before the stamp", async () => {
+    const store = storeIn();
+    store.record("k", "v5", 100, 5);
+    store.record("k", "v4 with a later stamp", 200, 4);
+    await store.close();
+    expect(storeIn().load()).toEqual([{ key: "k", value: "v5", fetchedAt: 100, version: 5 }]);
+  });
+});
+
+describe("only what the memory cache keeps", () => {
+  it("forgets an entry, also on disk", async () => {
+    const store = storeIn();
+    store.record("a", 1, 1);
+    store.record("b", 2, 2);
+    await store.flush();
+    store.forget("a");
+    await store.close();
+    expect(storeIn().load()).toEqual([{ key: "b", value: 2, fetchedAt: 2, version: 0 }]);
+  });
+
+  it("forgets, at the next write, every entry `retain` no longer wants", async () => {
+    const cache = new Set(["a", "b", "c"]);
+    const store = storeIn({ retain: (key) => cache.has(key) });
+    for (const key of cache) store.record(key, key, 1);
+    await store.flush();
+    cache.delete("a"); // evicted by the cache
+    cache.add("d");
+    store.record("d", "d", 2);
+    await store.close();
+    expect(
+      storeIn()
+        .load()
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(["b", "c", "d"]);
+  });
+});
+
+describe("a bad entry costs that entry, never the others", () => {
+  const v1 = (entries: unknown[]) => JSON.stringify({ version: 1, savedAt: 1, entries });
+
+  it("reads a snapshot in the single-file format of the previous version, and keeps it for a rollback", async () => {
+    // As the code before the log wrote it (server/last-known-good/snapshot-store.ts at c301084).
+    const today = v1([
+      { key: "sessions.active:{}", fetchedAt: 1_700_000_000_000, value: [{ sessionId: "s-1" }] },
+      { key: "market.candles:x", fetchedAt: 1_700_000_000_500, value: { rows: [1, 2] } },
+    ]);
+    writeFileSync(legacyFile(), today);
+    const store = storeIn();
+    expect(store.load()).toEqual([
+      { key: "sessions.active:{}", value: [{ sessionId: "s-1" }], fetchedAt: 1_700_000_000_000, version: 0 },
+      { key: "market.candles:x", value: { rows: [1, 2] }, fetchedAt: 1_700_000_000_500, version: 0 },
+    ]);
+    await store.close();
+    expect(readFileSync(legacyFile(), "utf8")).toBe(today);
+    expect(storeIn().load()).toHaveLength(2);
+    expect(events).toEqual([]);
+  });
+
+  it.each([
+    ["fetchedAt: null", { key: "bad", fetchedAt: null, value: 1 }],
+    ["fetchedAt a string", { key: "bad", fetchedAt: "yesterday", value: 1 }],
+    ["no value", { key: "bad", fetchedAt: 1 }],
+    ["no key", { fetchedAt: 1, value: 1 }],
+    ["not an object", "x"],
+  ])("single-file snapshot with an entry whose %s: skipped, reported once, the good ones loaded", (_n, bad) => {
+    writeFileSync(legacyFile(), v1([{ key: "good", fetchedAt: 5, value: "kept" }, bad]));
+    expect(storeIn().load()).toEqual([{ key: "good", value: "kept", fetchedAt: 5, version: 0 }]);
+    expect(eventsNamed("store.entries_skipped")).toEqual([
+      { event: "store.entries_skipped", fields: expect.objectContaining({ skipped: 1, problem: expect.any(String) }) },
+    ]);
+  });
+
+  it("reads a single-file snapshot of another version entry by entry", () => {
+    writeFileSync(legacyFile(), JSON.stringify({ version: 3, entries: [{ key: "k", fetchedAt: 5, value: 1 }] }));
+    expect(storeIn().load()).toEqual([{ key: "k", value: 1, fetchedAt: 5, version: 0 }]);
+  });
+
+  it("skips a log line that is torn (a crash mid-append) or invalid, keeps the rest, and writes a clean log", async () => {
+    const store = storeIn();
+    store.record("a", 1, 1);
+    await store.flush();
+    store.record("b", 2, 2);
+    await store.close();
+    const good = readFileSync(snapshotFile(), "utf8");
+    writeFileSync(
+      snapshotFile(),
+      `${good}{"op":"put","key":"c","fetchedAt":null,"value":3}\n{"op":"put","key":"d","fe`,
+    );
+
+    expect(
+      storeIn()
+        .load()
+        .map((e) => e.key),
+    ).toEqual(["a", "b"]);
+    expect(eventsNamed("store.entries_skipped")).toHaveLength(1);
+    expect(eventsNamed("store.entries_skipped")[0]?.fields).toMatchObject({ skipped: 2 });
+    // The damaged log is kept aside; the one in place is whole again.
+    expect(filesInDir().some((f) => f.startsWith(`${SNAPSHOT_FILE}.corrupt-`))).toBe(true);
+    events = [];
+    expect(storeIn().load()).toHaveLength(2);
+    expect(events).toEqual([]);
+  });
+});
+
+describe("the data directory's lock", () => {
+  it("is taken by open() and let go by close(): a second store on the directory refuses meanwhile", async () => {
+    const first = SnapshotStore.open({ dir, maxBytes: 1024 });
+    expect(() => SnapshotStore.open({ dir, maxBytes: 1024 })).toThrow(
+      new RegExp(`DASHBOARD_DATA_DIR ${dir} is in use`),
+    );
+    await first.close();
+    const second = SnapshotStore.open({ dir, maxBytes: 1024 });
+    await second.close();
   });
 });

@@ -6,6 +6,9 @@ describe("what counts as a change", () => {
     expect(fingerprintOf({ status: "ok", data: [1], fetchedAt: "a" })).toBe(
       fingerprintOf({ status: "ok", data: [1], fetchedAt: "b" }),
     );
+    expect(fingerprintOf({ status: "ok", data: [1], fetchedAt: "a", version: 1 })).toBe(
+      fingerprintOf({ status: "ok", data: [1], fetchedAt: "b", version: 2 }),
+    );
     expect(fingerprintOf({ status: "degraded", data: [1], cachedAt: "a" })).not.toBe(
       fingerprintOf({ status: "degraded", data: [1], cachedAt: "b" }),
     );

@@ -8,10 +8,10 @@ import type { LiveEvent } from "@/contract/answer";
  * and a viewer holding an id of another loop always gets the current answer.
  */
 
-/** A fresh answer every tick differs only in its fetch time; that is not a change worth sending. */
+/** A fresh answer every tick differs only in its fetch time and version; that is not a change worth sending. */
 export function fingerprintOf(answer: unknown): string {
   if (answer && typeof answer === "object" && "fetchedAt" in answer) {
-    const { fetchedAt: _ignored, ...rest } = answer as Record<string, unknown>;
+    const { fetchedAt: _ignored, version: _newerFetch, ...rest } = answer as Record<string, unknown>;
     return JSON.stringify(rest);
   }
   return JSON.stringify(answer);

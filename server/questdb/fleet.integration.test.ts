@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import Redis from "ioredis";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -12,6 +13,8 @@ import { createMetrics } from "../observability/metrics";
 import { createCaller } from "../root";
 import { createContextInner } from "../trpc";
 import { createQuestdbService, type QuestdbService } from "@/server/compose";
+import { cacheKey } from "@/server/last-known-good/memory-cache";
+import { activeSessionsQuery } from "./queries";
 
 /**
  * Fleet mode against a real QuestDB and a real Redis: several services (as app instances would
@@ -23,8 +26,9 @@ let questdb: QuestdbProcess;
 let redis: RedisProcess;
 const services: QuestdbService[] = [];
 
-function instance(overrides: Record<string, string> = {}) {
+function instance(overrides: Record<string, string> = {}, clockSkewMs = 0) {
   const metrics = createMetrics(new Registry());
+  const now = clockSkewMs === 0 ? undefined : () => Date.now() + clockSkewMs;
   const s = createQuestdbService(
     parseEnv({
       QUESTDB_URL: questdb.pgUrl,
@@ -33,7 +37,7 @@ function instance(overrides: Record<string, string> = {}) {
       QUESTDB_BREAKER_RECOVERY_MS: "10000",
       ...overrides,
     }),
-    { log: silent, metrics, dataDir: null },
+    { log: silent, metrics, dataDir: null, now },
   );
   services.push(s);
   const queries = async () => (await metrics.dbQueries.get()).values.reduce((n, v) => n + v.value, 0);
@@ -141,5 +145,63 @@ describe("fleet mode", () => {
     await eventually(() => a.service.health().redis === "unavailable", { what: "redis unavailable in health" });
     await redis.restart();
     await eventually(() => a.service.health().redis === "ok", { what: "redis back in health", timeoutMs: 15_000 });
+  });
+
+  const sessions = (limit: number) => ({
+    operation: "sessions.active",
+    action: "get active sessions",
+    input: { limit },
+    query: activeSessionsQuery(limit),
+  });
+
+  it("an instance whose clock runs 60 s ahead cannot make another serve its answer as ok past the reuse window", async () => {
+    const ahead = instance({}, 60_000);
+    const b = instance();
+    expect((await ahead.api.sessions.active({ limit: 31 })).status).toBe("ok");
+    await sleep(1_100);
+    const before = await b.queries();
+    const fromB = await b.api.sessions.active({ limit: 31 });
+    expect(fromB.status).toBe("ok");
+    expect(await b.queries()).toBe(before + 1);
+    expect(fromB.status === "ok" && Date.parse(fromB.fetchedAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("an instance whose clock runs 60 s behind answers degraded, not ok, in an outage", async () => {
+    const a = instance();
+    const behind = instance({}, -60_000);
+    expect((await a.api.sessions.active({ limit: 32 })).status).toBe("ok");
+    await sleep(1_100);
+    await questdb.kill();
+    const fromBehind = await behind.api.sessions.active({ limit: 32 });
+    expect(fromBehind).toMatchObject({ status: "degraded", reason: "database_unavailable" });
+    expect(fromBehind.status === "degraded" && Date.parse(fromBehind.cachedAt)).toBeLessThanOrEqual(
+      Date.now() - 60_000,
+    );
+  });
+
+  it("an entry in Redis in another format is skipped in an outage: the union, never a thrown RangeError", async () => {
+    const raw = new Redis(redis.url);
+    await raw.hset(
+      `dashboard:answer:${cacheKey("sessions.active", { limit: 33 })}`,
+      "fetchedAt",
+      "soon",
+      "value",
+      "[]",
+    );
+    raw.disconnect();
+    const a = instance();
+    await questdb.kill();
+    const answer = await a.api.sessions.active({ limit: 33 });
+    expect(answer).toMatchObject({ status: "error", reason: "database_unavailable" });
+  });
+
+  it("a live topic's shorter window holds in fleet mode: its tick queries QuestDB rather than reuse an older answer", async () => {
+    const a = instance();
+    const b = instance();
+    expect((await a.service.run(sessions(34))).status).toBe("ok");
+    await sleep(700);
+    const before = (await a.queries()) + (await b.queries());
+    expect((await b.service.run(sessions(34), { freshForMs: 500 })).status).toBe("ok");
+    expect((await a.queries()) + (await b.queries())).toBe(before + 1);
   });
 });

@@ -1,6 +1,6 @@
 import { ClassifiedError, failureMessage, failureOf, isConnectionFailure } from "./errors";
 import type { EmitQuestdbEvent } from "./events";
-import type { Fetched, Flight } from "./latency-budget";
+import type { Fetched, Flight, Kept } from "./latency-budget";
 import type { QuestdbPolicy } from "./policy";
 import type { KeptAnswers, QuerySpec, QueryTarget } from "./resilient-query";
 
@@ -44,14 +44,16 @@ export function createFlights(deps: FlightDeps) {
   async function attempt<T>(
     key: string,
     spec: QuerySpec<T>,
+    freshForMs: number,
     onConnectionFailure: (error: ClassifiedError) => void,
-  ): Promise<Fetched<T>> {
+  ): Promise<Kept<T>> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     try {
       // With the breaker open, this instance fails fast rather than wait its turn in the fleet.
       const viaFleet = deps.policy.breakerState() === "closed";
-      const fetched = await deps.answers.fetch(key, ownQuery(spec, onConnectionFailure), { viaFleet });
+      const own = ownQuery(spec, onConnectionFailure);
+      const fetched = await deps.answers.fetch(key, own, { viaFleet, freshForMs });
       emit({ type: "query_succeeded", operation: spec.operation, seconds: seconds(), fetchedAt: fetched.fetchedAt });
       return fetched;
     } catch (error) {
@@ -75,11 +77,14 @@ export function createFlights(deps: FlightDeps) {
     joining<T>(key: string): Flight<T> | undefined {
       return inFlight.get(key) as Flight<T> | undefined;
     },
-    /** Starts the query for `key`; later callers of `key` join it until it ends. */
-    start<T>(key: string, spec: QuerySpec<T>): Flight<T> {
+    /**
+     * Starts the query for `key`; later callers of `key` join it until it ends. `freshForMs` is the
+     * starting caller's reuse window: a fleet answer younger than it is taken instead of querying.
+     */
+    start<T>(key: string, spec: QuerySpec<T>, freshForMs: number): Flight<T> {
       let noteFailure!: (error: ClassifiedError) => void;
       const firstConnectionFailure = new Promise<ClassifiedError>((resolve) => (noteFailure = resolve));
-      const done = attempt(key, spec, noteFailure);
+      const done = attempt(key, spec, freshForMs, noteFailure);
       const flight: Flight<T> = { done, firstConnectionFailure };
       inFlight.set(key, flight);
       // Past the caller's deadline nobody may be listening: the rejection is handled here.

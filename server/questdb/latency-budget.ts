@@ -9,14 +9,20 @@ import { DeadlineExceededError, toClassifiedError, type ClassifiedError } from "
  * refreshes the cache when it ends.
  */
 
+/** What a query got, and when (epoch ms on this instance's clock). */
 export interface Fetched<T> {
   value: T;
   fetchedAt: number;
 }
 
+/** An answer as last-known-good keeps it: with its version (the highest is the newest, whatever the clocks). */
+export interface Kept<T> extends Fetched<T> {
+  version: number;
+}
+
 /** One query under way for one input, shared by every caller of that input (single-flight). */
 export interface Flight<T> {
-  done: Promise<Fetched<T>>;
+  done: Promise<Kept<T>>;
   /** Settles with the first connection failure of its attempts, if there is one. */
   firstConnectionFailure: Promise<ClassifiedError>;
 }
@@ -41,11 +47,7 @@ function after<T>(ms: number, value: () => T): { promise: Promise<T>; cancel(): 
 }
 
 /** The flight's result, or the failure to answer with once the caller's time is up. */
-export async function answerWithin<T>(
-  flight: Flight<T>,
-  hasCache: boolean,
-  budget: LatencyBudget,
-): Promise<Fetched<T>> {
+export async function answerWithin<T>(flight: Flight<T>, hasCache: boolean, budget: LatencyBudget): Promise<Kept<T>> {
   const since = Date.now();
   const expired = (ms: number) => () =>
     toClassifiedError(new DeadlineExceededError(ms, budget.answeredSince(since)), { endpoint: budget.endpoint });

@@ -78,17 +78,22 @@ function setup(
     breakerRecoveryMs: 30_000,
     emit,
   });
+  const answers = createLastKnownGood({
+    maxBytes: 1_000_000,
+    dataDir: null,
+    freshForMs: overrides.freshForMs ?? 1_000,
+  });
   const run = createResilientQuery({
     target,
     policy,
-    answers: createLastKnownGood({ maxBytes: 1_000_000, dataDir: null, freshForMs: overrides.freshForMs ?? 1_000 }),
+    answers,
     deadlineMs: overrides.deadlineMs ?? 3_000,
     staleAfterMs: overrides.staleAfterMs ?? 250,
     softDeadlineMs: overrides.softDeadlineMs ?? 1_000,
     freshForMs: overrides.freshForMs ?? 1_000,
     emit,
   });
-  return { target, events, policy, run };
+  return { target, events, policy, run, answers };
 }
 
 beforeEach(() => {
@@ -100,9 +105,24 @@ afterEach(() => {
 });
 
 describe("resilient query", () => {
+  it("carries the kept answer's version; a time in the future is shown as now and ages from now", async () => {
+    const { run, target, answers } = setup();
+    const key = 'sessions.active:{"limit":10}';
+    answers.keep(key, { value: [9], fetchedAt: Date.now() + 60_000, version: 3 });
+    expect(await run(spec())).toEqual({ status: "ok", data: [9], fetchedAt: "2026-11-27T12:00:00.000Z", version: 3 });
+    expect(target.calls).toHaveLength(0);
+    vi.setSystemTime(new Date("2026-11-27T12:00:01.100Z"));
+    target.answer(async () => Promise.reject(refused()));
+    const pending = run(spec());
+    await vi.advanceTimersByTimeAsync(2_000);
+    // Past the window the query is made (not 60 s later), and the degraded answer is as of "now" then.
+    expect(target.calls.length).toBeGreaterThan(0);
+    expect(await pending).toMatchObject({ status: "degraded", cachedAt: "2026-11-27T12:00:00.000Z", version: 3 });
+  });
+
   it("answers ok with the data and when it was fetched", async () => {
     const { run } = setup();
-    expect(await run(spec())).toEqual({ status: "ok", data: [1], fetchedAt: "2026-11-27T12:00:00.000Z" });
+    expect(await run(spec())).toEqual({ status: "ok", data: [1], fetchedAt: "2026-11-27T12:00:00.000Z", version: 1 });
   });
 
   it("serves the last good data as degraded, with when it was cached, once QuestDB is unreachable", async () => {

@@ -1,9 +1,10 @@
 import type { Resilient } from "@/contract/answer";
+import { ageOf, notAfterNow } from "@/server/last-known-good/age";
 import { cacheKey } from "@/server/last-known-good/memory-cache";
 import { failureMessage, failureOf, traitsOf, type FailureInfo } from "./errors";
 import { ignoreEvents, type EmitQuestdbEvent } from "./events";
 import { createFlights } from "./flights";
-import { answerWithin, type Fetched, type LatencyBudget } from "./latency-budget";
+import { answerWithin, type Fetched, type Kept, type LatencyBudget } from "./latency-budget";
 import type { QuestdbPolicy } from "./policy";
 import type { PreparedQuery } from "./queries";
 
@@ -27,11 +28,18 @@ export interface QueryTarget {
 /** What the resilient query needs of last-known-good (server/last-known-good/): its answers. */
 export interface KeptAnswers {
   /** The newest answer kept for `key` (here, or the fleet's unless mine is younger than `freshForMs`). */
-  read<T>(key: string, freshForMs: number): Promise<Fetched<T> | undefined>;
-  /** `own()`'s answer — or, `viaFleet`, one another instance fetched meanwhile — kept. */
-  fetch<T>(key: string, own: () => Promise<Fetched<T>>, options: { viaFleet: boolean }): Promise<Fetched<T>>;
+  read<T>(key: string, freshForMs: number): Promise<Kept<T> | undefined>;
+  /**
+   * `own()`'s answer, given its version — or, `viaFleet`, one another instance fetched meanwhile
+   * that is younger than `freshForMs` — kept.
+   */
+  fetch<T>(
+    key: string,
+    own: () => Promise<Fetched<T>>,
+    options: { viaFleet: boolean; freshForMs: number },
+  ): Promise<Kept<T>>;
   /** The answer kept for `key`, looked at without counting a use. */
-  peek<T>(key: string): Fetched<T> | undefined;
+  peek<T>(key: string): Kept<T> | undefined;
 }
 
 export interface ResilientQueryDeps {
@@ -79,18 +87,18 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
     const key = cacheKey(spec.operation, spec.input);
     const freshForMs = Math.min(options.freshForMs ?? deps.freshForMs, deps.freshForMs);
     const kept = await deps.answers.read<T>(key, freshForMs);
-    if (kept && now() - kept.fetchedAt < freshForMs) {
+    if (kept && ageOf(kept.fetchedAt, now()) < freshForMs) {
       emit({ type: "answered", operation: spec.operation, status: "ok", fromCache: "fresh" });
-      return { status: "ok", data: kept.value, fetchedAt: new Date(kept.fetchedAt).toISOString() };
+      return okAnswer(kept, now());
     }
     let flight = flights.joining<T>(key);
     if (flight) emit({ type: "single_flight_joined", operation: spec.operation });
-    else flight = flights.start(key, spec);
+    else flight = flights.start(key, spec, freshForMs);
 
     try {
-      const { value, fetchedAt } = await answerWithin(flight, kept !== undefined, budget);
+      const fetched = await answerWithin(flight, kept !== undefined, budget);
       emit({ type: "answered", operation: spec.operation, status: "ok" });
-      return { status: "ok", data: value, fetchedAt: new Date(fetchedAt).toISOString() };
+      return okAnswer(fetched, now());
     } catch (error) {
       return answerFailure(deps, emit, key, spec, failureOf(error));
     }
@@ -98,6 +106,13 @@ export function createResilientQuery(deps: ResilientQueryDeps) {
 }
 
 export type ResilientQuery = ReturnType<typeof createResilientQuery>;
+
+/** The answer's time as people see it: never in the future. */
+const shownTime = (fetchedAt: number, now: number) => new Date(notAfterNow(fetchedAt, now)).toISOString();
+
+function okAnswer<T>(kept: Kept<T>, now: number): Resilient<T> {
+  return { status: "ok", data: kept.value, fetchedAt: shownTime(kept.fetchedAt, now), version: kept.version };
+}
 
 /** A failure, as the union's answer: degraded with the kept data when the reason allows it and there is some. */
 function answerFailure<T>(
@@ -119,19 +134,21 @@ function answerFailure<T>(
   if (reason === "query_failed") return error();
   const kept = deps.answers.peek<T>(key);
   if (!kept) return error();
+  const now = (deps.now ?? Date.now)();
   emit({
     type: "answered",
     operation: spec.operation,
     status: "degraded",
     reason,
     fromCache: "stale",
-    ageSeconds: ((deps.now ?? Date.now)() - kept.fetchedAt) / 1000,
+    ageSeconds: ageOf(kept.fetchedAt, now) / 1000,
   });
   const retryAt = deps.policy.retryAt(spec.operation);
   return {
     status: "degraded",
     data: kept.value,
-    cachedAt: new Date(kept.fetchedAt).toISOString(),
+    cachedAt: shownTime(kept.fetchedAt, now),
+    version: kept.version,
     reason,
     message,
     cause,
