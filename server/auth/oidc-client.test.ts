@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseEnv } from "../env";
+import { parseEnv } from "@/server/env";
 import { SignInError, providerConfiguration } from "./oidc-client";
 
 /** A provider whose discovery document names its issuer without the trailing slash OIDC_ISSUER has. */

@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import { isLoopbackUrl, type Env } from "../env";
+import { isLoopbackUrl, type Env } from "@/server/env";
 import type { SessionUser } from "./session-cookie";
 
 /**

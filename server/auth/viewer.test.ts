@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "../env";
+import { parseEnv } from "@/server/env";
 import { sealSession, sessionAudience, type SessionUser } from "./session-cookie";
 import { hasMetricsToken, isAllowed, readCookie, viewerOf } from "./viewer";
 

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { EVERY_ACCOUNT, type Env } from "../env";
+import { EVERY_ACCOUNT, type Env } from "@/server/env";
 import type { SessionUser, Viewer } from "@/contract/viewer";
 import { publicOrigin } from "./public-origin";
 import { cookieKeys, openSession, sessionAudience } from "./session-cookie";

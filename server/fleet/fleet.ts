@@ -1,5 +1,5 @@
 import { createFleetRedis, type FleetLog, type FleetRedisOptions, type FleetRedisStatus } from "./redis-connection";
-import type { LiveRelay } from "../live/live-topics";
+import type { LiveRelay } from "@/server/live/live-topics";
 import { createLiveRelay } from "./live-relay";
 import { createSharedAnswers, type SharedAnswers } from "@/server/last-known-good/shared-answers";
 import { createSharedBreaker, type SharedBreaker } from "./shared-breaker";

@@ -7,7 +7,7 @@ import {
   type CircuitBreakerPolicy,
 } from "cockatiel";
 import Redis, { type RedisOptions } from "ioredis";
-import { withDeadline } from "../lib/with-deadline";
+import { withDeadline } from "@/server/lib/with-deadline";
 import { createSubscriptions } from "./subscriptions";
 
 /**

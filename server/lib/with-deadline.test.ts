@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DeadlineExceededError } from "../questdb/errors";
+import { DeadlineExceededError } from "@/server/questdb/errors";
 import { withDeadline } from "./with-deadline";
 
 beforeEach(() => vi.useFakeTimers());

@@ -1,5 +1,5 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, isBrokenCircuitError } from "cockatiel";
-import { redactSecrets } from "../lib/redact";
+import { redactSecrets } from "@/server/lib/redact";
 import type { FailureReason } from "@/contract/answer";
 
 /**

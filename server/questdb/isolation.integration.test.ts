@@ -6,10 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CANDLE_INTERVALS, DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT, TRADE_SYMBOLS } from "@/contract/market";
 import { seedDemoData } from "@/demo/seed";
 import { type QuestdbProcess, startTestQuestdb } from "@/harness/questdb-process";
-import { parseEnv } from "../env";
-import { createMetrics } from "../observability/metrics";
-import { createCaller } from "../root";
-import { createContextInner } from "../trpc";
+import { parseEnv } from "@/server/env";
+import { createMetrics } from "@/server/observability/metrics";
+import { createCaller } from "@/server/root";
+import { createContextInner } from "@/server/trpc";
 import { createQuestdbService, type QuestdbService } from "@/server/compose";
 
 /**

@@ -1,4 +1,4 @@
-import { withDeadline } from "../lib/with-deadline";
+import { withDeadline } from "@/server/lib/with-deadline";
 import { DeadlineExceededError, toClassifiedError, type ClassifiedError } from "./errors";
 
 /**

@@ -7,10 +7,10 @@ import { seedDemoData } from "@/demo/seed";
 import { eventually } from "@/harness/eventually";
 import { pgUrlFor, startTestQuestdb, type QuestdbProcess } from "@/harness/questdb-process";
 import { startToxiproxy, toxic, type Proxy, type Toxiproxy } from "@/harness/toxiproxy";
-import { parseEnv } from "../env";
-import { createMetrics } from "../observability/metrics";
-import { createCaller } from "../root";
-import { createContextInner } from "../trpc";
+import { parseEnv } from "@/server/env";
+import { createMetrics } from "@/server/observability/metrics";
+import { createCaller } from "@/server/root";
+import { createContextInner } from "@/server/trpc";
 import { createQuestdbService, type QuestdbService } from "@/server/compose";
 import type { Resilient } from "@/contract/answer";
 

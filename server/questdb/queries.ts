@@ -1,4 +1,4 @@
-import type { CandleInterval } from "../../contract/market";
+import type { CandleInterval } from "@/contract/market";
 
 /**
  * The SQL the dashboard runs, each with bound parameters only. No client text is ever spliced

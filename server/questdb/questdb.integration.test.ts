@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { QuestdbProcess, findFreePort, startTestQuestdb } from "@/harness/questdb-process";
 import { seedDemoData } from "@/demo/seed";
 import { eventually } from "@/harness/eventually";
-import { parseEnv } from "../env";
-import { createMetrics } from "../observability/metrics";
-import { createCaller } from "../root";
-import { createContextInner } from "../trpc";
+import { parseEnv } from "@/server/env";
+import { createMetrics } from "@/server/observability/metrics";
+import { createCaller } from "@/server/root";
+import { createContextInner } from "@/server/trpc";
 import { FRESH_FOR_MS, createQuestdbService, type QuestdbService } from "@/server/compose";
 
 /**

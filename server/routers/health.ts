@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { createTRPCRouter, operatorProcedure } from "../trpc";
+import { createTRPCRouter, operatorProcedure } from "@/server/trpc";
 
 /** No input. Anything else (a field, a number, text that is not JSON) is a BAD_REQUEST naming it. */
 export const healthStatusInput = z.object({}).strict().optional();

@@ -1,8 +1,8 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { CANDLES_LIMIT, CANDLE_INTERVALS } from "../../contract/market";
-import { candlesQuery } from "../questdb/queries";
-import { createTRPCRouter, operatorProcedure, streamSignal } from "../trpc";
+import { CANDLES_LIMIT, CANDLE_INTERVALS } from "@/contract/market";
+import { candlesQuery } from "@/server/questdb/queries";
+import { createTRPCRouter, operatorProcedure, streamSignal } from "@/server/trpc";
 import { lastEventId } from "./live-input";
 
 const candlesShape = {

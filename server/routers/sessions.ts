@@ -1,8 +1,8 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { SESSIONS_LIMIT } from "../../contract/market";
-import { activeSessionsQuery } from "../questdb/queries";
-import { createTRPCRouter, operatorProcedure, streamSignal } from "../trpc";
+import { SESSIONS_LIMIT } from "@/contract/market";
+import { activeSessionsQuery } from "@/server/questdb/queries";
+import { createTRPCRouter, operatorProcedure, streamSignal } from "@/server/trpc";
 import { lastEventId } from "./live-input";
 
 const limitField = z.number().int().min(1).max(SESSIONS_LIMIT.max).optional();

@@ -1,4 +1,4 @@
-import type { Claim, SharedAnswer, SharedAnswers } from "../shared-answers";
+import type { Claim, SharedAnswer, SharedAnswers } from "@/server/last-known-good/shared-answers";
 
 /**
  * The fleet's Redis, in memory, for unit and property tests: the same semantics as the Lua

@@ -1,4 +1,4 @@
-import type { LiveEvent, LiveTopics } from "../live-topics";
+import type { LiveEvent, LiveTopics } from "@/server/live/live-topics";
 
 /** What a test's subscriber collected, and the way to leave. */
 export interface TopicReader<T> {
