@@ -1,4 +1,5 @@
 import type { FigureSpec, Scenario } from "./lib/types";
+import { DISK_BYTES_PER_MINUTE, diskWritesScenario } from "./scenarios/disk-writes";
 import { fleetScenario } from "./scenarios/fleet";
 import { FLEET_BREAKER_SPREAD } from "./scenarios/fleet-breaker";
 import { FLEET_QUERY_RATIO } from "./scenarios/fleet-queries";
@@ -11,6 +12,7 @@ import {
   killScenario,
 } from "./scenarios/outage";
 import { ADDED_LATENCY, OVERHEAD_RATIO, overheadScenario } from "./scenarios/overhead";
+import { PEER_CUT_OFF_OK_SHARE, peerCutOffScenario } from "./scenarios/peer-cut-off";
 import { RESTART_IN_OUTAGE } from "./scenarios/restart-in-outage";
 import { SSE_FIGURES, sseViewersScenario } from "./scenarios/sse-viewers";
 import { THROUGHPUT, throughputScenario } from "./scenarios/throughput";
@@ -29,6 +31,8 @@ export const SCENARIOS: Scenario[] = [
   killScenario,
   freezeScenario,
   fleetScenario,
+  peerCutOffScenario,
+  diskWritesScenario,
   // Last: 2,000 polling viewers saturate the app, which should not weigh on the figures above.
   sseViewersScenario,
 ];
@@ -43,8 +47,10 @@ export const FIGURES: readonly FigureSpec[] = [
   DB_QUERIES_PER_VIEWER_POLL,
   THROUGHPUT,
   RESTART_IN_OUTAGE,
+  DISK_BYTES_PER_MINUTE,
   FLEET_QUERY_RATIO,
   FLEET_BREAKER_SPREAD,
+  PEER_CUT_OFF_OK_SHARE,
   ...SSE_FIGURES,
 ];
 

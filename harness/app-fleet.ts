@@ -2,8 +2,9 @@ import path from "node:path";
 import { startApp, type AppProcess } from "./app-process";
 import { trackTempDir } from "./exit-cleanup";
 import { startLoadBalancer, type LoadBalancer } from "./nginx-process";
-import { findFreePorts } from "./questdb-process";
+import { findFreePorts, pgUrlFor } from "./questdb-process";
 import { startRedis, type RedisProcess } from "./redis-process";
+import type { Proxy, Toxiproxy } from "./toxiproxy";
 
 /**
  * The app in fleet mode, the one launcher the benchmark, the e2e suite and the chaos tooling
@@ -30,6 +31,10 @@ export interface FleetInstance {
   redisUrl?: string;
   /** The running `next start`; replaced by each start(). */
   app: AppProcess;
+  /** Its own Toxiproxy link to QuestDB's PG port (QUESTDB_URL goes through it), when the fleet has links. */
+  questdbLink?: Proxy;
+  /** Its own Toxiproxy link to the fleet's Redis (REDIS_URL goes through it), when the fleet has links. */
+  redisLink?: Proxy;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -81,6 +86,43 @@ export interface FleetOptions {
   launch?: AppLauncher;
   /** Start the instances side by side; one at a time by default (on 2 cores parallel starts slow each other). */
   startTogether?: boolean;
+  /** Settings of one instance only (e.g. a shifted clock, harness/faketime.ts), laid over `env`; i from 0. */
+  instanceEnv?: (i: number) => Record<string, string>;
+  /** A Toxiproxy link per instance, so a fault can hit one instance's path only (see FleetLinks). */
+  links?: FleetLinks;
+}
+
+/**
+ * Per-instance links through the caller's Toxiproxy: `<name>-questdb` in front of QuestDB's PG port
+ * and/or `<name>-redis` in front of the fleet's Redis. The fleet deletes them when it stops.
+ */
+export interface FleetLinks {
+  toxiproxy: Toxiproxy;
+  /** QuestDB's PG wire port: each instance's QUESTDB_URL is set to its own link to it. */
+  questdbPgPort?: number;
+  /** Each instance's REDIS_URL goes through its own link to the fleet's Redis (needs withRedis). */
+  redis?: boolean;
+}
+
+/** The instance's links (created now) and the settings that route it through them. */
+async function createLinks(
+  links: FleetLinks | undefined,
+  name: string,
+  redisPort: number | undefined,
+): Promise<{ questdbLink?: Proxy; redisLink?: Proxy; env: Record<string, string>; redisUrl?: string }> {
+  if (!links) return { env: {} };
+  const env: Record<string, string> = {};
+  let questdbLink: Proxy | undefined;
+  let redisLink: Proxy | undefined;
+  if (links.questdbPgPort !== undefined) {
+    questdbLink = await links.toxiproxy.createProxy(`${name}-questdb`, `127.0.0.1:${links.questdbPgPort}`);
+    env.QUESTDB_URL = pgUrlFor(questdbLink.listenPort);
+  }
+  if (links.redis) {
+    if (redisPort === undefined) throw new Error("createFleet: links.redis needs withRedis");
+    redisLink = await links.toxiproxy.createProxy(`${name}-redis`, `127.0.0.1:${redisPort}`);
+  }
+  return { questdbLink, redisLink, env, redisUrl: redisLink && `redis://127.0.0.1:${redisLink.listenPort}` };
 }
 
 export interface AppFleet {
@@ -120,9 +162,19 @@ export function createFleet(opts: FleetOptions): AppFleet {
       const ports = await findFreePorts(opts.size);
       for (const [i, port] of ports.entries()) {
         const name = `${opts.namePrefix}-${i + 1}`;
-        fleet.instances.push(
-          fleetInstance({ name, port, dir: opts.dir, env: opts.env, redisUrl, launch: opts.launch }),
-        );
+        const link = await createLinks(opts.links, name, fleet.redis?.port);
+        const env = { ...opts.env, ...link.env, ...opts.instanceEnv?.(i) };
+        const instance = fleetInstance({
+          name,
+          port,
+          dir: opts.dir,
+          env,
+          redisUrl: link.redisUrl ?? redisUrl,
+          launch: opts.launch,
+        });
+        instance.questdbLink = link.questdbLink;
+        instance.redisLink = link.redisLink;
+        fleet.instances.push(instance);
       }
       await startInstances(fleet.instances, opts.startTogether ?? false);
       fleet.balancer = await startLoadBalancer({ upstreamPorts: ports });
@@ -131,6 +183,8 @@ export function createFleet(opts: FleetOptions): AppFleet {
     async stop() {
       await fleet.balancer?.stop().catch(() => undefined);
       await Promise.allSettled(fleet.instances.map((instance) => instance.stop()));
+      const links = fleet.instances.flatMap((instance) => [instance.questdbLink, instance.redisLink]);
+      await Promise.allSettled(links.map((link) => link?.delete()));
       await fleet.redis?.stop().catch(() => undefined);
     },
   };

@@ -11,7 +11,9 @@ import type { FigureResult, FigureSpec, Goal } from "./types";
 
 function goalMet(goal: Goal, value: FigureResult["value"]): boolean | null {
   if (value === null) return null;
-  return "max" in goal ? typeof value === "number" && value <= goal.max : value === goal.equals;
+  if ("max" in goal) return typeof value === "number" && value <= goal.max;
+  if ("min" in goal) return typeof value === "number" && value >= goal.min;
+  return value === goal.equals;
 }
 
 export interface Machine {

@@ -58,8 +58,8 @@ export interface FigureResult {
 
 export type Figures<K extends string = string> = Partial<Record<K, FigureResult>>;
 
-/** A number to stay at or under, or the one word a status figure must be. */
-export type Goal = { text: string } & ({ max: number } | { equals: string });
+/** A number to stay at or under, one to reach at least (a share), or the one word a status figure must be. */
+export type Goal = { text: string } & ({ max: number } | { min: number } | { equals: string });
 
 /**
  * How figures are measured, in the words latest.md gives under its table: one bullet per method,
