@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { clientAddress } from "@/server/auth/client-address";
+import { MALFORMED_PATH_HEADER, clientAddress } from "@/server/auth/client-address";
 
 /**
  * Per-client rate limiting of the API (rate-limiter-flexible, in memory), so one noisy client
@@ -31,6 +31,7 @@ const NO_STORE = { "cache-control": "no-store" };
 
 /** The procedures a tRPC request calls (`/api/trpc/a,b,c` is three); null when its path cannot be decoded. */
 export function proceduresIn(req: Request): string[] | null {
+  if (req.headers.get(MALFORMED_PATH_HEADER) === "1") return null;
   const path = new URL(req.url).pathname.replace(/^\/api\/trpc\/?/, "");
   try {
     return path ? decodeURIComponent(path).split(",") : [];

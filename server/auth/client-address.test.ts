@@ -1,7 +1,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { SOCKET_ADDRESS_HEADER, clientAddress, recordSocketAddresses } from "./client-address";
+import {
+  MALFORMED_PATH_HEADER,
+  SOCKET_ADDRESS_HEADER,
+  clientAddress,
+  escapeMalformedPath,
+  recordSocketAddresses,
+} from "./client-address";
 
 const headers = (forwardedFor: string | null, socket: string | null = "127.0.0.1") => {
   const h = new Headers();
@@ -44,5 +50,38 @@ describe("recordSocketAddresses", () => {
     const { port } = server.address() as AddressInfo;
     await fetch(`http://127.0.0.1:${port}/`, { headers: { [SOCKET_ADDRESS_HEADER]: "6.6.6.6" } });
     expect(seen).toEqual(["127.0.0.1"]);
+  });
+
+  it("a path that cannot be decoded reaches the handler decodable and marked; a client's own mark is removed", async () => {
+    recordSocketAddresses();
+    const seen: Array<[string | undefined, string | undefined]> = [];
+    const server = http.createServer((req, res) => {
+      seen.push([req.url, req.headers[MALFORMED_PATH_HEADER] as string | undefined]);
+      res.end();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<void>((resolve, reject) =>
+        http
+          .get({ host: "127.0.0.1", port, path, headers }, (res) => res.resume().on("end", resolve))
+          .on("error", reject),
+      );
+    await get("/api/trpc/sessions.active%zz?batch=1");
+    await get("/api/trpc/sessions.active", { [MALFORMED_PATH_HEADER]: "1" });
+    expect(seen).toEqual([
+      ["/api/trpc/sessions.active%25zz?batch=1", "1"],
+      ["/api/trpc/sessions.active", undefined],
+    ]);
+  });
+});
+
+describe("escapeMalformedPath", () => {
+  it("escapes every % of a path that does not decode (a bad escape, a torn UTF-8 sequence); leaves good ones alone", () => {
+    expect(escapeMalformedPath("/api/trpc/a%zz")).toBe("/api/trpc/a%25zz");
+    expect(escapeMalformedPath("/api/trpc/a%E0%A4%A?x=%zz")).toBe("/api/trpc/a%25E0%25A4%25A?x=%zz");
+    expect(escapeMalformedPath("/api/trpc/a%2Cb?input=%7B%7D")).toBeNull();
+    expect(decodeURIComponent(escapeMalformedPath("/a%E0%A4%A")!)).toBe("/a%E0%A4%A");
   });
 });

@@ -9,6 +9,24 @@ import http from "node:http";
 
 /** The request header that carries the socket's address into Next.js's handlers; a client's own is replaced. */
 export const SOCKET_ADDRESS_HEADER = "x-dashboard-socket-address";
+/** Set (to "1") on a request whose path was not valid URL encoding; a client's own is removed. */
+export const MALFORMED_PATH_HEADER = "x-dashboard-malformed-path";
+
+/**
+ * A request target whose path cannot be decoded ("%zz", a torn UTF-8 sequence), with every "%" of
+ * its path escaped so it can be; null when the path decodes. Next.js itself would answer such a
+ * path with a 500 before any handler (or the rate limit) sees it.
+ */
+export function escapeMalformedPath(target: string): string | null {
+  const query = target.indexOf("?");
+  const path = query === -1 ? target : target.slice(0, query);
+  try {
+    decodeURIComponent(path);
+    return null;
+  } catch {
+    return path.replaceAll("%", "%25") + (query === -1 ? "" : target.slice(query));
+  }
+}
 
 /** "::ffff:10.0.0.1" (an IPv4 client on a dual-stack socket) is 10.0.0.1. */
 function plainAddress(address: string): string {
@@ -32,6 +50,13 @@ export function recordSocketAddresses(): void {
       const address = req.socket?.remoteAddress;
       if (address) req.headers[SOCKET_ADDRESS_HEADER] = plainAddress(address);
       else delete req.headers[SOCKET_ADDRESS_HEADER];
+      // A path Next.js cannot decode reaches the handlers decodable and marked, for a 400 after the limit.
+      const escaped = req.url === undefined ? null : escapeMalformedPath(req.url);
+      if (escaped === null) delete req.headers[MALFORMED_PATH_HEADER];
+      else {
+        req.url = escaped;
+        req.headers[MALFORMED_PATH_HEADER] = "1";
+      }
     }
     return Reflect.apply(emit, this, [event, ...args]) as boolean;
   } as typeof emit;
