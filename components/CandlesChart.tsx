@@ -59,10 +59,12 @@ export function CandlesChart({ candles, label }: { candles: Candle[]; label: str
     <figure className="chart">
       <div ref={container} className="chart-canvas" role="img" aria-label={`${label} candlestick chart`} />
       <figcaption data-testid="candles-summary">
-        {last
-          ? `${candles.length} candles · last close ${last.close.toLocaleString("en-US", { maximumFractionDigits: 2 })}`
-          : "No trades in this period."}
+        {last ? `${candles.length} candles · last close ${formatPrice(last.close)}` : "No trades in this period."}
       </figcaption>
     </figure>
   );
+}
+
+function formatPrice(price: number): string {
+  return price.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }

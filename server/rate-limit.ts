@@ -64,6 +64,15 @@ function malformedPath(req: Request, answers: RateLimitOptions["answers"]): Resp
   return Response.json(body, { status: 400, headers: NO_STORE });
 }
 
+/** The limiter of a plain JSON route (health, metrics): a budget of its own per client, from the configuration. */
+export function createRouteLimiter(config: { RATE_LIMIT_PER_MINUTE: number; TRUST_PROXY_HOPS: number }) {
+  return createClientRateLimiter({
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+    answers: "json",
+  });
+}
+
 export function createClientRateLimiter({ perMinute, trustProxyHops, answers }: RateLimitOptions): ClientRateLimiter {
   const limiter = perMinute === 0 ? null : new RateLimiterMemory({ points: perMinute, duration: 60 });
   return {

@@ -106,7 +106,9 @@ export const operatorProcedure = loggedProcedure.use(({ ctx, next }) => {
   if (viewer.kind === "not-allowed") {
     throw new TRPCError({
       code: "FORBIDDEN",
-      message: `Signed in as ${viewer.user.email ?? viewer.user.name}, who is not in a group allowed to see this dashboard`,
+      message:
+        `Signed in as ${viewer.user.email ?? viewer.user.name}, ` +
+        "who is not in a group allowed to see this dashboard",
     });
   }
   return next();

@@ -66,7 +66,8 @@ LIMIT $1`,
 export function candlesQuery(symbol: string, interval: CandleInterval, limit: number): PreparedQuery<Candle[]> {
   const { sampleBy, lookback } = SAMPLE_BY[interval];
   return {
-    sql: `SELECT ts, first(price) AS open, max(price) AS high, min(price) AS low, last(price) AS close, sum(amount) AS volume
+    sql: `SELECT ts, first(price) AS open, max(price) AS high, min(price) AS low, last(price) AS close,
+  sum(amount) AS volume
 FROM trades
 WHERE symbol = $1 AND ts >= ${lookback}
 SAMPLE BY ${sampleBy} ALIGN TO CALENDAR

@@ -1,17 +1,13 @@
 import { canSeeData, hasMetricsToken, viewerOf } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
-import { createClientRateLimiter } from "@/server/rate-limit";
+import { createRouteLimiter } from "@/server/rate-limit";
 import { questdbService } from "@/server/compose";
 
 export const dynamic = "force-dynamic";
 
 /** Load balancers poll this: its own budget per client, apart from the page's tRPC calls. */
-const limiter = createClientRateLimiter({
-  perMinute: env().RATE_LIMIT_PER_MINUTE,
-  trustProxyHops: env().TRUST_PROXY_HOPS,
-  answers: "json",
-});
+const limiter = createRouteLimiter(env());
 
 /**
  * 200 while the app runs: "degraded" means cached data is being served, not a dead app. Never

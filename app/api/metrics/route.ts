@@ -2,17 +2,13 @@ import { hasMetricsToken } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
 import { processMetrics } from "@/server/observability/metrics";
-import { createClientRateLimiter } from "@/server/rate-limit";
+import { createRouteLimiter } from "@/server/rate-limit";
 import { questdbService } from "@/server/compose";
 
 export const dynamic = "force-dynamic";
 
 /** Every scrape costs a point, so the token cannot be guessed at speed; a budget apart from the page's. */
-const limiter = createClientRateLimiter({
-  perMinute: env().RATE_LIMIT_PER_MINUTE,
-  trustProxyHops: env().TRUST_PROXY_HOPS,
-  answers: "json",
-});
+const limiter = createRouteLimiter(env());
 
 /**
  * Prometheus text. With METRICS_TOKEN set, only for `Authorization: Bearer <token>` (Prometheus's
