@@ -1,5 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { isPublicHost, publicOrigin, wrongHostAnswer } from "./server/auth/public-origin";
+import { providerOrigin } from "./server/auth/provider-logout";
 import { HSTS_VALUE, contentSecurityPolicy, newNonce } from "./server/auth/security-headers";
 import { viewerOf } from "./server/auth/viewer";
 import { env } from "./server/env";
@@ -35,7 +36,8 @@ export async function proxy(request: NextRequest): Promise<NextResponse | Respon
   }
 
   const nonce = newNonce();
-  const csp = contentSecurityPolicy(nonce, { dev: process.env.NODE_ENV === "development", https });
+  const dev = process.env.NODE_ENV === "development";
+  const csp = contentSecurityPolicy(nonce, { dev, https, providerOrigin: providerOrigin(config) });
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("x-nonce", nonce);
   requestHeaders.set("content-security-policy", csp);

@@ -1,8 +1,12 @@
 "use client";
 
-import { formatAgo, useNow } from "./time";
+import { useNow } from "./clock";
+import { formatAgo } from "./time";
 
-/** The browser cannot reach the dashboard server itself: a different failure from QuestDB down. */
+/**
+ * The browser cannot reach the dashboard server itself: a different failure from QuestDB down.
+ * Not a live region (its ages tick); the state announcer says the change once.
+ */
 export function AppUnreachableBanner({
   since,
   lastDataAt,
@@ -14,7 +18,7 @@ export function AppUnreachableBanner({
 }) {
   const now = useNow();
   return (
-    <div className="banner banner-offline" role="status" aria-live="polite" data-testid={testId}>
+    <div className="banner banner-offline" data-testid={testId}>
       <strong>Dashboard server unreachable</strong>
       <span>
         {" "}

@@ -1,56 +1,87 @@
 "use client";
 
-import { type ReactNode, useState } from "react";
-import {
-  CANDLE_INTERVALS,
-  type CandleInterval,
-  DEFAULT_MARKET_INPUT,
-  DEFAULT_SESSIONS_INPUT,
-  TRADE_SYMBOLS,
-} from "@/contract/market";
+import type { ReactNode } from "react";
+import { DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT } from "@/contract/market";
 import { CandlesChart } from "./CandlesChart";
+import { ClockProvider } from "./clock";
+import { candlesCsv, PanelCsv } from "./PanelCsv";
+import { PageFooter } from "./PageFooter";
 import { HealthPanel } from "./HealthPanel";
 import { dataTime } from "./kept-answer";
 import { LiveTransportProvider, useTabTransport } from "./LiveTransportProvider";
 import { liveCandles, liveSessions } from "./live-procedures";
+import { MarketControls } from "./MarketControls";
+import type { MarketSelection } from "./market-selection";
 import { isAppUnreachable, type PanelQuery, panelState, ResilientPanel } from "./ResilientPanel";
-import { SessionsTable } from "./SessionsTable";
-import { pageStatus, StatusChip } from "./StatusChip";
+import { SessionsTable, sessionsCsv } from "./SessionsTable";
+import { StateAnnouncer } from "./StateAnnouncer";
+import { pageStatus, type PageStatus, StatusChip } from "./StatusChip";
+import { panelCondition } from "./state-announcements";
+import { TimeZoneToggle } from "./TimeZoneToggle";
 import { useLiveAnswer } from "./use-live-answer";
+import { useMarketSelection } from "./use-market-selection";
+import { usePageTitle } from "./use-page-title";
 import { useServiceHealth } from "./use-service-health";
+
+export interface DashboardProps {
+  /** Who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx). */
+  account?: ReactNode;
+  /** The chart the URL asked for (`?symbol=&interval=`). */
+  market?: MarketSelection;
+  /** When the server rendered the page: the clock the first paint and hydration share. */
+  renderedAt: number;
+}
 
 /**
  * The page: its panels laid out. How each gets its data (streamed, polled, paused, kept) is
  * useLiveAnswer's business; the tab's one transport is shared through LiveTransportProvider.
- * `account`: who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx).
  */
-export function Dashboard({ account }: { account?: ReactNode }) {
+export function Dashboard({ account, market = DEFAULT_MARKET_INPUT, renderedAt }: DashboardProps) {
   return (
-    <LiveTransportProvider>
-      <DashboardPanels account={account} />
-    </LiveTransportProvider>
+    <ClockProvider renderedAt={renderedAt}>
+      <LiveTransportProvider>
+        <DashboardPanels account={account} initialMarket={market} />
+      </LiveTransportProvider>
+    </ClockProvider>
   );
 }
 
-function DashboardPanels({ account }: { account?: ReactNode }) {
-  const [symbol, setSymbol] = useState<string>(DEFAULT_MARKET_INPUT.symbol);
-  const [interval, setCandleInterval] = useState<CandleInterval>(DEFAULT_MARKET_INPUT.interval);
+function DashboardPanels({ account, initialMarket }: { account?: ReactNode; initialMarket: MarketSelection }) {
+  const [market, changeMarket] = useMarketSelection(initialMarket);
+  const { symbol, interval } = market;
   const sessions = useLiveAnswer(liveSessions, DEFAULT_SESSIONS_INPUT);
   const candles = useLiveAnswer(liveCandles, { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit });
   const { health, timeline } = useServiceHealth();
   const healthUnreachable = isAppUnreachable(health);
+  const panels = [sessions, candles];
+  const status = pageStatus([...panels.map(panelState), healthUnreachable ? "unreachable" : "ok"]);
+  usePageTitle(status);
+  const callersFailing = panels.some(({ data }) => data?.status !== "ok" && data?.reason === "database_unavailable");
   return (
     <>
       <header className="page-header">
         <h1>Trading operations</h1>
         <div className="header-end">
-          <PageStatusChip panels={[sessions, candles]} healthUnreachable={healthUnreachable} />
+          <PageStatusChip panels={panels} status={status} />
+          <TimeZoneToggle />
           {account}
         </div>
       </header>
+      <StateAnnouncer
+        panels={[
+          { name: "Sessions", condition: panelCondition(sessions) },
+          { name: `Market ${symbol} ${interval}`, condition: panelCondition(candles) },
+        ]}
+      />
       <main className="grid">
-        <ResilientPanel title="Active sessions" query={sessions} id="sessions" skeleton={<TableSkeleton />}>
-          {(data) => <SessionsTable sessions={data} />}
+        <ResilientPanel
+          title="Active sessions"
+          query={sessions}
+          id="sessions"
+          skeleton={<TableSkeleton />}
+          controls={<PanelCsv what="sessions" label="active sessions" query={sessions} toCsv={sessionsCsv} />}
+        >
+          {(data, cachedAsOf) => <SessionsTable sessions={data} cachedAsOf={cachedAsOf} />}
         </ResilientPanel>
         <ResilientPanel
           title={`Market · ${symbol} · ${interval}`}
@@ -59,68 +90,50 @@ function DashboardPanels({ account }: { account?: ReactNode }) {
           placeholderLabel={`Loading ${symbol} ${interval}… showing the previous chart`}
           testIdPrefix="market-"
           controls={
-            <MarketControls symbol={symbol} interval={interval} onSymbol={setSymbol} onInterval={setCandleInterval} />
+            <>
+              <MarketControls selection={market} onChange={changeMarket} />
+              <PanelCsv what={`candles-${symbol}-${interval}`} label="candles" query={candles} toCsv={candlesCsv} />
+            </>
           }
         >
-          {(data) => <CandlesChart candles={data} label={`${symbol} ${interval}`} />}
+          {(data, cachedAsOf) => (
+            <CandlesChart
+              candles={data}
+              symbol={symbol}
+              interval={interval}
+              cachedAsOf={cachedAsOf}
+              outages={timeline.data?.outages}
+            />
+          )}
         </ResilientPanel>
         <HealthPanel
           health={health.data}
           unreachableSince={healthUnreachable ? health.errorUpdatedAt : null}
           lastDataAt={health.dataUpdatedAt}
           timeline={timeline.data}
+          callersFailing={callersFailing}
         />
       </main>
+      <PageFooter />
     </>
   );
 }
 
-/** The header chip: the worst of the data panels and the app, how updates arrive, the oldest data's time. */
-function PageStatusChip({
-  panels,
-  healthUnreachable,
-}: {
-  panels: readonly PanelQuery<unknown>[];
-  healthUnreachable: boolean;
-}) {
+/** The header chip: the page's state, how updates arrive, the oldest data's time and the oldest stale panel's. */
+function PageStatusChip({ panels, status }: { panels: readonly PanelQuery<unknown>[]; status: PageStatus }) {
   const { transport, reconnecting } = useTabTransport();
-  const status = pageStatus([...panels.map(panelState), healthUnreachable ? "unreachable" : "ok"]);
-  const shownTimes = panels.flatMap(({ data }) => (data && data.status !== "error" ? [dataTime(data)] : []));
-  const dataAsOf = shownTimes.length ? Math.min(...shownTimes) : null;
-  return <StatusChip status={status} transport={transport} reconnecting={reconnecting} dataAsOf={dataAsOf} />;
-}
-
-interface MarketControlsProps {
-  symbol: string;
-  interval: CandleInterval;
-  onSymbol: (symbol: string) => void;
-  onInterval: (interval: CandleInterval) => void;
-}
-
-function MarketControls({ symbol, interval, onSymbol, onInterval }: MarketControlsProps) {
+  const shown = panels.flatMap(({ data }) => (data && data.status !== "error" ? [data] : []));
+  const oldest = (times: number[]) => (times.length ? Math.min(...times) : null);
+  const dataAsOf = oldest(shown.map(dataTime));
+  const staleAsOf = oldest(shown.filter((answer) => answer.status === "degraded").map(dataTime));
   return (
-    <div className="controls">
-      <label>
-        Symbol{" "}
-        <select value={symbol} onChange={(e) => onSymbol(e.target.value)} data-testid="market-symbol">
-          {TRADE_SYMBOLS.map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Interval{" "}
-        <select
-          value={interval}
-          onChange={(e) => onInterval(e.target.value as CandleInterval)}
-          data-testid="market-interval"
-        >
-          {CANDLE_INTERVALS.map((i) => (
-            <option key={i}>{i}</option>
-          ))}
-        </select>
-      </label>
-    </div>
+    <StatusChip
+      status={status}
+      transport={transport}
+      reconnecting={reconnecting}
+      dataAsOf={dataAsOf}
+      staleAsOf={staleAsOf}
+    />
   );
 }
 

@@ -1,6 +1,7 @@
 "use client";
 
-import { formatAgo, formatClock, formatDuration, useNow } from "./time";
+import { useNow, useTimeZone } from "./clock";
+import { formatAgo, formatClock, formatDuration } from "./time";
 
 export interface DegradedBannerProps {
   cachedAt: string;
@@ -8,19 +9,30 @@ export interface DegradedBannerProps {
   reason: "database_unavailable" | "query_slow" | "busy";
   /** The failure in a few words, e.g. "connection refused (127.0.0.1:8812)". */
   cause: string;
-  /** The whole message ("Failed to get active sessions: …"), shown on hover. */
+  /** The whole message ("Failed to get active sessions: …"), for whoever needs the operation too. */
   message: string;
   retryAt?: string;
   testId?: string;
 }
 
-/** What the operator reads first: whose problem it is. */
+/** What the operator reads first, in plain words: whose problem it is and what the page does about it. */
 const HEADLINE: Record<DegradedBannerProps["reason"], string> = {
-  database_unavailable: "QuestDB unreachable",
-  query_slow: "Slow query — showing cached data",
-  busy: "Dashboard busy — showing cached data",
+  database_unavailable: "QuestDB unreachable: the dashboard cannot get fresh data from its database",
+  query_slow: "Slow query: QuestDB answers, but not this query in time",
+  busy: "Dashboard busy: too many requests are waiting",
 };
 
+/** "next check in 5 s", or "checking now" once that time has come. */
+export function nextCheckWords(retryAt: string, now: number): string {
+  const retryIn = Date.parse(retryAt) - now;
+  return retryIn > 500 ? `next check in ${formatDuration(retryIn)}` : "checking now";
+}
+
+/**
+ * A panel shows cached data: since when (in the page's zone), why in plain words, the technical
+ * cause on a line of its own, and when the next check is. Not a live region: its age and
+ * countdown tick; the state announcer says once that the panel went stale.
+ */
 export function DegradedBanner({
   cachedAt,
   reason,
@@ -30,24 +42,17 @@ export function DegradedBanner({
   testId = "degraded-banner",
 }: DegradedBannerProps) {
   const now = useNow();
-  const retryIn = retryAt ? new Date(retryAt).getTime() - now : null;
+  const timeZone = useTimeZone();
   return (
-    <div className="banner banner-degraded" role="status" aria-live="polite" data-testid={testId} data-reason={reason}>
+    <div className="banner banner-degraded" data-testid={testId} data-reason={reason}>
       <strong>
-        Data as of{" "}
-        <time dateTime={cachedAt} title={cachedAt} suppressHydrationWarning>
-          {formatClock(cachedAt)}
-        </time>{" "}
-        <span suppressHydrationWarning>({formatAgo(cachedAt, now)})</span>
+        Data as of <time dateTime={cachedAt}>{formatClock(cachedAt, timeZone)}</time> ({formatAgo(cachedAt, now)})
       </strong>
+      <span className="banner-plain">{HEADLINE[reason]}</span>
       <span className="banner-cause" title={message}>
-        {HEADLINE[reason]}: {cause || message}
+        Technical cause: {cause || message}
+        {retryAt && <span className="banner-retry"> · {nextCheckWords(retryAt, now)}</span>}
       </span>
-      {retryIn !== null && (
-        <span className="banner-retry" suppressHydrationWarning>
-          {retryIn > 500 ? `retrying in ${formatDuration(retryIn)}` : "retrying now"}
-        </span>
-      )}
     </div>
   );
 }

@@ -22,7 +22,8 @@ export interface PanelQuery<T> {
 export interface ResilientPanelProps<T> {
   title: string;
   query: PanelQuery<T>;
-  children: (data: T) => ReactNode;
+  /** The data, and when it was fetched if it is cached (null while live): said in captions and summaries. */
+  children: (data: T, cachedAsOf: string | null) => ReactNode;
   /** Shown on first load instead of an empty panel. */
   skeleton?: ReactNode;
   controls?: ReactNode;
@@ -110,7 +111,7 @@ interface PanelBodyProps<T> {
   loading: ReactNode;
   /** Set while the data shown is the previous input's. */
   placeholderLabel: string | null;
-  children: (data: T) => ReactNode;
+  children: (data: T, cachedAsOf: string | null) => ReactNode;
 }
 
 /** What is inside the frame: the data (stale under a banner), an error state, or the loading skeleton. */
@@ -129,10 +130,11 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, placeholderLabe
     );
   }
   const stale = answer.status === "degraded" || appUnreachable || placeholderLabel !== null;
+  const cachedAsOf = answer.status === "degraded" ? answer.cachedAt : appUnreachable ? fetchedAtOf(answer) : null;
   return (
     <>
       {placeholderLabel !== null && (
-        <p className="placeholder-note" role="status" data-testid={`${testIdPrefix}placeholder`}>
+        <p className="placeholder-note" data-testid={`${testIdPrefix}placeholder`}>
           {placeholderLabel}
         </p>
       )}
@@ -146,17 +148,22 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, placeholderLabe
           testId={`${testIdPrefix}degraded-banner`}
         />
       )}
+      {/* Stale data keeps its contrast: marked by a border, a hatched edge and a label, never by fading. */}
       <div
         className={stale ? "panel-data stale" : "panel-data"}
         aria-describedby={stale ? `${headingId}-stale` : undefined}
       >
         {stale && (
-          <span id={`${headingId}-stale`} className="visually-hidden">
-            {placeholderLabel !== null ? "The previous selection's data, not this one's." : "Cached data, not current."}
-          </span>
+          <p id={`${headingId}-stale`} className="stale-label">
+            {placeholderLabel !== null ? "The previous selection's data, not this one's" : "Cached data, not current"}
+          </p>
         )}
-        {children(answer.data)}
+        {children(answer.data, placeholderLabel === null ? cachedAsOf : null)}
       </div>
     </>
   );
+}
+
+function fetchedAtOf(answer: Extract<Resilient<unknown>, { status: "ok" | "degraded" }>): string {
+  return answer.status === "ok" ? answer.fetchedAt : answer.cachedAt;
 }

@@ -2,7 +2,9 @@
 
 import { useState } from "react";
 import type { RouterOutputs } from "@/server/root";
-import { formatAgo, useNow } from "./time";
+import { useNow, useTimeZone } from "./clock";
+import { type CsvCell, toCsv } from "./csv";
+import { formatAgo, formatClock } from "./time";
 
 type Session = NonNullable<RouterOutputs["sessions"]["active"]["data"]>[number];
 type SortKey = "pnl" | "age";
@@ -17,8 +19,24 @@ function sortSessions(sessions: Session[], key: SortKey | null, dir: SortDir): S
   return [...sessions].sort((a, b) => sign * (value(a) - value(b)));
 }
 
-export function SessionsTable({ sessions }: { sessions: Session[] }) {
+/** The trading mode in words that are not the connection's: real money or paper. */
+const MODE_WORDS: Record<Session["mode"], string> = { live: "Real money", paper: "Paper" };
+
+/** The sessions as CSV, every field the table shows, times as ISO-8601 (UTC). */
+export function sessionsCsv(sessions: readonly Session[]): string {
+  const rows: CsvCell[][] = sessions.map((s) => [s.strategy, s.sessionId, s.symbol, s.mode, s.pnl, s.startedAt]);
+  return toCsv(["strategy", "session_id", "symbol", "mode", "pnl_usd", "started_at"], rows);
+}
+
+export interface SessionsTableProps {
+  sessions: Session[];
+  /** When the rows were fetched, if they are cached; null when live. Said in the table's caption. */
+  cachedAsOf?: string | null;
+}
+
+export function SessionsTable({ sessions, cachedAsOf = null }: SessionsTableProps) {
   const now = useNow();
+  const timeZone = useTimeZone();
   const [sort, setSort] = useState<{ key: SortKey | null; dir: SortDir }>({ key: null, dir: "desc" });
   const rows = sortSessions(sessions, sort.key, sort.dir);
 
@@ -33,6 +51,11 @@ export function SessionsTable({ sessions }: { sessions: Session[] }) {
 
   return (
     <table className="sessions" data-testid="sessions-table">
+      <caption className={cachedAsOf ? "caption-stale" : "visually-hidden"}>
+        {cachedAsOf
+          ? `Active sessions — cached data as of ${formatClock(cachedAsOf, timeZone)}, not current`
+          : "Active sessions, newest first"}
+      </caption>
       <thead>
         <tr>
           <th scope="col">Strategy</th>
@@ -53,19 +76,23 @@ export function SessionsTable({ sessions }: { sessions: Session[] }) {
       <tbody>
         {rows.map((session) => (
           <tr key={session.sessionId} data-testid="sessions-row" data-session-id={session.sessionId}>
-            <td>
+            <td data-label="Strategy">
               <span className="strategy">{session.strategy}</span>
               <span className="session-id">{session.sessionId}</span>
             </td>
-            <td>{session.symbol}</td>
-            <td>
-              <span className={`mode mode-${session.mode}`}>{session.mode}</span>
+            <td data-label="Symbol">{session.symbol}</td>
+            <td data-label="Mode">
+              <span className={`mode mode-${session.mode}`}>{MODE_WORDS[session.mode]}</span>
             </td>
-            <td className={`num pnl ${session.pnl >= 0 ? "pnl-up" : "pnl-down"}`} data-testid="session-pnl">
+            <td
+              className={`num pnl ${session.pnl >= 0 ? "pnl-up" : "pnl-down"}`}
+              data-testid="session-pnl"
+              data-label="PnL"
+            >
               {money.format(session.pnl)}
             </td>
-            <td>
-              <time dateTime={session.startedAt} title={session.startedAt} suppressHydrationWarning>
+            <td data-label="Running since">
+              <time dateTime={session.startedAt} title={formatClock(session.startedAt, timeZone)}>
                 {formatAgo(session.startedAt, now).replace(/ ago$/, "")}
               </time>
             </td>

@@ -1,6 +1,6 @@
-import type { APIRequestContext, APIResponse } from "@playwright/test";
-import { sealSession, type SessionUser } from "../server/auth/session-cookie";
-import { expect, metricsHeaders, test, type Stack } from "./fixtures";
+import type { APIRequestContext, APIResponse, PlaywrightWorkerArgs } from "@playwright/test";
+import { openSession, sealSession, type SessionUser } from "../server/auth/session-cookie";
+import { expect, metricsHeaders, signInWithRequest, test, type Stack } from "./fixtures";
 
 /**
  * Access control against a real OpenID provider (oidc-provider, its own process and port): the
@@ -16,14 +16,31 @@ const PROCEDURES = [
   `sessions.active,health.status?batch=1&input=${encodeURIComponent("{}")}`,
 ];
 
+const audienceOf = (stack: Stack, clientId?: string) => ({
+  issuer: stack.auth!.provider.issuer,
+  clientId: clientId ?? stack.auth!.provider.client.id,
+});
+
+/**
+ * A real sign-in's cookie and the id of the session the server keeps for it: a sealed cookie alone
+ * opens nothing any more, it must name a session the server has.
+ */
+async function signedInSession(stack: Stack, playwright: PlaywrightWorkerArgs["playwright"]) {
+  const request = await playwright.request.newContext();
+  const [cookie] = await signInWithRequest(request, stack.app.url, stack.auth!.provider.users.operator);
+  await request.dispose();
+  const opened = await openSession(cookie!.value, audienceOf(stack), [stack.auth!.secret]);
+  if ("failure" in opened) throw new Error(`the sign-in's own cookie did not open: ${opened.failure}`);
+  return { cookie: cookie!.value, sid: opened.sid };
+}
+
 /** A session cookie as this stack's app seals it (its key, issuer and client), or as told otherwise. */
 function sealFor(
   stack: Stack,
-  user: SessionUser,
+  user: SessionUser & { sid: string },
   opts: { nowMs?: number; secret?: string; clientId?: string } = {},
 ): Promise<string> {
-  const audience = { issuer: stack.auth!.provider.issuer, clientId: opts.clientId ?? stack.auth!.provider.client.id };
-  return sealSession(user, audience, [opts.secret ?? stack.auth!.secret], opts.nowMs);
+  return sealSession(user, audienceOf(stack, opts.clientId), [opts.secret ?? stack.auth!.secret], opts.nowMs);
 }
 
 async function json(res: APIResponse): Promise<unknown> {
@@ -134,8 +151,8 @@ test.describe("signed out", () => {
     playwright,
     stack,
   }) => {
-    const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
-    const valid = await sealFor(stack, user);
+    const { cookie: valid, sid } = await signedInSession(stack, playwright);
+    const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"], sid };
     const cookies = {
       valid,
       tampered: `${valid.slice(0, -6)}${valid.slice(-6) === "AAAAAA" ? "BBBBBB" : "AAAAAA"}`,
@@ -195,9 +212,11 @@ test.describe("a session ending", () => {
 
   test("a session that ends under an open, streaming page sends it through sign-in and back, instead of calling the server unreachable", async ({
     page,
+    playwright,
     stack,
   }) => {
-    const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
+    const { sid } = await signedInSession(stack, playwright);
+    const user = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"], sid };
     // A session with 8 seconds left.
     const ending = await sealFor(stack, user, { nowMs: Date.now() - (8 * 3600 - 8) * 1000 });
     await page

@@ -111,7 +111,7 @@ test("the app dies mid-stream: App unreachable with the data's time, rows kept; 
   });
 
   await stack.stopApp();
-  await expect(page.getByTestId("page-status")).toHaveText(/^App unreachable — data as of \d{2}:\d{2}:\d{2}$/, {
+  await expect(page.getByTestId("page-status")).toHaveText(/^App unreachable — data as of \d{2}:\d{2}:\d{2} UTC$/, {
     timeout: 30_000,
   });
   expect(await sessionRows(page)).toEqual(before);

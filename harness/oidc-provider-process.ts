@@ -58,6 +58,7 @@ export const TEST_USERS: { operator: TestUser; visitor: TestUser; fullPath: Test
 export interface OidcProviderOptions {
   /** Where the client may be sent back with a code. */
   redirectUris: string[];
+  /** Where its logout may send the browser back; default `/signed-out` on each redirect URI's origin. */
   postLogoutRedirectUris?: string[];
   /** A fixed port; default a free one (another one is tried if it is taken before the provider binds). */
   port?: number;
@@ -130,6 +131,31 @@ export class OidcProviderProcess extends RestartableChild {
     if (this.tempDir !== null) fs.rmSync(this.tempDir, { recursive: true, force: true });
   }
 
+  /**
+   * Changes an account at run time, as an administrator would at a real provider: its groups, or
+   * disabled (sign-in and refresh refused). A restart forgets the changes.
+   */
+  async changeAccount(login: string, change: { groups?: string[]; disabled?: boolean }): Promise<void> {
+    const res = await fetch(`${this.issuer}/test-admin/accounts/${encodeURIComponent(login)}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.client.secret}`, "content-type": "application/json" },
+      body: JSON.stringify(change),
+    });
+    if (!res.ok) throw new Error(`changeAccount(${login}): HTTP ${res.status} ${await res.text()}`);
+  }
+
+  /** How many logouts (end_session) the provider has completed since it started. */
+  async completedLogouts(): Promise<number> {
+    const res = await fetch(`${this.issuer}/test-admin/stats`, {
+      headers: { authorization: `Bearer ${this.client.secret}` },
+    });
+    return ((await res.json()) as { completedLogouts: number }).completedLogouts;
+  }
+
+  private postLogoutRedirectUris(): string[] {
+    return this.opts.postLogoutRedirectUris ?? this.opts.redirectUris.map((uri) => new URL("/signed-out", uri).href);
+  }
+
   private get readyTimeoutMs(): number {
     return this.opts.readyTimeoutMs ?? READY_TIMEOUT_MS;
   }
@@ -155,7 +181,7 @@ export class OidcProviderProcess extends RestartableChild {
             OIDC_CLIENT_ID: this.client.id,
             OIDC_CLIENT_SECRET: this.client.secret,
             OIDC_REDIRECT_URIS: this.opts.redirectUris.join(","),
-            OIDC_POST_LOGOUT_REDIRECT_URIS: (this.opts.postLogoutRedirectUris ?? []).join(","),
+            OIDC_POST_LOGOUT_REDIRECT_URIS: this.postLogoutRedirectUris().join(","),
             OIDC_JWKS: this.jwks,
           },
           stdio: ["ignore", out, out],

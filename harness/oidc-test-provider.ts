@@ -9,6 +9,11 @@ import { TEST_USERS, type TestUser } from "./oidc-provider-process";
  * `node --import tsx harness/oidc-test-provider.ts`, one process): a real
  * `oidc-provider` with one confidential client, PKCE required (its default), three users with fixed passwords and
  * a login form that refuses a wrong one, no consent screen, and the `groups` claim in the ID token.
+ * Refresh tokens are issued (the dashboard re-checks a session's account with them) and logout
+ * (end_session) is on. A test-only admin hook changes an account at run time — its groups, or
+ * disabled — as an administrator would at a real provider: `POST /test-admin/accounts/<login>`
+ * with `{ groups?, disabled? }`, and `GET /test-admin/stats` counts completed logouts; both need
+ * `Authorization: Bearer <client secret>`.
  * Plain http on 127.0.0.1, sessions in memory. Configured by the launcher's environment:
  *   OIDC_PORT, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET,
  *   OIDC_REDIRECT_URIS, OIDC_POST_LOGOUT_REDIRECT_URIS (comma-separated),
@@ -62,7 +67,10 @@ function list(value: string | undefined): string[] {
 
 const port = Number(env("OIDC_PORT"));
 const issuer = env("OIDC_ISSUER");
-const users: TestUser[] = Object.values(TEST_USERS);
+// Copies: the admin hook changes them at run time.
+const users: TestUser[] = Object.values(TEST_USERS).map((user) => ({ ...user, groups: [...user.groups] }));
+const disabled = new Set<string>();
+let completedLogouts = 0;
 
 function accountClaims(user: TestUser) {
   return { sub: user.login, name: user.name, email: user.email, email_verified: true, groups: user.groups };
@@ -75,13 +83,15 @@ const provider = new (Provider as new (issuer: string, configuration: object) =>
       client_secret: env("OIDC_CLIENT_SECRET"),
       redirect_uris: list(process.env.OIDC_REDIRECT_URIS),
       post_logout_redirect_uris: list(process.env.OIDC_POST_LOGOUT_REDIRECT_URIS),
-      grant_types: ["authorization_code"],
+      grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       // One method per client in oidc-provider; `post` is what openid-client 6 uses for a secret string.
       token_endpoint_auth_method: "client_secret_post",
     },
   ],
   responseTypes: ["code"],
+  // Without offline_access too: the dashboard asks again with it while the provider session lives.
+  issueRefreshToken: async () => true,
   jwks: JSON.parse(env("OIDC_JWKS")) as object,
   // Signed cookies, and `lax` for the long one too: the default `SameSite=None` without `Secure`
   // (plain http) is dropped by browsers, and the session would never stick.
@@ -99,7 +109,8 @@ const provider = new (Provider as new (issuer: string, configuration: object) =>
   },
   interactions: { url: (_ctx: unknown, interaction: Interaction) => `/interaction/${interaction.uid}` },
   async findAccount(_ctx: unknown, id: string) {
-    const user = users.find((u) => u.login === id);
+    // A disabled account is not found: a refresh with its token is refused (invalid_grant).
+    const user = disabled.has(id) ? undefined : users.find((u) => u.login === id);
     return user && { accountId: id, claims: () => accountClaims(user) };
   },
   // A first-party client: the user's grant is made on the spot with what was asked for, so no
@@ -145,10 +156,14 @@ function loginForm(uid: string, login: string, error?: string): string {
   );
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+async function readBody(req: IncomingMessage): Promise<string> {
   let body = "";
   for await (const chunk of req) body += String(chunk);
-  return new URLSearchParams(body);
+  return body;
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(req));
 }
 
 function send(res: ServerResponse, status: number, html: string): void {
@@ -169,7 +184,7 @@ async function interaction(req: IncomingMessage, res: ServerResponse): Promise<v
   }
   const form = await readForm(req);
   const login = form.get("login") ?? "";
-  const user = users.find((u) => u.login === login && u.password === form.get("password"));
+  const user = users.find((u) => u.login === login && u.password === form.get("password") && !disabled.has(login));
   if (!user) {
     send(res, 401, loginForm(details.uid, login, "Wrong login or password."));
     return;
@@ -182,10 +197,37 @@ async function interaction(req: IncomingMessage, res: ServerResponse): Promise<v
   );
 }
 
+/** The test-only admin hook (see the top of this file): change an account, or read the counts. */
+async function testAdmin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const json = (status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  if (req.headers.authorization !== `Bearer ${env("OIDC_CLIENT_SECRET")}`) return json(401, { error: "no" });
+  if (req.method === "GET" && req.url === "/test-admin/stats") return json(200, { completedLogouts });
+  const login = /^\/test-admin\/accounts\/([^/]+)$/.exec(req.url ?? "")?.[1];
+  const user = users.find((u) => u.login === login);
+  if (req.method !== "POST" || !user) return json(404, { error: "no such account" });
+  const change = JSON.parse((await readBody(req)) || "{}") as { groups?: string[]; disabled?: boolean };
+  if (change.groups) user.groups = change.groups;
+  if (change.disabled === true) disabled.add(user.login);
+  if (change.disabled === false) disabled.delete(user.login);
+  json(200, { login: user.login, groups: user.groups, disabled: disabled.has(user.login) });
+}
+
 const callback = provider.callback();
 provider.on("server_error", (_ctx, error) => console.error("oidc-test-provider server_error:", error));
+provider.on("end_session.success", () => {
+  completedLogouts += 1;
+});
 
 const server = http.createServer((req, res) => {
+  if (req.url?.startsWith("/test-admin/")) {
+    testAdmin(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 400, page("Admin hook failed", `<p>${escapeHtml(String(error))}</p>`));
+    });
+    return;
+  }
   if (!req.url?.startsWith("/interaction/")) {
     callback(req, res);
     return;

@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import type { BreakerState, LiveEvent, Resilient } from "@/contract/answer";
+import type { BreakerState, Resilient } from "@/contract/answer";
 import { linkBreaker, type BreakerLink } from "@/server/fleet/breaker-link";
 import { createFleet, type Fleet } from "@/server/fleet/fleet";
 import { createLastKnownGood, type LastKnownGood } from "@/server/last-known-good/last-known-good";
 import { cacheKey, type LastKnownGoodCache } from "@/server/last-known-good/memory-cache";
-import { createLiveTopics } from "@/server/live/live-topics";
+import { createChangeDetector } from "@/server/live/change-detector";
+import { createLiveTopics, type LiveTopics } from "@/server/live/live-topics";
+import type { LiveStream } from "@/server/live/live-stream";
 import { HealthTimeline, type TimelineSnapshot } from "@/server/observability/health-timeline";
 import { logger as processLogger, logEvent, type Logger } from "@/server/observability/logger";
 import { processMetrics, type Metrics } from "@/server/observability/metrics";
@@ -15,6 +17,7 @@ import type { QuestdbEvent } from "@/server/questdb/events";
 import { createQuestdbPolicy, type QuestdbPolicy } from "@/server/questdb/policy";
 import { QuestdbPool, endpointOf, type PoolStats, type QuestdbPoolOptions } from "@/server/questdb/pool";
 import { notePoolHealth } from "@/server/questdb/pool-health";
+import { tableVersionsQuery } from "@/server/questdb/queries";
 import { createResilientQuery, type QuerySpec, type ResilientQuery } from "@/server/questdb/resilient-query";
 import type { Env } from "./env";
 import { createEventHub, type EventHub } from "./event-hub";
@@ -44,13 +47,16 @@ export interface QuestdbService {
   readonly run: ResilientQuery;
   /**
    * The query's answers as they change, for a subscription: one loop per query and input for all
-   * subscribers (server/live/live-topics.ts), every LIVE_INTERVAL_MS.
+   * subscribers (server/live/live-topics.ts), querying when a table it reads changed. `holders`
+   * (session, client address) are each counted against LIVE_MAX_STREAMS_PER_CLIENT; over it, or
+   * over LIVE_MAX_TOPICS, it throws LiveLimitError.
    */
   live<T>(
     spec: QuerySpec<T>,
     lastEventId: string | null | undefined,
     signal: AbortSignal,
-  ): AsyncGenerator<LiveEvent<Resilient<T>>>;
+    holders?: readonly string[],
+  ): LiveStream<Resilient<T>>;
   /** Answers from memory only: never waits on QuestDB. */
   health(): ServiceHealth;
   /** The last 15 minutes: breaker states, query latency, outages (from memory). */
@@ -130,13 +136,7 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
   }
   logPoolCreated(log, endpoint, config);
 
-  // Each tick of a live loop asks QuestDB anew (an answer from the previous tick is not reused).
-  const liveFreshForMs = Math.floor(config.LIVE_INTERVAL_MS / 2);
-  const live = createLiveTopics({
-    intervalMs: config.LIVE_INTERVAL_MS,
-    relay: fleet?.live ?? null,
-    log: (level, event, fields) => logEvent(log, level, event, fields),
-  });
+  const live = buildLive(config, { policy, pool, hub, fleet, log });
   metrics.watchLive(() => live.stats());
   if (fleet) metrics.watchRedis(() => fleet.status());
   // Learn at once whether QuestDB answers, rather than one interval later.
@@ -150,14 +150,58 @@ export function composeQuestdb(config: Env, deps: ServiceDeps = {}): QuestdbPart
     cache: answers.cache,
     health: () => healthOf(policy, pool, fleet),
     timeline: () => timeline.snapshot(),
-    live: (spec, lastEventId, signal) =>
-      live.subscribe(
-        cacheKey(spec.operation, spec.input),
-        () => run(spec, { freshForMs: liveFreshForMs }),
+    live: (spec, lastEventId, signal, holders) =>
+      live.subscribe({
+        topic: cacheKey(spec.operation, spec.input),
+        // A live query runs because its tables changed: an answer from before the change is no answer.
+        fetch: () => run(spec, { freshForMs: 0 }),
+        tables: spec.query.tables,
         lastEventId,
         signal,
-      ),
+        holders,
+      }),
     close: () => closeAll(live, link, fleet, pool, answers),
+  };
+}
+
+/** The operation of the change detector's query (its own series in questdb_queries_started_total). */
+export const CHANGES_OPERATION = "live.changes";
+
+/**
+ * Live topics and the change detector that drives them: its one query under the same policy as
+ * every other (breaker, retries: its failures are QuestDB's), counted as its own operation.
+ */
+function buildLive(
+  config: Env,
+  parts: { policy: QuestdbPolicy; pool: QuestdbPool; hub: EventHub<QuestdbEvent>; fleet: Fleet | null; log: Logger },
+): LiveTopics {
+  const { policy, pool, hub } = parts;
+  const detector = createChangeDetector({
+    intervalMs: config.LIVE_CHECK_INTERVAL_MS,
+    check: async (tables) => {
+      const { sql, params, map } = tableVersionsQuery(tables);
+      const rows = await policy.execute(CHANGES_OPERATION, () => {
+        hub.publish({ type: "query_started", operation: CHANGES_OPERATION });
+        return pool.query(sql, params);
+      });
+      return map(rows);
+    },
+  });
+  const live = createLiveTopics({
+    intervalMs: config.LIVE_INTERVAL_MS,
+    minIntervalMs: config.LIVE_MIN_INTERVAL_MS,
+    detector,
+    relay: parts.fleet?.live ?? null,
+    log: (level, event, fields) => logEvent(parts.log, level, event, fields),
+    maxTopics: config.LIVE_MAX_TOPICS,
+    maxStreamsPerHolder: config.LIVE_MAX_STREAMS_PER_CLIENT,
+  });
+  return {
+    ...live,
+    close() {
+      live.close();
+      detector.stop();
+    },
   };
 }
 

@@ -20,6 +20,10 @@ describe("parseEnv", () => {
       DASHBOARD_DATA_DIR: ".data",
       REDIS_URL: "",
       LIVE_INTERVAL_MS: 1000,
+      LIVE_CHECK_INTERVAL_MS: 100,
+      LIVE_MIN_INTERVAL_MS: 100,
+      LIVE_MAX_STREAMS_PER_CLIENT: 8,
+      LIVE_MAX_TOPICS: 200,
       PORT: 3000,
       TRUST_PROXY_HOPS: 0,
       PUBLIC_URL: "",
@@ -31,6 +35,7 @@ describe("parseEnv", () => {
       AUTH_SECRET: "",
       AUTH_SECRET_PREVIOUS: "",
       METRICS_TOKEN: "",
+      AUTH_RECHECK_MINUTES: 5,
     });
   });
 
@@ -61,6 +66,10 @@ describe("parseEnv", () => {
     ["QUESTDB_HTTP_URL", "127.0.0.1:9000"],
     ["AUTH_MODE", "sso"],
     ["LIVE_INTERVAL_MS", "0"],
+    ["LIVE_CHECK_INTERVAL_MS", "5"],
+    ["LIVE_MIN_INTERVAL_MS", "-1"],
+    ["LIVE_MAX_STREAMS_PER_CLIENT", "0"],
+    ["LIVE_MAX_TOPICS", "many"],
     ["OIDC_ISSUER", "not a url"],
     ["OIDC_ISSUER", "http://sso.example.com/realms/ops"],
     ["TRUST_PROXY_HOPS", "-1"],
@@ -194,6 +203,15 @@ describe("access control settings", () => {
     expect(parseEnv({ PUBLIC_URL: "https://Dashboard.example.com/" }).PUBLIC_URL).toBe("https://dashboard.example.com");
     expect(parseEnv({ PUBLIC_URL: "http://127.0.0.1:3000" }).PUBLIC_URL).toBe("http://127.0.0.1:3000");
     expect(rejection({ PUBLIC_URL: "https://dashboard.example.com/app" })).toMatch(/scheme and host only/);
+  });
+
+  it("AUTH_RECHECK_MINUTES: minutes, fractions allowed, from 0.05 to 1440", () => {
+    expect(parseEnv({ AUTH_RECHECK_MINUTES: "0.05" }).AUTH_RECHECK_MINUTES).toBe(0.05);
+    expect(parseEnv({ AUTH_RECHECK_MINUTES: "15" }).AUTH_RECHECK_MINUTES).toBe(15);
+    for (const bad of ["0", "0.01", "-1", "1441", "five", "1e3"])
+      expect(rejection({ AUTH_RECHECK_MINUTES: bad }), bad).toMatch(
+        /^Invalid environment variable AUTH_RECHECK_MINUTES=.*: expected a number of minutes from 0.05 to 1440/,
+      );
   });
 
   it("http issuers only on this machine", () => {

@@ -24,6 +24,11 @@ const DEFAULTS = {
   DASHBOARD_DATA_DIR: ".data",
   REDIS_URL: "",
   LIVE_INTERVAL_MS: "1000",
+  // Live work (README "Pushed, not polled"): change detection's cadence and the bounds on streams and topics.
+  LIVE_CHECK_INTERVAL_MS: "100",
+  LIVE_MIN_INTERVAL_MS: "100",
+  LIVE_MAX_STREAMS_PER_CLIENT: "8",
+  LIVE_MAX_TOPICS: "200",
   PORT: "3000",
   // Who the client is and which address it opened (README "Sign-in").
   TRUST_PROXY_HOPS: "0",
@@ -38,6 +43,8 @@ const DEFAULTS = {
   AUTH_SECRET: "",
   AUTH_SECRET_PREVIOUS: "",
   METRICS_TOKEN: "",
+  // How often a session's account and groups are asked of the provider again (README "Sign-in").
+  AUTH_RECHECK_MINUTES: "5",
 } as const;
 
 /** Values never printed, not even in the one line that rejects them. */
@@ -141,6 +148,19 @@ const metricsToken = z
     `unset, or a random token of at least ${METRICS_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 24)`,
   );
 
+/** Minutes, fractions allowed (a test re-checks every few seconds): from 0.05 (3 s) to a day. */
+const recheckMinutes = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, "a number of minutes from 0.05 to 1440 (fractions allowed, e.g. 0.5)")
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .min(0.05, "a number of minutes from 0.05 to 1440 (fractions allowed, e.g. 0.5)")
+      .max(1440, "a number of minutes from 0.05 to 1440 (fractions allowed, e.g. 0.5)"),
+  );
+
 const fields = z.object({
   QUESTDB_URL: postgresUrl,
   QUESTDB_HTTP_URL: httpUrl,
@@ -158,6 +178,10 @@ const fields = z.object({
   DASHBOARD_DATA_DIR: z.string().trim().min(1, "a directory path"),
   REDIS_URL: redisUrl,
   LIVE_INTERVAL_MS: integer(50, 3_600_000),
+  LIVE_CHECK_INTERVAL_MS: integer(10, 60_000),
+  LIVE_MIN_INTERVAL_MS: integer(0, 60_000),
+  LIVE_MAX_STREAMS_PER_CLIENT: integer(1, 1_000_000),
+  LIVE_MAX_TOPICS: integer(1, 100_000),
   PORT: integer(1, 65_535),
   TRUST_PROXY_HOPS: integer(0, 10),
   PUBLIC_URL: publicUrl,
@@ -169,6 +193,7 @@ const fields = z.object({
   AUTH_SECRET: z.string(),
   AUTH_SECRET_PREVIOUS: z.string(),
   METRICS_TOKEN: metricsToken,
+  AUTH_RECHECK_MINUTES: recheckMinutes,
 });
 
 /** What AUTH_MODE=oidc needs besides itself; each missing one is named in the rejecting line. */

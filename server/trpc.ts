@@ -5,7 +5,9 @@
  */
 import { TRPCError, initTRPC } from "@trpc/server";
 import { ZodError } from "zod";
+import { endsWithSession } from "./auth/session-service";
 import { viewerOf, type Viewer } from "./auth/viewer";
+import { clientAddress } from "./auth/client-address";
 import { env } from "./env";
 import { logEvent, logger } from "./observability/logger";
 import { questdbService, type QuestdbService } from "./compose";
@@ -16,26 +18,42 @@ export interface Context {
   questdb: QuestdbService;
   /** Who asks: decided from the request's session cookie (server/auth/viewer.ts). */
   viewer: Viewer;
+  /** The client's address (server/auth/client-address.ts): live streams are counted per address too. */
+  clientAddress: string;
 }
 
 /**
- * A live stream ends when the session that opened it does: the client then reconnects, and is
- * asked to sign in again. Without a session (AUTH_MODE=none) it ends only with the request.
+ * A live stream ends when the session that opened it does (its end, a sign-out, a re-check that
+ * puts it out): the client then reconnects, and is asked to sign in again. Without a session
+ * (AUTH_MODE=none) it ends only with the request.
  */
 export function streamSignal(ctx: Context, signal: AbortSignal | undefined): AbortSignal {
   const base = signal ?? new AbortController().signal;
   if (ctx.viewer.kind !== "operator") return base;
-  return AbortSignal.any([base, AbortSignal.timeout(Math.max(0, ctx.viewer.expiresAt - Date.now()))]);
+  const expiry = AbortSignal.timeout(Math.max(0, ctx.viewer.expiresAt - Date.now()));
+  return AbortSignal.any([endsWithSession(ctx.viewer, base, env()), expiry]);
 }
 
 /** The context without a request: what tests use (authentication off unless a viewer is given). */
-export function createContextInner(opts: { questdb: QuestdbService; viewer?: Viewer }): Context {
-  return { questdb: opts.questdb, viewer: opts.viewer ?? { kind: "auth-off" } };
+export function createContextInner(opts: {
+  questdb: QuestdbService;
+  viewer?: Viewer;
+  clientAddress?: string;
+}): Context {
+  return {
+    questdb: opts.questdb,
+    viewer: opts.viewer ?? { kind: "auth-off" },
+    clientAddress: opts.clientAddress ?? "local",
+  };
 }
 
 /** The context of one HTTP request (or of a server-rendered page, from its request headers). */
 export async function createTRPCContext(headers: Headers): Promise<Context> {
-  return createContextInner({ questdb: questdbService(env), viewer: await viewerOf(headers, env()) });
+  return createContextInner({
+    questdb: questdbService(env),
+    viewer: await viewerOf(headers, env()),
+    clientAddress: clientAddress(headers, env().TRUST_PROXY_HOPS),
+  });
 }
 
 // 2. Initialisation

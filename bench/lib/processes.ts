@@ -93,7 +93,13 @@ export async function startApp(
   return launchApp({
     root: build.dir,
     port,
-    env: { LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "0", AUTH_MODE: "none", ...env },
+    env: {
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_PER_MINUTE: "0",
+      LIVE_MAX_STREAMS_PER_CLIENT: "100000",
+      AUTH_MODE: "none",
+      ...env,
+    },
     logFile,
     baseEnv: cleanEnv(),
     readyTimeoutMs: 90_000,

@@ -1,6 +1,7 @@
 import * as client from "openid-client";
 import { isLoopbackUrl, type Env } from "@/server/env";
 import type { SessionUser } from "./session-cookie";
+import type { ProviderTokens } from "./session-record";
 
 /**
  * The OpenID Connect client (openid-client, certified): discovery, the authorization code flow
@@ -77,7 +78,7 @@ export function providerConfiguration(env: Env): Promise<client.Configuration> {
  * outage would send the browser to a dead address ("connection refused" in the browser) instead
  * of the dashboard's own page that says what is wrong.
  */
-async function checkProviderAnswers(env: Env): Promise<void> {
+export async function checkProviderAnswers(env: Env): Promise<void> {
   const url = `${env.OIDC_ISSUER.replace(/\/$/, "")}/.well-known/openid-configuration`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS), redirect: "manual" });
@@ -112,12 +113,18 @@ export async function startSignIn(
   return { url, state, nonce, codeVerifier };
 }
 
+/** Who signed in, and the provider's tokens (kept server-side, to ask again and to sign out there). */
+export interface SignedIn {
+  user: SessionUser;
+  tokens: ProviderTokens;
+}
+
 /** Exchanges the callback's code (checking state, nonce, PKCE and the ID token) for who signed in. */
 export async function finishSignIn(
   env: Env,
   callbackUrl: URL,
   checks: { state: string; nonce: string; codeVerifier: string },
-): Promise<SessionUser> {
+): Promise<SignedIn> {
   const config = await providerConfiguration(env);
   let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
@@ -140,20 +147,39 @@ export async function finishSignIn(
   }
   const claims = tokens.claims();
   if (!claims) throw new SignInError("sign_in_failed", "the provider sent no ID token");
-  let groups = stringArray(claims.groups);
-  if (groups === null) {
-    // Some providers put groups in userinfo only; without them the user simply has none.
-    groups = await client
-      .fetchUserInfo(config, tokens.access_token, claims.sub)
+  return { user: await userOf(config, claims, tokens.access_token), tokens: tokensOf(tokens, null) };
+}
+
+/**
+ * The user an ID token names; groups from its claim, or from userinfo when the token has none
+ * (some providers put them there only; without them the user simply has none).
+ */
+export async function userOf(
+  config: client.Configuration,
+  claims: client.IDToken,
+  accessToken: string,
+): Promise<SessionUser> {
+  const groups =
+    stringArray(claims.groups) ??
+    (await client
+      .fetchUserInfo(config, accessToken, claims.sub)
       .then((info) => stringArray(info.groups) ?? [])
-      .catch(() => []);
-  }
+      .catch(() => []));
   const text = (value: unknown) => (typeof value === "string" && value.trim() !== "" ? value : null);
   return {
     sub: claims.sub,
     name: text(claims.name) ?? text(claims.preferred_username) ?? text(claims.email) ?? claims.sub,
     email: text(claims.email),
     groups,
+  };
+}
+
+/** The tokens of a token endpoint answer; a refresh token not sent again stays the one we had. */
+export function tokensOf(answer: client.TokenEndpointResponse, previous: ProviderTokens | null): ProviderTokens {
+  return {
+    refreshToken: answer.refresh_token ?? previous?.refreshToken ?? null,
+    accessToken: answer.access_token ?? previous?.accessToken ?? null,
+    idToken: answer.id_token ?? previous?.idToken ?? null,
   };
 }
 
@@ -168,11 +194,11 @@ function issuerNamedByProvider(error: unknown): string | null {
   return detail.attribute === "issuer" && typeof detail.body?.issuer === "string" ? detail.body.issuer : null;
 }
 
-function stringArray(value: unknown): string[] | null {
+export function stringArray(value: unknown): string[] | null {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : null;
 }
 
-function isNetworkFailure(error: unknown): boolean {
+export function isNetworkFailure(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
   return (
     name === "TimeoutError" ||
@@ -182,7 +208,7 @@ function isNetworkFailure(error: unknown): boolean {
 }
 
 /** The error's own words, or its cause's (fetch's "fetch failed" hides ECONNREFUSED in cause). */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error) || "unknown error";
   const cause = (error as { cause?: unknown }).cause;
   const causeText = cause instanceof Error ? ` (${(cause as NodeJS.ErrnoException).code ?? cause.message})` : "";

@@ -12,7 +12,14 @@ import {
 const SECRET = "Qm9vdHN0cmFwLWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY3ODkw";
 const OTHER_SECRET = "b3RoZXItZGVwbG95bWVudC1rZXktb2YtNDgtY2hhcmFjdGVycw";
 const KEYS = [SECRET] as const;
-const ALICE: SessionUser = { sub: "alice", name: "Alice Operator", email: "alice@example.test", groups: ["operators"] };
+const ALICE_USER: SessionUser = {
+  sub: "alice",
+  name: "Alice Operator",
+  email: "alice@example.test",
+  groups: ["operators"],
+};
+const SID = "A".repeat(43);
+const ALICE = { ...ALICE_USER, sid: SID };
 const PROD = { issuer: "https://sso.example.com/realms/ops", clientId: "questdb-dashboard" };
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 
@@ -20,9 +27,16 @@ describe("session cookie", () => {
   it("opens what it sealed, with the same key, before it expires", async () => {
     const token = await sealSession(ALICE, PROD, KEYS, NOW);
     expect(await openSession(token, PROD, KEYS, NOW + 60_000)).toEqual({
-      user: ALICE,
+      user: ALICE_USER,
+      sid: SID,
       expiresAt: NOW + SESSION_TTL_SECONDS * 1000,
     });
+  });
+
+  it("a cookie that names no server-side session (sealed before sessions were revocable) is invalid", async () => {
+    const { sid: _sid, ...withoutSid } = ALICE;
+    const token = await sealSession(withoutSid as typeof ALICE, PROD, KEYS, NOW);
+    expect(await openSession(token, PROD, KEYS, NOW + 60_000)).toEqual({ failure: "invalid" });
   });
 
   it("cannot be read without the key: the token holds no claim in clear", async () => {
@@ -52,7 +66,7 @@ describe("session cookie", () => {
   it("expires after its lifetime", async () => {
     const token = await sealSession(ALICE, PROD, KEYS, NOW);
     expect(await openSession(token, PROD, KEYS, NOW + (SESSION_TTL_SECONDS - 1) * 1000)).toMatchObject({
-      user: ALICE,
+      user: ALICE_USER,
     });
     expect(await openSession(token, PROD, KEYS, NOW + (SESSION_TTL_SECONDS + 1) * 1000)).toEqual({
       failure: "expired",
@@ -70,11 +84,11 @@ describe("session cookie", () => {
     const rotated = cookieKeys({ AUTH_SECRET: OTHER_SECRET, AUTH_SECRET_PREVIOUS: SECRET });
     expect(rotated).toEqual([OTHER_SECRET, SECRET]);
     const before = await sealSession(ALICE, PROD, KEYS, NOW);
-    expect(await openSession(before, PROD, rotated, NOW)).toMatchObject({ user: ALICE });
+    expect(await openSession(before, PROD, rotated, NOW)).toMatchObject({ user: ALICE_USER });
     const signIn = await sealSignInState({ state: "s", nonce: "n", codeVerifier: "v", returnTo: "/" }, KEYS, NOW);
     expect(await openSignInState(signIn, rotated, NOW)).toMatchObject({ state: "s" });
     const after = await sealSession(ALICE, PROD, rotated, NOW);
-    expect(await openSession(after, PROD, [OTHER_SECRET], NOW)).toMatchObject({ user: ALICE });
+    expect(await openSession(after, PROD, [OTHER_SECRET], NOW)).toMatchObject({ user: ALICE_USER });
     expect(await openSession(after, PROD, KEYS, NOW)).toEqual({ failure: "invalid" });
     // An expired session under the previous key is "expired", not "invalid".
     const old = await sealSession(ALICE, PROD, KEYS, NOW - (SESSION_TTL_SECONDS + 5) * 1000);

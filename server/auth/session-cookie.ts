@@ -11,8 +11,13 @@ import type { SessionUser, UnsealFailure } from "@/contract/viewer";
  * deployment that shares the key does not open in production.
  */
 
-/** What a signed-in operator's cookie holds; the provider is never asked again until it expires. */
 export type { SessionUser, UnsealFailure };
+
+/**
+ * What a signed-in operator's cookie holds: who, and the id of the session the server keeps
+ * (server/auth/sessions.ts), which a sign-out or a re-check can end before the cookie does.
+ */
+export type SealedSession = SessionUser & { sid: string };
 
 /** What the browser carries between "Sign in" and the provider's callback. */
 export interface SignInState {
@@ -97,26 +102,30 @@ async function unseal(
 }
 
 export function sealSession(
-  user: SessionUser,
+  session: SealedSession,
   audience: SessionAudience,
   keys: CookieKeys,
   nowMs = Date.now(),
 ): Promise<string> {
-  return seal({ ...user }, keys, "session", SESSION_TTL_SECONDS, nowMs, audience);
+  return seal({ ...session }, keys, "session", SESSION_TTL_SECONDS, nowMs, audience);
 }
 
-/** The user, and when the session ends (epoch ms); only a session of this issuer and client opens. */
+/**
+ * The user, the server-side session's id, and when the cookie ends (epoch ms); only a session of
+ * this issuer and client opens, and only one that names a server-side session (older cookies do not).
+ */
 export async function openSession(
   token: string,
   audience: SessionAudience,
   keys: CookieKeys,
   nowMs = Date.now(),
-): Promise<{ user: SessionUser; expiresAt: number } | { failure: UnsealFailure }> {
+): Promise<{ user: SessionUser; sid: string; expiresAt: number } | { failure: UnsealFailure }> {
   const opened = await unseal(token, keys, "session", nowMs, audience);
   if ("failure" in opened) return opened;
-  const { sub, name, email, groups, exp } = opened.payload;
+  const { sub, name, email, groups, exp, sid } = opened.payload;
   if (typeof sub !== "string" || typeof name !== "string" || !Array.isArray(groups) || typeof exp !== "number")
     return { failure: "invalid" };
+  if (typeof sid !== "string") return { failure: "invalid" };
   return {
     user: {
       sub,
@@ -124,6 +133,7 @@ export async function openSession(
       email: typeof email === "string" ? email : null,
       groups: groups.filter((g): g is string => typeof g === "string"),
     },
+    sid,
     expiresAt: exp * 1000,
   };
 }

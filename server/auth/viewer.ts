@@ -1,14 +1,20 @@
 import { timingSafeEqual } from "node:crypto";
-import { EVERY_ACCOUNT, type Env } from "@/server/env";
-import type { SessionUser, Viewer } from "@/contract/viewer";
+import type { Env } from "@/server/env";
+import type { Viewer } from "@/contract/viewer";
+import { isAllowed } from "./allowed-groups";
 import { publicOrigin } from "./public-origin";
 import { cookieKeys, openSession, sessionAudience } from "./session-cookie";
+import { rememberSessionId, sessionService } from "./session-service";
+import type { Sessions } from "./sessions";
 
 /**
- * Who is asking, decided from the request alone (the session cookie, a bearer token): the identity
- * provider is only needed to sign in, so a provider outage never locks out operators already in.
+ * Who is asking, decided from the request (the session cookie, a bearer token) and the session the
+ * server keeps for it: a signed-out or re-checked-out session opens nothing, whatever its cookie
+ * says. The identity provider is never waited on here (re-checks run in the background), so a
+ * provider outage never locks out operators already in.
  */
 export type { Viewer };
+export { groupName, isAllowed } from "./allowed-groups";
 
 /** The session cookie's name: `__Host-` (https only, this host, path /) when served over https. */
 export function sessionCookieName(https: boolean): string {
@@ -26,34 +32,29 @@ export function readCookie(headers: Headers, name: string): string | null {
 }
 
 /**
- * A group as compared: Keycloak's "full group path" form of a top-level group ("/trading-ops") is
- * the group "trading-ops"; a nested path ("/ops/trading-ops") stays whole, so only that exact path
- * in OIDC_ALLOWED_GROUPS matches it, never a namesake elsewhere in the tree.
- */
-export function groupName(group: string): string {
-  return /^\/[^/]+$/.test(group) ? group.slice(1) : group;
-}
-
-/** Whether a signed-in user's groups let them in: `*` admits every account, nothing else does by default. */
-export function isAllowed(user: SessionUser, allowedGroups: readonly string[]): boolean {
-  if (allowedGroups.includes(EVERY_ACCOUNT)) return true;
-  const allowed = new Set(allowedGroups.map(groupName));
-  return user.groups.some((group) => allowed.has(groupName(group)));
-}
-
-/**
  * Only the cookie of the request's scheme is read: over https the `__Host-` one, which a
  * sibling subdomain or a plain-http page cannot plant, so a planted unprefixed one is ignored.
+ * The server-side session decides: gone (signed out, out after a re-check) is an ended session;
+ * its groups are the provider's latest word. Redis unavailable (fleet mode): the sealed cookie
+ * alone, unless this instance has heard that session end.
  */
-export async function viewerOf(headers: Headers, env: Env, nowMs = Date.now()): Promise<Viewer> {
+export async function viewerOf(
+  headers: Headers,
+  env: Env,
+  nowMs = Date.now(),
+  sessions: Sessions | null = null,
+): Promise<Viewer> {
   if (env.AUTH_MODE !== "oidc") return { kind: "auth-off" };
   const token = readCookie(headers, sessionCookieName(publicOrigin(headers, env).https));
   if (!token) return { kind: "anonymous", why: "no session" };
   const opened = await openSession(token, sessionAudience(env), cookieKeys(env), nowMs);
   if ("failure" in opened) return { kind: "anonymous", why: `${opened.failure} session` };
-  return isAllowed(opened.user, env.OIDC_ALLOWED_GROUPS)
-    ? { kind: "operator", user: opened.user, expiresAt: opened.expiresAt }
-    : { kind: "not-allowed", user: opened.user };
+  const found = await (sessions ?? sessionService(env)).find(opened.sid);
+  if (found.state === "gone") return { kind: "anonymous", why: "expired session" };
+  const user = found.state === "found" ? found.record.user : opened.user;
+  const expiresAt = Math.min(opened.expiresAt, found.state === "found" ? found.record.expiresAt : Infinity);
+  if (!isAllowed(user, env.OIDC_ALLOWED_GROUPS)) return { kind: "not-allowed", user };
+  return rememberSessionId({ kind: "operator", user, expiresAt }, opened.sid);
 }
 
 /** Whether the viewer may see trading data and the service's internals. */

@@ -1,9 +1,8 @@
-import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { SESSIONS_LIMIT } from "@/contract/market";
 import { activeSessionsQuery } from "@/server/questdb/queries";
 import { createTRPCRouter, operatorProcedure, streamSignal } from "@/server/trpc";
-import { lastEventId } from "./live-input";
+import { lastEventId, liveAnswers, streamHolders } from "./live-input";
 
 const limitField = z.number().int().min(1).max(SESSIONS_LIMIT.max).optional();
 
@@ -25,13 +24,16 @@ export const sessionsRouter = createTRPCRouter({
     .query(({ ctx, input }) => ctx.questdb.run(activeSessions(input?.limit))),
 
   /** The same answers pushed as they change (server-sent events), one query loop for every viewer. */
-  onActive: operatorProcedure.input(activeSessionsLiveInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const event of ctx.questdb.live(
-      activeSessions(input?.limit),
-      input?.lastEventId,
-      streamSignal(ctx, signal),
-    )) {
-      yield tracked(event.id, event.answer);
-    }
-  }),
+  onActive: operatorProcedure
+    .input(activeSessionsLiveInput)
+    .subscription(({ ctx, input, signal }) =>
+      liveAnswers(() =>
+        ctx.questdb.live(
+          activeSessions(input?.limit),
+          input?.lastEventId,
+          streamSignal(ctx, signal),
+          streamHolders(ctx),
+        ),
+      ),
+    ),
 });

@@ -37,6 +37,8 @@ export function treeRssMb(pid: number): number {
 
 export interface CounterSample {
   sessionsActive: number;
+  /** The change detector's own queries (operation "live.changes"). */
+  changes: number;
   total: number;
   /**
    * performance.now() when the answer arrived: under load the request waits its turn, and the
@@ -51,6 +53,7 @@ export async function queryCounts(appUrl: string): Promise<CounterSample | strin
   if (answer.status !== 200) return `GET /api/metrics: ${answer.status} ${answer.error ?? answer.body.slice(0, 100)}`;
   return {
     sessionsActive: metricValue(answer.body, "questdb_queries_started_total", { operation: "sessions.active" }),
+    changes: metricValue(answer.body, "questdb_queries_started_total", { operation: "live.changes" }),
     total: metricValue(answer.body, "questdb_queries_started_total"),
     at: answer.endedAt,
   };

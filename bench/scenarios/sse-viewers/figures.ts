@@ -12,12 +12,17 @@ import { phaseTableLines } from "./report-table";
  * largest, each beside the polling viewers of the same size; the whole grid in details.sseViewers.
  */
 
-export type SseKey = "sseUpdateDelayP50Ms" | "sseUpdateDelayP99Ms" | "sseQueriesPerSecond" | "sseCpuPercent";
+export type SseKey =
+  | "sseUpdateDelayP50Ms"
+  | "sseUpdateDelayP99Ms"
+  | "sseQueriesPerSecond"
+  | "sseCpuPercent"
+  | "sseFanoutUsPerStream";
 
 const METHOD = {
   text:
     "on the one app instance " +
-    `(LIVE_INTERVAL_MS ${fmt(parseEnv({}).LIVE_INTERVAL_MS)}), for 100, 500 and 2,000 viewers: first that many ` +
+    `(LIVE_CHECK_INTERVAL_MS ${fmt(parseEnv({}).LIVE_CHECK_INTERVAL_MS)}, LIVE_INTERVAL_MS ${fmt(parseEnv({}).LIVE_INTERVAL_MS)}), for 100, 500 and 2,000 viewers: first that many ` +
     "plain node:http streams subscribed to `sessions.onActive` (SSE parsed by the client, no reconnection), then " +
     "as many viewers polling `sessions.active` every 2 s at their own phase (limit 100 both). Over a 20 s window " +
     "after all are connected: new running sessions are inserted into `session_events` (8 writes, 2.3 s apart) and " +
@@ -25,18 +30,37 @@ const METHOD = {
     "session (p50 and p99 over every viewer and write), split at the `fetchedAt` of that answer (write → the " +
     "server's query, that query → the viewer); app CPU (utime + stime of its process tree, % of one core) and RSS " +
     'from /proc; QuestDB queries per second from `questdb_queries_started_total{operation="sessions.active"}`. ' +
-    "Delays at 500 viewers, CPU and queries at 2,000; the baseline column is the polling viewers. The viewers run " +
+    "Delays, CPU, queries and fan-out at 2,000; the baseline column is the polling viewers. The viewers run " +
     "in the benchmark's own process on the same cores (its CPU is reported too); failed streams or polls and " +
-    "viewers that saw no write are counted (SSE must have none).",
+    "viewers that saw no write are counted (SSE must have none). sseFanoutUsPerStream: per write, the time " +
+    "from its first to its last viewer (the fan-out as the viewers see it, their own parsing on the same cores " +
+    "included) ÷ viewers, median over the writes, at the largest size. QuestDB's full queries/s are shown " +
+    "beside the change detector's own queries/s (`live.changes`) and QuestDB's CPU from /proc.",
 };
 
-const spec = <K extends SseKey>(key: K, unit: string): FigureSpec<K> => ({ key, unit, goal: null, method: METHOD });
+const spec = <K extends SseKey>(key: K, unit: string, max?: number): FigureSpec<K> => ({
+  key,
+  unit,
+  goal: max === undefined ? null : { max, text: `≤ ${fmt(max)}` },
+  method: METHOD,
+});
+/** Goals from the contract (issue 22): at 2,000 viewers, one write a second. */
 export const SSE_FIGURES = [
-  spec("sseUpdateDelayP50Ms", "ms"),
-  spec("sseUpdateDelayP99Ms", "ms"),
+  spec("sseUpdateDelayP50Ms", "ms", 150),
+  spec("sseUpdateDelayP99Ms", "ms", 500),
   spec("sseQueriesPerSecond", "queries/s"),
-  spec("sseCpuPercent", "% of one core"),
+  spec("sseCpuPercent", "% of one core", 25),
+  spec("sseFanoutUsPerStream", "µs", 50),
 ];
+
+/** Per write: first to last viewer ÷ viewers (µs), the median over the writes; null without sightings. */
+export function fanoutUsPerStream(phase: PhaseResult | undefined): number | null {
+  const perStream = (phase?.perWrite ?? [])
+    .filter((w) => w.spreadMs !== null && w.seenBy > 1)
+    .map((w) => (w.spreadMs! * 1000) / w.seenBy)
+    .sort((a, b) => a - b);
+  return perStream.length ? round(perStream[Math.floor(perStream.length / 2)]!, 1) : null;
+}
 
 export interface PhaseError {
   mode: Mode;
@@ -55,7 +79,9 @@ export function describePhase(phase: PhaseResult): string {
     `${phase.mode} × ${fmt(phase.viewers)}: delay p50 ${ms(d?.p50)} / p99 ${ms(d?.p99)} ms ` +
     `(write → fetch p50 ${ms(fetchLagMs?.p50)} ms, fetch → viewer p50 ${ms(deliveryMs?.p50)} / p99 ` +
     `${ms(deliveryMs?.p99)} ms), app CPU ${fmt(window.appCpuPercent)} %, RSS ${fmt(window.appRssMb.max)} MB, ` +
-    `${perSecond} queries/s (QuestDB log ${fmt(window.queries.questdbLoggedPerSecond)}/s), ` +
+    `${perSecond} queries/s (QuestDB log ${fmt(window.queries.questdbLoggedPerSecond)}/s; detector ` +
+    `${ms(window.queries.detectorPerSecond ?? undefined)}/s), QuestDB CPU ${fmt(window.questdbCpuPercent)} %, ` +
+    `fan-out ${ms(fanoutUsPerStream(phase) ?? undefined)} µs/stream, ` +
     `bench CPU ${fmt(window.benchCpuPercent)} %, ${phase.failures} failures, ` +
     `${phase.viewersWithNoUpdate} viewers without an update, ${phase.missed} missed`
   );
@@ -187,6 +213,13 @@ function measuredValues(plan: Plan, phases: PhaseResult[]): Measured[] {
       size: loadSize,
       display: (v) => `${fmt(v)} %`,
     },
+    {
+      key: "sseFanoutUsPerStream",
+      ours: fanoutUsPerStream(sseL),
+      theirs: null,
+      size: loadSize,
+      display: (v) => `${fmt(v)} µs`,
+    },
   ];
 }
 
@@ -214,13 +247,19 @@ export function sseFigures(
   phaseErrors: PhaseError[],
 ): Record<SseKey, FigureResult> {
   const windowText = `${plan.windowMs / 1000} s window, ${plan.writeOffsetsMs.length} writes`;
-  const [p50, p99, qps, cpu] = measuredValues(plan, phases).map((m) =>
+  const [p50, p99, qps, cpu, fanout] = measuredValues(plan, phases).map((m) =>
     figure(m, windowText, figureDetails(phases, m.size)),
-  ) as [FigureResult, FigureResult, FigureResult, FigureResult];
+  ) as [FigureResult, FigureResult, FigureResult, FigureResult, FigureResult];
   p50.reportDetails = { sseViewers: scenarioDetails(plan, liveIntervalMs, phases, phaseErrors) };
   p50.notes = notesOf(phases, phaseErrors);
   p50.markdown = phaseTableLines(phases);
-  const figures = { sseUpdateDelayP50Ms: p50, sseUpdateDelayP99Ms: p99, sseQueriesPerSecond: qps, sseCpuPercent: cpu };
+  const figures = {
+    sseUpdateDelayP50Ms: p50,
+    sseUpdateDelayP99Ms: p99,
+    sseQueriesPerSecond: qps,
+    sseCpuPercent: cpu,
+    sseFanoutUsPerStream: fanout,
+  };
   const error = sseError(phases, phaseErrors);
   if (error) for (const [key, f] of Object.entries(figures)) f.error = `${key}: ${error}`;
   return figures;

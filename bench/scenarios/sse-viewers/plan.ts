@@ -14,7 +14,7 @@ export const POLL_TIMEOUT_MS = 15_000;
 /** After the window, until every viewer has seen every write (or this much later). */
 export const GRACE_MS = 5_000;
 /** The headline figures: delays at this size, load at the largest one measured. */
-export const DELAY_SIZE = 500;
+export const DELAY_SIZE = 2_000;
 
 export type Mode = "sse" | "polling";
 

@@ -21,6 +21,8 @@ export interface Window {
   /** This process (the viewers) over the same window, % of one core. */
   benchCpuPercent: number;
   appRssMb: { before: number; max: number; end: number };
+  /** QuestDB's JVM over the same window, % of one core (/proc). */
+  questdbCpuPercent: number;
   /**
    * From the app's counter, read at the window's start and end (the rate over the two answers'
    * arrival times, which a saturated app delays); null with `error` when /api/metrics did not
@@ -32,6 +34,8 @@ export interface Window {
     total: number | null;
     perSecond: number | null;
     counterSeconds: number | null;
+    /** The change detector's own queries per second (operation "live.changes"), beside the full queries. */
+    detectorPerSecond: number | null;
     error?: string;
     questdbLogged: number;
     questdbLoggedPerSecond: number;
@@ -53,7 +57,15 @@ function windowQueries(
   const fromLog = { questdbLogged: logged, questdbLoggedPerSecond: round(logged / seconds, 3) };
   if (typeof c0 === "string" || typeof c1 === "string") {
     const error = [c0, c1].filter((c): c is string => typeof c === "string").join("; ");
-    return { sessionsActive: null, total: null, perSecond: null, counterSeconds: null, error, ...fromLog };
+    return {
+      sessionsActive: null,
+      total: null,
+      perSecond: null,
+      counterSeconds: null,
+      detectorPerSecond: null,
+      error,
+      ...fromLog,
+    };
   }
   const counterSeconds = (c1.at - c0.at) / 1000;
   return {
@@ -61,6 +73,7 @@ function windowQueries(
     total: c1.total - c0.total,
     perSecond: round((c1.sessionsActive - c0.sessionsActive) / counterSeconds, 3),
     counterSeconds: round(counterSeconds, 2),
+    detectorPerSecond: round((c1.changes - c0.changes) / counterSeconds, 3),
     ...fromLog,
   };
 }
@@ -81,6 +94,7 @@ export async function measureWindow(
   const load0 = loadAverage();
   const bench0 = process.cpuUsage();
   const cpu0 = cpuSeconds(pid);
+  const questdbCpu0 = cpuSeconds(ctx.questdb.pid);
   const t0 = performance.now();
   let rssMax = rssBefore;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, treeRssMb(pid))), 500);
@@ -90,6 +104,7 @@ export async function measureWindow(
   });
   await sleep(Math.max(0, t0 + plan.windowMs - performance.now()));
   const cpu1 = cpuSeconds(pid);
+  const questdbCpu1 = cpuSeconds(ctx.questdb.pid);
   const t1 = performance.now();
   const bench1 = process.cpuUsage(bench0);
   const log1 = logSize(ctx.questdb.logFile);
@@ -104,6 +119,7 @@ export async function measureWindow(
     appCpuPercent: round(((cpu1 - cpu0) / seconds) * 100, 1),
     benchCpuPercent: round(((bench1.user + bench1.system) / 1e6 / seconds) * 100, 1),
     appRssMb: { before: rssBefore, max: Math.max(rssMax, rssEnd), end: rssEnd },
+    questdbCpuPercent: round(((questdbCpu1 - questdbCpu0) / seconds) * 100, 1),
     queries: windowQueries(await Promise.all([q0, q1]), logged, seconds),
     loadAverage: { start: load0, end: loadAverage() },
     startedAt: t0,

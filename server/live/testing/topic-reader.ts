@@ -12,11 +12,13 @@ export function readTopic<T>(
   topic: string,
   fetch: () => Promise<T>,
   lastEventId?: string,
+  tables?: readonly string[],
 ): TopicReader<T> {
   const controller = new AbortController();
   const events: LiveEvent<T>[] = [];
   const done = (async () => {
-    for await (const event of live.subscribe(topic, fetch, lastEventId, controller.signal)) events.push(event);
+    for await (const event of live.subscribe({ topic, fetch, lastEventId, signal: controller.signal, tables }))
+      events.push(event);
   })();
   return {
     events,

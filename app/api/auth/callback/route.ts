@@ -4,6 +4,7 @@ import { SignInError, finishSignIn, type SignInFailure } from "@/server/auth/oid
 import { publicOrigin } from "@/server/auth/public-origin";
 import { returnToUrl } from "@/server/auth/return-to";
 import { cookieKeys, openSignInState, sealSession, sessionAudience } from "@/server/auth/session-cookie";
+import { sessionService } from "@/server/auth/session-service";
 import { isAllowed, readCookie } from "@/server/auth/viewer";
 import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
@@ -33,12 +34,14 @@ export const GET = withRequestLog(async (req) => {
   const requestUrl = new URL(req.url);
   const callbackUrl = new URL(`${origin}${requestUrl.pathname}${requestUrl.search}`);
   try {
-    const user = await finishSignIn(config, callbackUrl, started);
+    const { user, tokens } = await finishSignIn(config, callbackUrl, started);
     const allowed = isAllowed(user, config.OIDC_ALLOWED_GROUPS);
+    // The session the server keeps (a sign-out or a re-check ends it); the cookie only names it.
+    const { sid } = await sessionService(config).begin(user, tokens);
     processMetrics().countSignIn("signed_in");
     logEvent(logger, "info", "auth.signed_in", { sub: user.sub, groups: user.groups, allowed });
     const res = NextResponse.redirect(returnToUrl(allowed ? started.returnTo : "/not-allowed", origin), 303);
-    setSessionCookie(res, await sealSession(user, sessionAudience(config), cookieKeys(config)), https);
+    setSessionCookie(res, await sealSession({ ...user, sid }, sessionAudience(config), cookieKeys(config)), https);
     clearSignInCookie(res, https);
     return res;
   } catch (error) {

@@ -1,0 +1,40 @@
+import {
+  CANDLE_INTERVALS,
+  type CandleInterval,
+  DEFAULT_MARKET_INPUT,
+  TRADE_SYMBOLS,
+  type TradeSymbol,
+} from "@/contract/market";
+
+/**
+ * The chart's symbol and interval live in the URL (`/?symbol=ETH-USD&interval=5m`): a link opens
+ * on that chart, and sign-in brings the operator back to it. Pure: read on the server
+ * (page.tsx), written by the browser (use-market-selection.ts).
+ */
+
+export interface MarketSelection {
+  symbol: TradeSymbol;
+  interval: CandleInterval;
+}
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** The selection a URL asks for; the default for anything missing or unknown. */
+export function parseMarketSelection(params: SearchParams): MarketSelection {
+  const symbol = first(params.symbol)?.toUpperCase();
+  const interval = first(params.interval);
+  return {
+    symbol: TRADE_SYMBOLS.find((s) => s === symbol) ?? DEFAULT_MARKET_INPUT.symbol,
+    interval: CANDLE_INTERVALS.find((i) => i === interval) ?? DEFAULT_MARKET_INPUT.interval,
+  };
+}
+
+/** `url` with the selection in its query, other parameters kept. */
+export function withMarketSelection(url: string, selection: MarketSelection): string {
+  const next = new URL(url);
+  next.searchParams.set("symbol", selection.symbol);
+  next.searchParams.set("interval", selection.interval);
+  return `${next.pathname}${next.search}${next.hash}`;
+}
