@@ -21,6 +21,7 @@ export default async function Page({
     serverApi.sessions.active.prefetch(DEFAULT_SESSIONS_INPUT),
     serverApi.market.candles.prefetch({ ...market, limit: DEFAULT_MARKET_INPUT.limit }),
     serverApi.health.status.prefetch(),
+    serverApi.market.symbols.prefetch(),
   ]);
   return (
     <HydrateClient>

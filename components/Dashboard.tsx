@@ -11,6 +11,7 @@ import { dataTime } from "./kept-answer";
 import { LiveTransportProvider, useTabTransport } from "./LiveTransportProvider";
 import { liveCandles, liveSessions } from "./live-procedures";
 import { MarketControls } from "./MarketControls";
+import { sharedNextCheck } from "./next-check";
 import type { MarketSelection } from "./market-selection";
 import { isAppUnreachable, type PanelQuery, panelState, ResilientPanel } from "./ResilientPanel";
 import { SessionsTable, sessionsCsv } from "./SessionsTable";
@@ -21,7 +22,7 @@ import { TimeZoneToggle } from "./TimeZoneToggle";
 import { useLiveAnswer } from "./use-live-answer";
 import { useMarketSelection } from "./use-market-selection";
 import { usePageTitle } from "./use-page-title";
-import { useServiceHealth } from "./use-service-health";
+import { useKnownSymbols, useServiceHealth } from "./use-service-health";
 
 export interface DashboardProps {
   /** Who is signed in and sign-out, rendered on the server (components/AccountBadge.tsx). */
@@ -52,10 +53,12 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
   const sessions = useLiveAnswer(liveSessions, DEFAULT_SESSIONS_INPUT);
   const candles = useLiveAnswer(liveCandles, { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit });
   const { health, timeline } = useServiceHealth();
+  const symbols = useKnownSymbols();
   const healthUnreachable = isAppUnreachable(health);
   const panels = [sessions, candles];
   const status = pageStatus([...panels.map(panelState), healthUnreachable ? "unreachable" : "ok"]);
   usePageTitle(status);
+  const nextCheckAt = sharedNextCheck(panels.map(({ data }) => data));
   const callersFailing = panels.some(({ data }) => data?.status !== "ok" && data?.reason === "database_unavailable");
   return (
     <>
@@ -67,6 +70,7 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
           {account}
         </div>
       </header>
+      <StreamRefusal />
       <StateAnnouncer
         panels={[
           { name: "Sessions", condition: panelCondition(sessions) },
@@ -78,6 +82,7 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
           title="Active sessions"
           query={sessions}
           id="sessions"
+          nextCheckAt={nextCheckAt}
           skeleton={<TableSkeleton />}
           controls={<PanelCsv what="sessions" label="active sessions" query={sessions} toCsv={sessionsCsv} />}
         >
@@ -87,11 +92,12 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
           title={`Market · ${symbol} · ${interval}`}
           query={candles}
           id="market"
+          nextCheckAt={nextCheckAt}
           placeholderLabel={`Loading ${symbol} ${interval}… showing the previous chart`}
           testIdPrefix="market-"
           controls={
             <>
-              <MarketControls selection={market} onChange={changeMarket} />
+              <MarketControls selection={market} symbols={symbols} onChange={changeMarket} />
               <PanelCsv what={`candles-${symbol}-${interval}`} label="candles" query={candles} toCsv={candlesCsv} />
             </>
           }
@@ -134,6 +140,17 @@ function PageStatusChip({ panels, status }: { panels: readonly PanelQuery<unknow
       dataAsOf={dataAsOf}
       staleAsOf={staleAsOf}
     />
+  );
+}
+
+/** Said when the server refused this tab a live stream (its limit per client): the page polls meanwhile. */
+function StreamRefusal() {
+  const { refusal } = useTabTransport();
+  if (!refusal) return null;
+  return (
+    <p className="transport-note" data-testid="stream-refused">
+      Updates every few seconds instead of live: the server refused a live stream. <span>{refusal}</span>
+    </p>
   );
 }
 

@@ -15,6 +15,7 @@ const HEALTH = {
     pool: { total: 2, idle: 1, waiting: 0 },
     lastSuccessAt: null,
     lastError: "Failed to get active sessions: connection refused (127.0.0.1:8812)",
+    lastErrorAt: "2026-12-04T21:14:22.000Z",
   },
 } as const;
 
@@ -25,7 +26,7 @@ describe("HealthPanel", () => {
     expect(section.className).toBe("panel panel-health");
     expect(section.getAttribute("data-state")).toBe("degraded");
     expect(screen.getByTestId("breaker-status").getAttribute("data-state")).toBe("open");
-    expect(screen.getByTestId("health-last-error").textContent).toBe(HEALTH.questdb.lastError);
+    expect(screen.getByTestId("health-last-error").textContent).toBe(`${HEALTH.questdb.lastError} (at 21:14:22 UTC)`);
     expect(screen.queryByTestId("health-app-unreachable-banner")).toBeNull();
   });
 

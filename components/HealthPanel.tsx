@@ -37,7 +37,7 @@ export function HealthPanel({
     : null;
   const lastError = lastErrorWords({
     lastError: q?.lastError ?? null,
-    lastErrorAt: (q as { lastErrorAt?: string | null } | undefined)?.lastErrorAt,
+    lastErrorAt: q?.lastErrorAt ?? null,
     answering: summary?.answering ?? true,
     outages: timeline?.outages ?? [],
     timeZone,

@@ -11,8 +11,11 @@ import { type LiveTransport, useLiveTransport } from "./live-transport";
 const LiveTransportContext = createContext<LiveTransport | null>(null);
 
 export function LiveTransportProvider({ children }: { children: ReactNode }) {
-  const { transport, reconnecting, dispatch } = useLiveTransport();
-  const value = useMemo(() => ({ transport, reconnecting, dispatch }), [transport, reconnecting, dispatch]);
+  const { transport, reconnecting, refusal, dispatch } = useLiveTransport();
+  const value = useMemo(
+    () => ({ transport, reconnecting, refusal, dispatch }),
+    [transport, reconnecting, refusal, dispatch],
+  );
   return <LiveTransportContext.Provider value={value}>{children}</LiveTransportContext.Provider>;
 }
 

@@ -33,6 +33,8 @@ export interface ResilientPanelProps<T> {
   id?: string;
   /** Said above the previous input's data while the new input loads. */
   placeholderLabel?: string;
+  /** The page's one next check while QuestDB is unreachable (next-check.ts), instead of this answer's own. */
+  nextCheckAt?: string;
 }
 
 /** The latest poll failed before reaching QuestDB: the browser could not reach the app itself. */
@@ -66,6 +68,7 @@ export function ResilientPanel<T>({
   testIdPrefix = "",
   id,
   placeholderLabel,
+  nextCheckAt,
 }: ResilientPanelProps<T>) {
   // The previous input's data is shown, marked, until this input's answer comes.
   const placeholder = query.isPlaceholderData === true;
@@ -97,6 +100,7 @@ export function ResilientPanel<T>({
         testIdPrefix={testIdPrefix}
         loading={skeleton ?? <div className="skeleton" role="img" aria-busy="true" aria-label={`Loading ${title}`} />}
         placeholderLabel={placeholder ? (placeholderLabel ?? `Loading ${title}…`) : null}
+        nextCheckAt={nextCheckAt}
       >
         {children}
       </PanelBody>
@@ -111,11 +115,13 @@ interface PanelBodyProps<T> {
   loading: ReactNode;
   /** Set while the data shown is the previous input's. */
   placeholderLabel: string | null;
+  nextCheckAt?: string;
   children: (data: T, cachedAsOf: string | null) => ReactNode;
 }
 
 /** What is inside the frame: the data (stale under a banner), an error state, or the loading skeleton. */
-function PanelBody<T>({ query, headingId, testIdPrefix, loading, placeholderLabel, children }: PanelBodyProps<T>) {
+function PanelBody<T>(props: PanelBodyProps<T>) {
+  const { query, headingId, testIdPrefix, loading, placeholderLabel, nextCheckAt, children } = props;
   const answer = query.data;
   const appUnreachable = isAppUnreachable(query);
   if (!answer || answer.status === "error") {
@@ -144,7 +150,7 @@ function PanelBody<T>({ query, headingId, testIdPrefix, loading, placeholderLabe
           reason={answer.reason}
           cause={answer.cause}
           message={answer.message}
-          retryAt={answer.retryAt}
+          retryAt={answer.reason === "database_unavailable" ? (nextCheckAt ?? answer.retryAt) : answer.retryAt}
           testId={`${testIdPrefix}degraded-banner`}
         />
       )}

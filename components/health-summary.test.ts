@@ -20,7 +20,13 @@ describe("healthSummary", () => {
 });
 
 describe("lastErrorWords", () => {
-  const facts = { lastError: "connection refused", answering: true, outages: [], timeZone: "UTC" };
+  const facts = {
+    lastError: "connection refused",
+    lastErrorAt: null,
+    answering: true,
+    outages: [],
+    timeZone: "UTC",
+  };
 
   it("none, or the current error as it is", () => {
     expect(lastErrorWords({ ...facts, lastError: null })).toEqual({ history: false, words: "none" });

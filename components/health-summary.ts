@@ -26,8 +26,8 @@ export function healthSummary(facts: HealthFacts): { answering: boolean; words: 
 
 export interface LastErrorFacts {
   lastError: string | null;
-  /** When the error happened, if the server says (a `lastErrorAt` field; not sent yet). */
-  lastErrorAt?: string | null;
+  /** When the error happened (/api/health's `lastErrorAt`); null from a server that does not say. */
+  lastErrorAt: string | null;
   answering: boolean;
   /** The last 15 minutes' outages: the latest ended one dates a resolved error. */
   outages: ReadonlyArray<{ from: string; to: string | null }>;

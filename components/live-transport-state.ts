@@ -33,6 +33,8 @@ export interface LiveTransportState {
   lifecycle: StreamLifecycle;
   /** Each panel's stream, by the panel's id. */
   streams: Readonly<Record<string, SubscriptionStatus>>;
+  /** Why the server refused this tab a stream (its limit per client), until the back-off ends. */
+  refusal: string | null;
 }
 
 export type LiveTransportEvent =
@@ -41,6 +43,7 @@ export type LiveTransportEvent =
   | { type: "slot-lost" }
   | { type: "stream-status"; stream: string; status: SubscriptionStatus; at: number }
   | { type: "stream-closed"; stream: string; at: number }
+  | { type: "stream-refused"; message: string; at: number }
   | { type: "give-up-elapsed"; at: number }
   | { type: "retry-elapsed" };
 
@@ -49,6 +52,7 @@ export const INITIAL_LIVE_TRANSPORT: LiveTransportState = {
   visible: true,
   lifecycle: { state: "waiting" },
   streams: {},
+  refusal: null,
 };
 
 export function liveTransportReducer(state: LiveTransportState, event: LiveTransportEvent): LiveTransportState {
@@ -75,11 +79,19 @@ export function liveTransportReducer(state: LiveTransportState, event: LiveTrans
       const { [event.stream]: _closed, ...streams } = state.streams;
       return settle({ ...state, streams }, event.at);
     }
+    case "stream-refused":
+      // Refused by the server's limit, not lost: retrying at once would be refused again.
+      if (!isStreaming(lifecycle)) return state;
+      return {
+        ...state,
+        refusal: event.message,
+        lifecycle: { state: "backing-off", until: event.at + SSE_RETRY_AFTER_MS },
+      };
     case "give-up-elapsed":
       if (lifecycle.state !== "connecting" && lifecycle.state !== "reconnecting") return state;
       return { ...state, lifecycle: { state: "backing-off", until: event.at + SSE_RETRY_AFTER_MS } };
     case "retry-elapsed":
-      return lifecycle.state === "backing-off" ? { ...state, lifecycle: WAITING } : state;
+      return lifecycle.state === "backing-off" ? { ...state, lifecycle: WAITING, refusal: null } : state;
   }
 }
 

@@ -32,6 +32,8 @@ export interface LiveTransport {
   transport: Transport;
   /** The streams had been live and are being re-established. */
   reconnecting: boolean;
+  /** The server's words when it refused this tab a stream (too many open from this client); it polls meanwhile. */
+  refusal: string | null;
   /** Where panels report their streams' statuses. */
   dispatch: Dispatch<LiveTransportEvent>;
 }
@@ -42,7 +44,7 @@ export function useLiveTransport(): LiveTransport {
   usePageVisibility(dispatch);
   useStreamSlot(wantsStreamSlot(state) && typeof EventSource !== "undefined", dispatch);
   useLifecycleTimer(state.lifecycle, dispatch);
-  return { transport: transportOf(state), reconnecting: isReconnecting(state), dispatch };
+  return { transport: transportOf(state), reconnecting: isReconnecting(state), refusal: state.refusal, dispatch };
 }
 
 /** Tells whether the page is visible, now and on every change. */

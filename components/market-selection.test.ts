@@ -10,9 +10,17 @@ describe("the chart's selection in the URL", () => {
     });
   });
 
-  it("anything missing or unknown is the default chart", () => {
+  it("a symbol outside the demo's three is kept (QuestDB decides whether it trades)", () => {
+    expect(parseMarketSelection({ symbol: "xrp-eur" })).toEqual({ symbol: "XRP-EUR", interval: "1m" });
+  });
+
+  it("anything missing or malformed is the default chart", () => {
     expect(parseMarketSelection({})).toEqual({ symbol: "BTC-USD", interval: "1m" });
-    expect(parseMarketSelection({ symbol: "DOGE-USD", interval: "7m" })).toEqual({ symbol: "BTC-USD", interval: "1m" });
+    expect(parseMarketSelection({ symbol: "DOGE/USD'--", interval: "7m" })).toEqual({
+      symbol: "BTC-USD",
+      interval: "1m",
+    });
+    expect(parseMarketSelection({ symbol: "A".repeat(9) + "-USD" })).toEqual({ symbol: "BTC-USD", interval: "1m" });
   });
 
   it("writes the selection, keeping the URL's other parameters", () => {

@@ -17,8 +17,14 @@ const NOW = new Date("2026-11-27T14:05:27Z");
  * `polled.answer`; each remembers what it was last asked, the cache what was written to it.
  */
 function fakeProcedure() {
-  const stream: { status: SubscriptionStatus; streaming: boolean; push: (answer: Resilient<string[]>) => void } = {
+  const stream: {
+    status: SubscriptionStatus;
+    refusal: string | null;
+    streaming: boolean;
+    push: (answer: Resilient<string[]>) => void;
+  } = {
     status: "connecting",
+    refusal: null,
     streaming: false,
     push: () => undefined,
   };
@@ -31,7 +37,7 @@ function fakeProcedure() {
     useStreamed: (input, onAnswer) => {
       stream.streaming = input !== skipToken;
       stream.push = onAnswer;
-      return stream.streaming ? stream.status : "idle";
+      return stream.streaming ? { status: stream.status, refusal: stream.refusal } : { status: "idle", refusal: null };
     },
     usePolled: (_input, every): PanelQuery<string[]> => {
       polled.every = every;
@@ -118,6 +124,24 @@ describe("useLiveAnswer: which transport", () => {
     act(() => void vi.advanceTimersByTime(SSE_RETRY_AFTER_MS));
     expect(result.current.tab.transport).toBe("sse");
     expect(stream.streaming).toBe(true);
+  });
+
+  it("a stream refused by the server's limit: polls at once with the server's words, streams again later", () => {
+    vi.stubGlobal("EventSource", class {});
+    const { procedure, stream, polled } = fakeProcedure();
+    const { result, rerender } = renderLiveAnswer(procedure);
+    expect(result.current.tab.transport).toBe("sse");
+    stream.status = "error";
+    stream.refusal = "Too many live streams: this client address already has 8 open (LIVE_MAX_STREAMS_PER_CLIENT)";
+    rerender();
+    expect(result.current.tab.transport, "no 15 s wait for a stream the server will not give").toBe("polling");
+    expect(result.current.tab.refusal).toBe(stream.refusal);
+    expect(polled.every).toBe(POLL_INTERVAL_MS);
+    stream.status = "idle";
+    stream.refusal = null;
+    act(() => void vi.advanceTimersByTime(SSE_RETRY_AFTER_MS));
+    expect(result.current.tab.transport).toBe("sse");
+    expect(result.current.tab.refusal).toBeNull();
   });
 
   it("a hidden tab neither streams nor polls; shown again, it streams", () => {

@@ -20,7 +20,7 @@ export function useLiveAnswer<TInput, TData>(
 ): PanelQuery<TData> {
   const { transport, dispatch } = useTabTransport();
   const writeToCache = procedure.useCacheWriter();
-  const stream = procedure.useStreamed(transport === "sse" ? input : skipToken, (answer) =>
+  const { status: stream, refusal } = procedure.useStreamed(transport === "sse" ? input : skipToken, (answer) =>
     writeToCache(input, answer),
   );
   const id = useId();
@@ -29,6 +29,9 @@ export function useLiveAnswer<TInput, TData>(
     [dispatch, id, stream],
   );
   useEffect(() => () => dispatch({ type: "stream-closed", stream: id, at: Date.now() }), [dispatch, id]);
+  useEffect(() => {
+    if (refusal) dispatch({ type: "stream-refused", message: refusal, at: Date.now() });
+  }, [dispatch, refusal]);
   const polled = procedure.usePolled(input, pollEvery(transport, stream));
   // Rows kept on screen belong to one input only.
   return useKeptQuery(polled, JSON.stringify(input) ?? "");

@@ -4,8 +4,12 @@
  * so the browser bundle, the routers and the scripts share these one definitions.
  */
 
+/** The demo feed's symbols. What the page offers is what QuestDB has trades for (`market.symbols`). */
 export const TRADE_SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD"] as const;
 export type TradeSymbol = (typeof TRADE_SYMBOLS)[number];
+
+/** The form of a symbol a request may name (BTC-USD); whether QuestDB has trades for it is the server's check. */
+export const SYMBOL_PATTERN = /^[A-Z0-9]{1,8}-[A-Z0-9]{1,8}$/;
 
 export const CANDLE_INTERVALS = ["1m", "5m", "1h"] as const;
 export type CandleInterval = (typeof CANDLE_INTERVALS)[number];

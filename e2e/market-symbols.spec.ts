@@ -49,3 +49,27 @@ test.describe("QuestDB down from the start (no symbols known)", () => {
     expect((await symbols.json()).result.data).toMatchObject({ status: "error", reason: "database_unavailable" });
   });
 });
+
+test("the page's symbol picker offers what QuestDB trades: a new symbol appears, opens its chart, and is in the URL", async ({
+  page,
+  stack,
+}) => {
+  // A symbol the demo never writes: a hard-coded list of three could not offer it.
+  await stack.questdb.sql(
+    "INSERT INTO trades (ts, symbol, side, price, amount) VALUES (now(), 'XRP-EUR', 'buy', 0.61, 1000)",
+  );
+  await expect
+    .poll(async () => (await (await page.request.get(`${stack.app.url}/api/trpc/market.symbols`)).json()).result.data)
+    .toMatchObject({ status: "ok", data: expect.arrayContaining(["XRP-EUR"]) });
+  await page.goto(stack.app.url);
+  const picker = page.getByTestId("market-symbol");
+  await expect(picker.locator("option")).toContainText(["BTC-USD", "ETH-USD", "SOL-USD", "XRP-EUR"]);
+  await picker.selectOption("XRP-EUR");
+  await expect(page).toHaveURL(/[?&]symbol=XRP-EUR(&|$)/);
+  await expect(page.getByTestId("candles-summary")).toContainText(/0\.61/);
+
+  // The link opens on that chart.
+  await page.goto(`${stack.app.url}/?symbol=XRP-EUR&interval=5m`);
+  await expect(picker).toHaveValue("XRP-EUR");
+  await expect(page.getByTestId("market-interval")).toHaveValue("5m");
+});

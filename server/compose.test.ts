@@ -75,6 +75,7 @@ describe("the composition root (the QuestDB service)", () => {
         pool: { total: 1, idle: 1, waiting: 0 }, // the start-up health check's connection
         lastSuccessAt: expect.any(String),
         lastError: expect.stringMatching(/^Failed to .+: connection refused \(127\.0\.0\.1:8812\)$/),
+        lastErrorAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       },
     });
     await service.close();

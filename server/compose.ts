@@ -37,6 +37,8 @@ export interface ServiceHealth {
     pool: PoolStats;
     lastSuccessAt: string | null;
     lastError: string | null;
+    /** When lastError happened (ISO 8601); null with it. */
+    lastErrorAt: string | null;
   };
   /** Fleet mode only (REDIS_URL set): whether Redis answers; without it each instance works alone. */
   redis?: "ok" | "unavailable";
@@ -264,6 +266,7 @@ function healthOf(policy: QuestdbPolicy, pool: QuestdbPool, fleet: Fleet | null)
       pool: pool.stats(),
       lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
       lastError: state.lastError || null,
+      lastErrorAt: (state.lastError && state.lastErrorAt?.toISOString()) || null,
     },
     ...(fleet ? { redis: fleet.status() } : {}),
   };

@@ -160,6 +160,7 @@ describe("hardened pool", () => {
     expect(pool.health()).toMatchObject({
       reachable: false,
       lastError: "Failed to run the health check: connection reset by peer (127.0.0.1:8812)",
+      lastErrorAt: expect.any(Date),
     });
 
     let calls = 0;

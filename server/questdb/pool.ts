@@ -35,6 +35,8 @@ export interface PoolStats {
 export interface PoolHealth {
   lastSuccessAt: Date | null;
   lastError: string | null;
+  /** When lastError happened: after recovery the page shows it as history, with its time. */
+  lastErrorAt: Date | null;
   lastCheckAt: Date | null;
   /** Whether the most recent contact with QuestDB (query or health check) succeeded. */
   reachable: boolean | null;
@@ -105,7 +107,13 @@ export class QuestdbPool implements Queryable {
    * about the link since (a blackhole test saw one arrive a moment after an attempt began).
    */
   private lastAnsweredSentAt = 0;
-  private contact: PoolHealth = { lastSuccessAt: null, lastError: null, lastCheckAt: null, reachable: null };
+  private contact: PoolHealth = {
+    lastSuccessAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    lastCheckAt: null,
+    reachable: null,
+  };
 
   constructor(private readonly options: QuestdbPoolOptions) {
     const url = new URL(options.connectionString);
@@ -173,8 +181,9 @@ export class QuestdbPool implements Queryable {
   }
 
   /** QuestDB could not be had, in words (a query's failure, told by the service; or a lost connection). */
-  noteFailure(description: string): void {
+  noteFailure(description: string, at = new Date()): void {
     this.contact.lastError = description;
+    this.contact.lastErrorAt = at;
     this.contact.reachable = false;
   }
 

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { CANDLES_LIMIT, CANDLE_INTERVALS } from "@/contract/market";
+import { CANDLES_LIMIT, CANDLE_INTERVALS, SYMBOL_PATTERN } from "@/contract/market";
 import type { QuestdbService } from "@/server/compose";
 import { candlesQuery, symbolsQuery } from "@/server/questdb/queries";
 import { createTRPCRouter, operatorProcedure, streamSignal } from "@/server/trpc";
@@ -10,7 +10,7 @@ const candlesShape = {
   symbol: z
     .string()
     .max(20, "at most 20 characters")
-    .regex(/^[A-Z0-9]{1,8}-[A-Z0-9]{1,8}$/, "a symbol like BTC-USD (capital letters and digits, one dash)"),
+    .regex(SYMBOL_PATTERN, "a symbol like BTC-USD (capital letters and digits, one dash)"),
   interval: z.enum(CANDLE_INTERVALS),
   limit: z.number().int().min(1).max(CANDLES_LIMIT.max).optional(),
 };
