@@ -167,13 +167,13 @@ test("injection payloads as symbol, interval, limit, extra fields and paths are 
   }
   expect(answered).toBe(PAYLOADS.length * 10);
 
-  // A symbol that passes validation but names nothing goes in as a bound parameter: no rows, no harm.
+  // A well-formed symbol QuestDB has no trades for is refused before any candles query (market.symbols).
   const unknown = await get(
     request,
     trpcUrl(stack, "market.candles", { symbol: "DROP-TABLE", interval: "1m", limit: 5 }),
   );
-  expect(unknown.status).toBe(200);
-  expect((unknown.body as { result: { data: unknown } }).result.data).toMatchObject({ status: "ok", data: [] });
+  expect(unknown.status).toBe(400);
+  expect(unknown.message).toContain('Invalid input: symbol: "DROP-TABLE" is not a symbol QuestDB has trades for');
 
   const after = await snapshot(stack.questdb.pgUrl);
   expect(after).toEqual(before);
