@@ -9,7 +9,7 @@ import { cookieHeader } from "./raw-http";
  */
 
 interface HeldStream {
-  /** The response's text up to its first event (data, or the refusal). */
+  /** The response's text up to its first answer (or the refusal). */
   first: string;
   close(): void;
 }
@@ -23,7 +23,8 @@ function openStream(url: string, cookie: string): Promise<HeldStream> {
       const done = () => resolve({ first: text, close: () => req.destroy() });
       res.on("data", (chunk: string) => {
         text += chunk;
-        if (/^data: /m.test(text)) done();
+        // Past tRPC's `connected` event: the first answer, or the refusal.
+        if (/"status":"|Too many live streams/.test(text)) done();
       });
       res.on("end", done);
     });

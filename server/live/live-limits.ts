@@ -14,8 +14,13 @@ export class LiveLimitError extends Error {
   }
 }
 
+/**
+ * By name, not `instanceof`: Next.js bundles the instrumentation hook (which builds the live topics)
+ * apart from the route handlers, so the class thrown and the class a router checks against may be
+ * two copies of this module — and a refusal would reach the client as a 500.
+ */
 export function isLiveLimitError(error: unknown): error is LiveLimitError {
-  return error instanceof LiveLimitError;
+  return error instanceof Error && error.name === "LiveLimitError" && "limit" in error;
 }
 
 /** `holder` is `session:…` or `client:<address>`: the message says which without the session's id. */
