@@ -2,7 +2,7 @@
 
 import type { ReactNode } from "react";
 import { DEFAULT_MARKET_INPUT, DEFAULT_SESSIONS_INPUT } from "@/contract/market";
-import { CandlesChart } from "./CandlesChart";
+import { CandlesChart, type CandlesChartProps } from "./CandlesChart";
 import { ClockProvider } from "./clock";
 import { candlesCsv, PanelCsv } from "./PanelCsv";
 import { PageFooter } from "./PageFooter";
@@ -11,6 +11,7 @@ import { dataTime } from "./kept-answer";
 import { LiveTransportProvider, useTabTransport } from "./LiveTransportProvider";
 import { liveCandles, liveSessions } from "./live-procedures";
 import { MarketControls } from "./MarketControls";
+import type { OutageSpan } from "./outage-spans";
 import { sharedNextCheck } from "./next-check";
 import type { MarketSelection } from "./market-selection";
 import { isAppUnreachable, type PanelQuery, panelState, ResilientPanel } from "./ResilientPanel";
@@ -53,7 +54,6 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
   const sessions = useLiveAnswer(liveSessions, DEFAULT_SESSIONS_INPUT);
   const candles = useLiveAnswer(liveCandles, { symbol, interval, limit: DEFAULT_MARKET_INPUT.limit });
   const { health, timeline } = useServiceHealth();
-  const symbols = useKnownSymbols();
   const healthUnreachable = isAppUnreachable(health);
   const panels = [sessions, candles];
   const status = pageStatus([...panels.map(panelState), healthUnreachable ? "unreachable" : "ok"]);
@@ -88,30 +88,13 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
         >
           {(data, cachedAsOf) => <SessionsTable sessions={data} cachedAsOf={cachedAsOf} />}
         </ResilientPanel>
-        <ResilientPanel
-          title={`Market · ${symbol} · ${interval}`}
-          query={candles}
-          id="market"
+        <MarketPanel
+          market={market}
+          onChange={changeMarket}
+          candles={candles}
           nextCheckAt={nextCheckAt}
-          placeholderLabel={`Loading ${symbol} ${interval}… showing the previous chart`}
-          testIdPrefix="market-"
-          controls={
-            <>
-              <MarketControls selection={market} symbols={symbols} onChange={changeMarket} />
-              <PanelCsv what={`candles-${symbol}-${interval}`} label="candles" query={candles} toCsv={candlesCsv} />
-            </>
-          }
-        >
-          {(data, cachedAsOf) => (
-            <CandlesChart
-              candles={data}
-              symbol={symbol}
-              interval={interval}
-              cachedAsOf={cachedAsOf}
-              outages={timeline.data?.outages}
-            />
-          )}
-        </ResilientPanel>
+          outages={timeline.data?.outages}
+        />
         <HealthPanel
           health={health.data}
           unreachableSince={healthUnreachable ? health.errorUpdatedAt : null}
@@ -122,6 +105,40 @@ function DashboardPanels({ account, initialMarket }: { account?: ReactNode; init
       </main>
       <PageFooter />
     </>
+  );
+}
+
+interface MarketPanelProps {
+  market: MarketSelection;
+  onChange: (change: Partial<MarketSelection>) => void;
+  candles: PanelQuery<CandlesChartProps["candles"]>;
+  nextCheckAt: string | undefined;
+  outages: readonly OutageSpan[] | undefined;
+}
+
+/** The price chart with its pickers (the symbols QuestDB trades) and its CSV. */
+function MarketPanel({ market, onChange, candles, nextCheckAt, outages }: MarketPanelProps) {
+  const { symbol, interval } = market;
+  const symbols = useKnownSymbols();
+  return (
+    <ResilientPanel
+      title={`Market · ${symbol} · ${interval}`}
+      query={candles}
+      id="market"
+      nextCheckAt={nextCheckAt}
+      placeholderLabel={`Loading ${symbol} ${interval}… showing the previous chart`}
+      testIdPrefix="market-"
+      controls={
+        <>
+          <MarketControls selection={market} symbols={symbols} onChange={onChange} />
+          <PanelCsv what={`candles-${symbol}-${interval}`} label="candles" query={candles} toCsv={candlesCsv} />
+        </>
+      }
+    >
+      {(data, cachedAsOf) => (
+        <CandlesChart candles={data} symbol={symbol} interval={interval} cachedAsOf={cachedAsOf} outages={outages} />
+      )}
+    </ResilientPanel>
   );
 }
 
