@@ -140,7 +140,18 @@ test.describe("answers with data are never cached", () => {
       signal: controller.signal,
     });
     expect(stream.headers.get("content-type")).toContain("text/event-stream");
-    expect(stream.headers.get("cache-control")).toBe("no-store");
+    // no-transform too: no proxy (nor Next's own compression) may hold back or re-encode a live stream.
+    expect(stream.headers.get("cache-control")).toBe("no-store, no-transform");
+    // Asked with gzip, as a browser asks: the stream is not compressed (one zlib per viewer per event).
+    const gzipAsked = await fetch(`${stack.app.url}/api/trpc/sessions.onActive?input=${input({})}`, {
+      headers: {
+        cookie: cookieHeader(stack.auth!.cookies),
+        accept: "text/event-stream",
+        "accept-encoding": "gzip, deflate, br",
+      },
+    });
+    expect(gzipAsked.headers.get("content-encoding")).toBeNull();
+    await gzipAsked.body?.cancel();
     controller.abort();
   });
 });

@@ -87,3 +87,101 @@ describe("broadcast response", () => {
     expect(frameOf(event)).toBe(frameOf(event));
   });
 });
+
+/** A Node response as the broadcast sees it: what is written, and a socket that may be full. */
+function fakeNode(contentType = "text/event-stream") {
+  const listeners = new Map<string, Set<() => void>>();
+  const node = {
+    written: [] as string[],
+    writableNeedDrain: false,
+    writableEnded: false,
+    destroyed: false,
+    headersSent: false,
+    getHeader: (name: string) => (name === "content-type" ? contentType : undefined),
+    write(chunk: Uint8Array) {
+      node.written.push(decoder.decode(chunk));
+      return !node.writableNeedDrain;
+    },
+    on(event: string, listener: () => void) {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event)!.add(listener);
+    },
+    off(event: string, listener: () => void) {
+      listeners.get(event)?.delete(listener);
+    },
+    drain() {
+      node.writableNeedDrain = false;
+      for (const listener of listeners.get("drain") ?? []) listener();
+    },
+  };
+  return node;
+}
+
+describe("broadcast response written to Node's response", () => {
+  function openDirect(node: ReturnType<typeof fakeNode>, signal = new AbortController().signal) {
+    const { live, state } = setup();
+    const fetch = async () => ({ status: "ok", data: state.value, fetchedAt: new Date().toISOString() });
+    const response = broadcastResponse(
+      live.subscribe({ topic: "t", fetch, signal }),
+      { client: { reconnectAfterInactivityMs: 12_000 }, pingMs: 60_000 },
+      node,
+    );
+    return { live, state, response };
+  }
+
+  it("after Next's first read, frames go to the Node response in tRPC's format, none through the body", async () => {
+    const node = fakeNode();
+    const { state, response } = openDirect(node);
+    const reader = response.body!.getReader();
+    const read = reader.read(); // Next's pipe: its first read starts the direct writes
+    await eventually(() => node.written.some((text) => text.includes('"data":1')));
+    expect(node.written[0]).toBe('event: connected\ndata: {"reconnectAfterInactivityMs":12000}\n\n\n');
+    expect(node.written[1]).toMatch(/^data: \{"status":"ok","data":1,"fetchedAt":"[^"]+"\}\nid: [0-9a-f]{8}\.1\n\n\n$/);
+    state.value = 2;
+    await eventually(() => node.written.some((text) => text.includes('"data":2')));
+    await reader.cancel();
+    await read;
+  });
+
+  it("a full socket holds only the latest frame until it drains", async () => {
+    const node = fakeNode();
+    const { state, response } = openDirect(node);
+    const reader = response.body!.getReader();
+    void reader.read();
+    await eventually(() => node.written.length === 2);
+    node.writableNeedDrain = true;
+    for (let value = 2; value <= 6; value++) {
+      state.value = value;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    expect(node.written.length).toBe(2);
+    node.drain();
+    expect(node.written.length).toBe(3);
+    expect(node.written[2]).toMatch(/"data":6/);
+    await reader.cancel();
+  });
+
+  it("ends with tRPC's return event through the body, after the frames written directly", async () => {
+    const node = fakeNode();
+    const controller = new AbortController();
+    const { live, response } = openDirect(node, controller.signal);
+    const reader = response.body!.getReader();
+    const first = reader.read();
+    await eventually(() => node.written.length === 2);
+    controller.abort();
+    expect(decoder.decode((await first).value)).toBe("event: return\ndata: \n\n\n");
+    expect((await reader.read()).done).toBe(true);
+    await eventually(() => live.stats().topics === 0);
+  });
+
+  it("headers not set at the first read (not Next's pipe): the body carries every frame itself", async () => {
+    const node = fakeNode("text/plain");
+    const { response } = openDirect(node);
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!/"data":1/.test(text)) text += decoder.decode((await reader.read()).value);
+    expect(text).toMatch(/^event: connected\n/);
+    expect(node.written).toEqual([]);
+    await reader.cancel();
+  });
+});

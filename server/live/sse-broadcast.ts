@@ -1,5 +1,6 @@
 import type { LiveEvent } from "@/contract/answer";
 import type { LiveSink } from "./live-stream";
+import type { NodeResponse } from "./node-response";
 
 /**
  * A live subscription's response, written the way tRPC's SSE producer writes it (so tRPC's client,
@@ -72,7 +73,12 @@ function pingAll(pingMs: number, ping: (frame: Uint8Array) => void): () => void 
 }
 
 /** The SSE response of one attached stream: `connected`, then each event's shared frame, pings, `return` at the end. */
-export function broadcastResponse(stream: Attachable, options: BroadcastOptions): Response {
+export function broadcastResponse(stream: Attachable, options: BroadcastOptions, node?: NodeResponse | null): Response {
+  return node ? directResponse(stream, options, node) : webResponse(stream, options);
+}
+
+/** Written through the web stream alone: every frame is enqueued and Next's pipe writes it. */
+function webResponse(stream: Attachable, options: BroadcastOptions): Response {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let pending: Uint8Array | null = null;
   let state: "open" | "ended" = "open";
@@ -93,19 +99,14 @@ export function broadcastResponse(stream: Attachable, options: BroadcastOptions)
     end() {
       if (state !== "open") return;
       finish();
-      try {
-        controller.enqueue(RETURN);
-        controller.close();
-      } catch {
-        // the reader has gone already
-      }
+      endWith(controller, []);
     },
   };
   const body = new ReadableStream<Uint8Array>(
     {
       start(c) {
         controller = c;
-        c.enqueue(eventFrame("connected", JSON.stringify(options.client)));
+        c.enqueue(connectedFrame(options));
         unping = pingAll(options.pingMs, (frame) => {
           if (state === "open" && hasRoom()) controller.enqueue(frame);
         });
@@ -124,6 +125,102 @@ export function broadcastResponse(stream: Attachable, options: BroadcastOptions)
       },
     },
     { highWaterMark: 1 },
+  );
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
+}
+
+const connectedFrame = (options: BroadcastOptions) => eventFrame("connected", JSON.stringify(options.client));
+
+/** Enqueues the last frames and `return`, and closes the stream (unless its reader has gone already). */
+function endWith(controller: ReadableStreamDefaultController<Uint8Array>, frames: Uint8Array[]): void {
+  try {
+    for (const frame of [...frames, RETURN]) controller.enqueue(frame);
+    controller.close();
+  } catch {
+    // the reader has gone already
+  }
+}
+
+/**
+ * Written to Node's response directly: Next's pipe of the web body still sets the status and
+ * headers and ends the response (the body's `return` and close), and its abort on a closed
+ * connection cancels the body; but the frames between go to `node.write` with no web-stream step
+ * (node-response.ts says why). The body has no buffer (highWaterMark 0): its first pull is Next's
+ * first read, after Next has set the headers on `node`; from then on this writes. Until then, and
+ * while the socket is full (`writableNeedDrain`), only the latest frame waits. Should the headers
+ * not be set at the first read (a Next.js that reads the body earlier), the body carries the
+ * frames itself, one per read.
+ */
+function directResponse(stream: Attachable, options: BroadcastOptions, node: NodeResponse): Response {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let pending: Uint8Array | null = null;
+  /** waiting: no read yet; node: writing to `node`; web: the fallback, one frame per read (`wanted`). */
+  let mode: "waiting" | "node" | "web" = "waiting";
+  let wanted = false;
+  let state: "open" | "ended" = "open";
+  let detach: () => void = () => undefined;
+  let unping: () => void = () => undefined;
+  const send = (frame: Uint8Array): boolean => {
+    if (mode === "node") {
+      if (node.writableNeedDrain || node.writableEnded || node.destroyed) return false;
+      node.write(frame);
+      return true;
+    }
+    if (mode === "waiting" || !wanted) return false;
+    wanted = false;
+    controller.enqueue(frame);
+    return true;
+  };
+  const flush = () => {
+    if (state === "open" && pending && send(pending)) pending = null;
+  };
+  const finish = () => {
+    state = "ended";
+    pending = null;
+    unping();
+    node.off("drain", flush);
+  };
+  const sink: LiveSink = {
+    offer(event) {
+      if (state === "open" && !send(frameOf(event))) pending = frameOf(event); // only the latest waits
+    },
+    end() {
+      if (state !== "open") return;
+      finish();
+      // Through the body even when writing directly: Next writes `return` after the frames, then ends.
+      endWith(controller, mode === "waiting" ? [connectedFrame(options)] : []);
+    },
+  };
+  const firstRead = () => {
+    const ready = !node.headersSent && node.getHeader("content-type") === SSE_HEADERS["Content-Type"];
+    mode = ready ? "node" : "web";
+    if (ready) {
+      node.write(connectedFrame(options));
+      node.on("drain", flush);
+    } else controller.enqueue(connectedFrame(options));
+    flush();
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        unping = pingAll(options.pingMs, (frame) => {
+          if (state === "open") send(frame);
+        });
+        detach = stream.attach(sink);
+      },
+      pull() {
+        if (state !== "open") return;
+        if (mode === "waiting") return firstRead();
+        wanted = true;
+        flush();
+      },
+      cancel() {
+        finish();
+        detach();
+      },
+    },
+    { highWaterMark: 0 },
   );
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 }

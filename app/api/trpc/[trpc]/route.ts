@@ -3,6 +3,7 @@ import { env } from "@/server/env";
 import { withRequestLog } from "@/server/observability/http-log";
 import { createClientRateLimiter } from "@/server/rate-limit";
 import { broadcastResponse, isAttachable } from "@/server/live/sse-broadcast";
+import { takeNodeResponse } from "@/server/live/node-response";
 import { subscriptionCall } from "@/server/live/subscription-request";
 import { appRouter, createCaller } from "@/server/root";
 import { SSE_PING_MS, SSE_RECONNECT_AFTER_INACTIVITY_MS, createTRPCContext } from "@/server/trpc";
@@ -15,9 +16,14 @@ const limiter = createClientRateLimiter({
   answers: "trpc",
 });
 
-/** Every answer is one viewer's data at one moment: no browser or proxy may keep it (errors included). */
+/**
+ * Every answer is one viewer's data at one moment: no browser or proxy may keep it (errors included).
+ * An event stream keeps `no-transform`: without it Next's compression gzips each stream on its own
+ * (a zlib context and a compression of every frame per viewer) and holds back directly written frames.
+ */
 function noStore(res: Response): Response {
-  res.headers.set("cache-control", "no-store");
+  const stream = res.headers.get("content-type")?.startsWith("text/event-stream");
+  res.headers.set("cache-control", stream ? "no-store, no-transform" : "no-store");
   return res;
 }
 
@@ -37,7 +43,8 @@ async function broadcast(req: Request): Promise<Response | null> {
   const stream = await (procedure as (input: unknown) => Promise<unknown>)(call.input).catch(() => null);
   if (!isAttachable(stream)) return null;
   const client = { reconnectAfterInactivityMs: SSE_RECONNECT_AFTER_INACTIVITY_MS };
-  return broadcastResponse(stream, { client, pingMs: SSE_PING_MS });
+  // Node's response, where Next's server has one: frames are written to it directly (node-response.ts).
+  return broadcastResponse(stream, { client, pingMs: SSE_PING_MS }, takeNodeResponse(req.headers));
 }
 
 const handler = withRequestLog(async (req) =>
