@@ -17,7 +17,8 @@ export type SseKey =
   | "sseUpdateDelayP99Ms"
   | "sseQueriesPerSecond"
   | "sseCpuPercent"
-  | "sseFanoutUsPerStream";
+  | "sseFanoutUsPerStream"
+  | "sseQuietQueriesPerSecond";
 
 const METHOD = {
   text:
@@ -35,7 +36,9 @@ const METHOD = {
     "viewers that saw no write are counted (SSE must have none). sseFanoutUsPerStream: per write, the time " +
     "from its first to its last viewer (the fan-out as the viewers see it, their own parsing on the same cores " +
     "included) ÷ viewers, median over the writes, at the largest size. QuestDB's full queries/s are shown " +
-    "beside the change detector's own queries/s (`live.changes`) and QuestDB's CPU from /proc.",
+    "beside the change detector's own queries/s (`live.changes`) and QuestDB's CPU from /proc. " +
+    "sseQuietQueriesPerSecond: after the measured window, the same SSE viewers for 10 s with no writes at all; " +
+    "QuestDB's full queries/s from the same counter (the detector's own beside it), at the largest size.",
 };
 
 const spec = <K extends SseKey>(key: K, unit: string, max?: number): FigureSpec<K> => ({
@@ -51,6 +54,8 @@ export const SSE_FIGURES = [
   spec("sseQueriesPerSecond", "queries/s"),
   spec("sseCpuPercent", "% of one core", 25),
   spec("sseFanoutUsPerStream", "µs", 50),
+  // "≈ 0": the safety net's one full query a minute is 0.017/s; a loop still polling once a second is 1.
+  spec("sseQuietQueriesPerSecond", "queries/s", 0.1),
 ];
 
 /** Per write: first to last viewer ÷ viewers (µs), the median over the writes; null without sightings. */
@@ -82,6 +87,7 @@ export function describePhase(phase: PhaseResult): string {
     `${perSecond} queries/s (QuestDB log ${fmt(window.queries.questdbLoggedPerSecond)}/s; detector ` +
     `${ms(window.queries.detectorPerSecond ?? undefined)}/s), QuestDB CPU ${fmt(window.questdbCpuPercent)} %, ` +
     `fan-out ${ms(fanoutUsPerStream(phase) ?? undefined)} µs/stream, ` +
+    (phase.sse ? `no writes: ${ms(phase.sse.quiet.queriesPerSecond ?? undefined)} full queries/s, ` : "") +
     `bench CPU ${fmt(window.benchCpuPercent)} %, ${phase.failures} failures, ` +
     `${phase.viewersWithNoUpdate} viewers without an update, ${phase.missed} missed`
   );
@@ -173,7 +179,7 @@ function figure(m: Measured, windowText: string, details: Record<string, unknown
   };
 }
 
-/** The four figures' values, each at its headline size. */
+/** The figures' values, each at its headline size. */
 function measuredValues(plan: Plan, phases: PhaseResult[]): Measured[] {
   const { delaySize, loadSize } = headlineSizes(plan);
   const at = (mode: Mode, size: number) => phases.find((p) => p.mode === mode && p.viewers === size);
@@ -220,6 +226,13 @@ function measuredValues(plan: Plan, phases: PhaseResult[]): Measured[] {
       size: loadSize,
       display: (v) => `${fmt(v)} µs`,
     },
+    {
+      key: "sseQuietQueriesPerSecond",
+      ours: sseL?.sse?.quiet.queriesPerSecond ?? null,
+      theirs: null,
+      size: loadSize,
+      display: (v) => fmt(v),
+    },
   ];
 }
 
@@ -247,9 +260,9 @@ export function sseFigures(
   phaseErrors: PhaseError[],
 ): Record<SseKey, FigureResult> {
   const windowText = `${plan.windowMs / 1000} s window, ${plan.writeOffsetsMs.length} writes`;
-  const [p50, p99, qps, cpu, fanout] = measuredValues(plan, phases).map((m) =>
+  const [p50, p99, qps, cpu, fanout, quiet] = measuredValues(plan, phases).map((m) =>
     figure(m, windowText, figureDetails(phases, m.size)),
-  ) as [FigureResult, FigureResult, FigureResult, FigureResult, FigureResult];
+  ) as [FigureResult, FigureResult, FigureResult, FigureResult, FigureResult, FigureResult];
   p50.reportDetails = { sseViewers: scenarioDetails(plan, liveIntervalMs, phases, phaseErrors) };
   p50.notes = notesOf(phases, phaseErrors);
   p50.markdown = phaseTableLines(phases);
@@ -259,6 +272,7 @@ export function sseFigures(
     sseQueriesPerSecond: qps,
     sseCpuPercent: cpu,
     sseFanoutUsPerStream: fanout,
+    sseQuietQueriesPerSecond: quiet,
   };
   const error = sseError(phases, phaseErrors);
   if (error) for (const [key, f] of Object.entries(figures)) f.error = `${key}: ${error}`;

@@ -21,6 +21,11 @@ export interface PhaseResult {
   failureWhy: Record<string, number>;
   graceMs: number;
   sse?: {
+    /**
+     * A window with no writes at all, after the measured one: QuestDB's full queries (should be ≈ 0:
+     * only the safety net's once a minute), the detector's own, and the CPU of the app and QuestDB.
+     */
+    quiet: QuietWindow;
     connectSeconds: number;
     messagesPerViewer: { min: number; median: number; max: number };
     pingsPerViewer: number;
@@ -32,6 +37,25 @@ export interface PhaseResult {
     pollsPerSecond: number;
     failuresInWindow: number;
     failuresBeforeWindow: number;
+  };
+}
+
+export interface QuietWindow {
+  seconds: number;
+  queriesPerSecond: number | null;
+  detectorPerSecond: number | null;
+  appCpuPercent: number;
+  questdbCpuPercent: number;
+}
+
+/** The quiet window's figures from a window measured with no writes. */
+export function quietWindow(window: Window): QuietWindow {
+  return {
+    seconds: window.seconds,
+    queriesPerSecond: window.queries.perSecond,
+    detectorPerSecond: window.queries.detectorPerSecond,
+    appCpuPercent: window.appCpuPercent,
+    questdbCpuPercent: window.questdbCpuPercent,
   };
 }
 

@@ -20,8 +20,20 @@ function row(p: PhaseResult): string {
     `${perSecond} (log ${fmt(queries.questdbLoggedPerSecond)})`,
     `${fmt(p.window.benchCpuPercent)} %`,
     `${p.failures} / ${p.viewersWithNoUpdate} / ${p.missed}`,
+    quietCell(p),
   ];
   return `| ${cells.join(" | ")} |`;
+}
+
+/** SSE only: the window with no writes — full queries/s, the detector's, app and QuestDB CPU. */
+function quietCell(p: PhaseResult): string {
+  const quiet = p.sse?.quiet;
+  if (!quiet) return "—";
+  const perSecond = (v: number | null) => (v === null ? "—" : fmt(v));
+  return (
+    `${perSecond(quiet.queriesPerSecond)} full, ${perSecond(quiet.detectorPerSecond)} detector; ` +
+    `app ${fmt(quiet.appCpuPercent)} %, QuestDB ${fmt(quiet.questdbCpuPercent)} %`
+  );
 }
 
 export function phaseTableLines(phases: PhaseResult[]): string[] {
@@ -32,8 +44,9 @@ export function phaseTableLines(phases: PhaseResult[]): string[] {
       "`sessions.active` every 2 s, one window each:",
     "",
     "| viewers | mode | update delay p50 / p99 | p50 write → fetch / fetch → viewer | app CPU (% of a core) | " +
-      "app RSS max | QuestDB queries/s (counter, log) | bench CPU | failures / no update / missed |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "app RSS max | QuestDB queries/s (counter, log) | bench CPU | failures / no update / missed | " +
+      "no writes for 10 s: queries/s, CPU |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...phases.map(row),
   ];
 }
