@@ -136,9 +136,15 @@ export function createLastKnownGood(options: LastKnownGoodOptions): LastKnownGoo
         fetched = { ...(await own()), version };
       }
       keep(key, fetched);
-      // A slower query than one kept meanwhile (a lapsed claim) answers with the newer one: never backwards.
       const newest = cache.peek<T>(key);
-      return newest && newest.version > fetched.version ? newest : fetched;
+      if (!newest || newest.version <= fetched.version) return fetched;
+      // A slower query than an answer kept meanwhile (a lapsed claim, a query made while Redis was down)
+      // answers with a newer one, never backwards — and with the fleet's newest when that is newer still,
+      // not with whatever this instance happened to keep while its query ran.
+      const theirs = fleet ? await fleet.newest<T>(key).catch(() => undefined) : undefined;
+      if (!theirs || theirs.version <= newest.version) return newest;
+      keep(key, theirs);
+      return theirs;
     },
     keep,
     peek: (key) => cache.peek(key),

@@ -250,6 +250,31 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const), at: fc.nat(), skewMs: skew }) },
 );
 
+/**
+ * Found by this property in CI (seed -106140989): a query started while Redis was down finished
+ * after this instance had kept a fleet answer, and answered with that kept one although the fleet
+ * had published a newer one meanwhile. Always run, beside the random schedules.
+ */
+const SLOW_QUERY_FROM_REDIS_DOWN: [number[], Command[]] = [
+  [0, 0, 0, 0],
+  [
+    { kind: "redis" },
+    { kind: "serve", at: 3, durationMs: 1101 },
+    { kind: "redis" },
+    { kind: "serve", at: 0, durationMs: 1 },
+    { kind: "restart", at: 0, skewMs: 0 },
+    { kind: "lapse" },
+    { kind: "serve", at: 0, durationMs: 1 },
+    { kind: "serve", at: 0, durationMs: 1 },
+    { kind: "write" },
+    { kind: "advance", ms: 1001 },
+    { kind: "serve", at: 3, durationMs: 1000 },
+    { kind: "restart", at: 0, skewMs: 0 },
+    { kind: "serve", at: 0, durationMs: 1 },
+    { kind: "serve", at: 0, durationMs: 1000 },
+  ],
+];
+
 describe("last-known-good's ordering under skewed clocks, slow queries, lapsed claims, partitions and restarts", () => {
   it("never goes backwards, never serves stale data as fresh while newer exists, one fleet query per window", async () => {
     await fc.assert(
@@ -266,7 +291,7 @@ describe("last-known-good's ordering under skewed clocks, slow queries, lapsed c
           expect(world.redis.answers.get(KEY)?.version ?? 0).toBe(Math.max(0, ...published));
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 150, examples: [SLOW_QUERY_FROM_REDIS_DOWN] },
     );
   }, 120_000);
 });
