@@ -136,15 +136,7 @@ export function createLastKnownGood(options: LastKnownGoodOptions): LastKnownGoo
         fetched = { ...(await own()), version };
       }
       keep(key, fetched);
-      const newest = cache.peek<T>(key);
-      if (!newest || newest.version <= fetched.version) return fetched;
-      // A slower query than an answer kept meanwhile (a lapsed claim, a query made while Redis was down)
-      // answers with a newer one, never backwards — and with the fleet's newest when that is newer still,
-      // not with whatever this instance happened to keep while its query ran.
-      const theirs = fleet ? await fleet.newest<T>(key).catch(() => undefined) : undefined;
-      if (!theirs || theirs.version <= newest.version) return newest;
-      keep(key, theirs);
-      return theirs;
+      return newestAfterFetch(key, fetched, { cache, fleet, keep });
     },
     keep,
     peek: (key) => cache.peek(key),
@@ -153,4 +145,22 @@ export function createLastKnownGood(options: LastKnownGoodOptions): LastKnownGoo
       await store?.close();
     },
   };
+}
+
+/**
+ * What a fetch answers with: its own answer, unless a newer one was kept while its query ran (a lapsed
+ * claim, a query made while Redis was down) — never backwards — and then the fleet's newest when that
+ * is newer still, not whatever this instance happened to keep meanwhile.
+ */
+async function newestAfterFetch<T>(
+  key: string,
+  fetched: CachedValue<T>,
+  parts: { cache: LastKnownGoodCache; fleet: FleetFetch | null; keep: (key: string, answer: CachedValue<T>) => void },
+): Promise<CachedValue<T>> {
+  const newest = parts.cache.peek<T>(key);
+  if (!newest || newest.version <= fetched.version) return fetched;
+  const theirs = parts.fleet ? await parts.fleet.newest<T>(key).catch(() => undefined) : undefined;
+  if (!theirs || theirs.version <= newest.version) return newest;
+  parts.keep(key, theirs);
+  return theirs;
 }
