@@ -1,4 +1,5 @@
-import http from "node:http";
+import type http from "node:http";
+import { onEveryRequest } from "@/server/request-hook";
 
 /**
  * Who the client is, for the rate limit: the address of the TCP peer, or — behind proxies the
@@ -33,33 +34,26 @@ function plainAddress(address: string): string {
   return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
 }
 
-let recording = false;
-
 /**
  * Writes every request's socket address into SOCKET_ADDRESS_HEADER before Next.js sees the request.
  * Called once at start-up (instrumentation.ts): `next start` owns the HTTP server, and its request
  * objects reach route handlers without their socket.
  */
 export function recordSocketAddresses(): void {
-  if (recording) return;
-  recording = true;
-  const emit = http.Server.prototype.emit;
-  http.Server.prototype.emit = function emitWithSocketAddress(this: http.Server, event: string, ...args: unknown[]) {
-    if (event === "request") {
-      const req = args[0] as http.IncomingMessage;
-      const address = req.socket?.remoteAddress;
-      if (address) req.headers[SOCKET_ADDRESS_HEADER] = plainAddress(address);
-      else delete req.headers[SOCKET_ADDRESS_HEADER];
-      // A path Next.js cannot decode reaches the handlers decodable and marked, for a 400 after the limit.
-      const escaped = req.url === undefined ? null : escapeMalformedPath(req.url);
-      if (escaped === null) delete req.headers[MALFORMED_PATH_HEADER];
-      else {
-        req.url = escaped;
-        req.headers[MALFORMED_PATH_HEADER] = "1";
-      }
-    }
-    return Reflect.apply(emit, this, [event, ...args]) as boolean;
-  } as typeof emit;
+  onEveryRequest(markSocketAddress);
+}
+
+function markSocketAddress(req: http.IncomingMessage): void {
+  const address = req.socket?.remoteAddress;
+  if (address) req.headers[SOCKET_ADDRESS_HEADER] = plainAddress(address);
+  else delete req.headers[SOCKET_ADDRESS_HEADER];
+  // A path Next.js cannot decode reaches the handlers decodable and marked, for a 400 after the limit.
+  const escaped = req.url === undefined ? null : escapeMalformedPath(req.url);
+  if (escaped === null) delete req.headers[MALFORMED_PATH_HEADER];
+  else {
+    req.url = escaped;
+    req.headers[MALFORMED_PATH_HEADER] = "1";
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import http from "node:http";
+import type http from "node:http";
+import { onEveryRequest } from "@/server/request-hook";
 
 /**
  * The Node.js response behind an event-stream request, for the broadcast route to write frames to
@@ -33,19 +34,12 @@ export interface NodeResponse {
 const registry = ((globalThis as Record<symbol, unknown>)[Symbol.for("dashboard.eventStreamResponses")] ??= {
   responses: new Map<string, http.ServerResponse>(),
   lastId: 0,
-  recording: false,
-}) as { responses: Map<string, http.ServerResponse>; lastId: number; recording: boolean };
+}) as { responses: Map<string, http.ServerResponse>; lastId: number };
 const responses = registry.responses;
 
 /** Records the response of every event-stream request; called once at start-up (instrumentation.ts). */
 export function recordEventStreamResponses(): void {
-  if (registry.recording) return;
-  registry.recording = true;
-  const emit = http.Server.prototype.emit;
-  http.Server.prototype.emit = function emitRecordingResponse(this: http.Server, event: string, ...args: unknown[]) {
-    if (event === "request") remember(args[0] as http.IncomingMessage, args[1] as http.ServerResponse);
-    return Reflect.apply(emit, this, [event, ...args]) as boolean;
-  } as typeof emit;
+  onEveryRequest(remember);
 }
 
 function remember(req: http.IncomingMessage, res: http.ServerResponse): void {
