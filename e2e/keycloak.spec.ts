@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Page } from "@playwright/test";
+import type { APIRequest, Page } from "@playwright/test";
 import { startApp, type AppProcess } from "../harness/app-process";
 import { signInAtKeycloak, startKeycloak, type KeycloakProcess } from "../harness/keycloak-process";
 import { findFreePorts } from "../harness/questdb-process";
@@ -167,8 +167,7 @@ test("sign-out ends the session (a replayed cookie gets 401) and Keycloak's (the
   await expect(page.getByTestId("sessions-row").first()).toBeVisible();
 
   // Another device holding a copy of the cookie, let in before the sign-out.
-  const sessionCookies = (await page.context().cookies(app.url)).filter((c) => c.name.includes("qdb_session"));
-  const copy = await playwright.request.newContext({ extraHTTPHeaders: { cookie: cookieHeader(sessionCookies) } });
+  const copy = await sessionCopy(page, playwright, app.url);
   expect((await copy.get(`${app.url}${SESSIONS}`)).status()).toBe(200);
 
   const logoutCalls: string[] = [];
@@ -198,9 +197,8 @@ test("re-checked with Keycloak's refresh token: alice stays in, and once removed
   const { app, keycloak } = current();
   await signInThroughKeycloak(page, app.url, "alice");
   await expect(page.getByTestId("sessions-row").first()).toBeVisible();
-  const cookies = (await page.context().cookies(app.url)).filter((c) => c.name.includes("qdb_session"));
+  const copy = await sessionCopy(page, playwright, app.url);
   await page.goto("about:blank");
-  const copy = await playwright.request.newContext({ extraHTTPHeaders: { cookie: cookieHeader(cookies) } });
   const status = async () => (await copy.get(`${app.url}${SESSIONS}`)).status();
   try {
     // Past one re-check interval: a request starts the check (refresh token grant) in the background.
@@ -218,3 +216,9 @@ test("re-checked with Keycloak's refresh token: alice stays in, and once removed
     await copy.dispose();
   }
 });
+
+/** Another client holding a copy of the page's session cookie (a second device, a stolen cookie). */
+async function sessionCopy(page: Page, playwright: { request: APIRequest }, appUrl: string) {
+  const cookies = (await page.context().cookies(appUrl)).filter((c) => c.name.includes("qdb_session"));
+  return playwright.request.newContext({ extraHTTPHeaders: { cookie: cookieHeader(cookies) } });
+}
