@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { isTemporaryName, replaceAtomically } from "@/server/last-known-good/snapshot-files";
 import { SESSION_ID_PATTERN, parseSessionJson, type SessionRecord } from "./session-record";
 import type { SessionStore } from "./session-store";
 
@@ -24,14 +24,11 @@ export function createFileSessionStore(dataDir: string, opts: { now?: () => numb
   const fileOf = (sid: string) => path.join(dir, `${sid}.json`);
 
   async function write(record: SessionRecord): Promise<boolean> {
-    const temporary = `${fileOf(record.sid)}.${randomUUID()}.tmp`;
     try {
       await ready;
-      await writeFile(temporary, JSON.stringify(record), { mode: 0o600, flag: "wx" });
-      await rename(temporary, fileOf(record.sid));
+      await replaceAtomically(fileOf(record.sid), JSON.stringify(record), { mode: 0o600 });
       return true;
     } catch (error) {
-      await rm(temporary, { force: true });
       log("auth.session_store_failed", { op: "write", error: String(error) });
       return false;
     }
@@ -87,7 +84,7 @@ async function exists(file: string): Promise<boolean> {
 async function sweepExpired(dir: string, nowMs: number): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const file = path.join(dir, name);
-    if (name.endsWith(".tmp")) {
+    if (isTemporaryName(name)) {
       const { mtimeMs } = await stat(file).catch(() => ({ mtimeMs: nowMs }));
       if (nowMs - mtimeMs > 60_000) await rm(file, { force: true });
       continue;

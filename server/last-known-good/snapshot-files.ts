@@ -33,10 +33,11 @@ export async function appendSynced(file: string, text: string): Promise<void> {
   }
 }
 
-export async function replaceAtomically(file: string, text: string): Promise<void> {
+/** `mode`: the new file's permissions (0o600 for a file only this user may read). */
+export async function replaceAtomically(file: string, text: string, opts: { mode?: number } = {}): Promise<void> {
   const temporary = temporaryName(file);
   try {
-    const handle = await open(temporary, "wx");
+    const handle = await open(temporary, "wx", opts.mode);
     try {
       await handle.writeFile(text, "utf8");
       await handle.sync();
@@ -77,6 +78,11 @@ export function moveAside(file: string): Record<string, unknown> {
   } catch (moveError) {
     return { moveError: describeError(moveError) };
   }
+}
+
+/** Names a temporary file of `file` has while it is written (a crash may leave one behind). */
+export function isTemporaryName(name: string): boolean {
+  return /\.tmp-[0-9a-f-]{36}$/.test(name);
 }
 
 function temporaryName(file: string): string {
